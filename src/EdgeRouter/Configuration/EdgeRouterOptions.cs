@@ -1,0 +1,88 @@
+namespace EdgeRouter.Configuration;
+
+/// <summary>Site-wide settings, bound from the <c>EdgeRouter</c> section of appsettings or the environment.</summary>
+public sealed class EdgeRouterOptions
+{
+    public const string SectionName = "EdgeRouter";
+
+    /// <summary>The public base URL of the site (the CNAME), e.g. <c>https://img.example.com/</c>.</summary>
+    public string SiteUrl { get; set; } = "http://localhost:5080/";
+
+    /// <summary>Path of storages.json; relative paths are resolved against the content root.</summary>
+    public string StoragesFile { get; set; } = "config/storages.json";
+
+    /// <summary>The path under which objects are served; other paths are left to YARP routes.</summary>
+    public string ObjectPathPrefix { get; set; } = "/";
+
+    public UploadOptions Uploads { get; set; } = new();
+
+    public CatalogOptions Catalog { get; set; } = new();
+
+    public ServingOptions Serving { get; set; } = new();
+
+    public HealthOptions Health { get; set; } = new();
+
+    /// <summary>Name of the placement policy: <c>weighted</c> (default), <c>fill-first</c> or <c>least-used</c>.</summary>
+    public string PlacementPolicy { get; set; } = "weighted";
+}
+
+public sealed class UploadOptions
+{
+    /// <summary>Hashes of accepted upload API keys, each <c>sha256:&lt;hex&gt;</c> (see <c>EdgeRouter hash-key</c>).</summary>
+    public IList<string> ApiKeys { get; } = [];
+
+    /// <summary>Accept uploads without an API key. Off unless an operator says so.</summary>
+    public bool AllowAnonymous { get; set; }
+
+    public long MaxUploadBytes { get; set; } = 100L * 1024 * 1024;
+
+    /// <summary>Content types accepted after sniffing. Empty means the built-in image allow-list.</summary>
+    public IList<string> AllowedContentTypes { get; } = [];
+
+    /// <summary>Where upload bodies are spooled so a failed write can be retried on another storage.</summary>
+    public string? SpoolDirectory { get; set; }
+
+    internal static readonly string[] DefaultAllowedContentTypes =
+    [
+        "image/jpeg", "image/png", "image/gif", "image/webp", "image/avif", "image/bmp",
+    ];
+}
+
+public sealed class CatalogOptions
+{
+    public string Provider { get; set; } = "sqlite";
+
+    public string ConnectionString { get; set; } = "Data Source=data/catalog.db";
+
+    /// <summary>How long a found record stays in the in-memory cache. Writes through this instance evict it at once.</summary>
+    public TimeSpan CacheTtl { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>How long an unknown key is remembered, so a 404 storm does not reach the database.</summary>
+    public TimeSpan NegativeCacheTtl { get; set; } = TimeSpan.FromSeconds(5);
+
+    public int CacheEntryLimit { get; set; } = 200_000;
+}
+
+public sealed class ServingOptions
+{
+    /// <summary>Cache-Control on a 404, short so a CDN retries soon but does not hammer the origin.</summary>
+    public string NotFoundCacheControl { get; set; } = "public, max-age=60";
+
+    /// <summary>Cache-Control on the redirect itself in <c>redirect</c> mode.</summary>
+    public string RedirectCacheControl { get; set; } = "public, max-age=3600";
+
+    /// <summary>Cache-Control for objects when the storage sets none.</summary>
+    public string DefaultCacheControl { get; set; } = "public, max-age=31536000, immutable";
+
+    /// <summary>How long a forwarded request may be idle before the backend is considered gone (504).</summary>
+    public TimeSpan ProxyActivityTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    public TimeSpan ProxyConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
+}
+
+public sealed class HealthOptions
+{
+    public TimeSpan ProbeInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    public TimeSpan ProbeTimeout { get; set; } = TimeSpan.FromSeconds(10);
+}

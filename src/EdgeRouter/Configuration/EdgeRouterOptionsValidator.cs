@@ -1,0 +1,85 @@
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Options;
+
+namespace EdgeRouter.Configuration;
+
+/// <summary>Checks the site-wide settings at start-up; every problem is reported, each naming its field.</summary>
+internal sealed partial class EdgeRouterOptionsValidator : IValidateOptions<EdgeRouterOptions>
+{
+    public ValidateOptionsResult Validate(string? name, EdgeRouterOptions options)
+    {
+        var errors = new List<string>();
+        const string S = EdgeRouterOptions.SectionName;
+
+        if (!Uri.TryCreate(options.SiteUrl, UriKind.Absolute, out var site) || (site.Scheme != Uri.UriSchemeHttp && site.Scheme != Uri.UriSchemeHttps))
+        {
+            errors.Add($"{S}:SiteUrl: '{options.SiteUrl}' is not an absolute http(s) URL.");
+        }
+
+        if (!options.ObjectPathPrefix.StartsWith('/') || !options.ObjectPathPrefix.EndsWith('/'))
+        {
+            errors.Add($"{S}:ObjectPathPrefix: '{options.ObjectPathPrefix}' must start and end with '/'.");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.StoragesFile))
+        {
+            errors.Add($"{S}:StoragesFile: a path to storages.json is required.");
+        }
+
+        var uploads = options.Uploads;
+        if (uploads.MaxUploadBytes <= 0)
+        {
+            errors.Add($"{S}:Uploads:MaxUploadBytes: must be greater than 0 (was {uploads.MaxUploadBytes}).");
+        }
+
+        if (uploads.ApiKeys.Count == 0 && !uploads.AllowAnonymous)
+        {
+            errors.Add($"{S}:Uploads:ApiKeys: no upload API key is configured. Set EDGEROUTER_API_KEY, add hashed keys, or set {S}:Uploads:AllowAnonymous=true to accept anonymous uploads.");
+        }
+
+        for (var i = 0; i < uploads.ApiKeys.Count; i++)
+        {
+            if (!HashedKey().IsMatch(uploads.ApiKeys[i]))
+            {
+                // Never echo the value: it may be a plain-text key put in the wrong place.
+                errors.Add($"{S}:Uploads:ApiKeys:{i}: must be 'sha256:' followed by 64 hex digits (run 'EdgeRouter hash-key' to make one).");
+            }
+        }
+
+        foreach (var type in uploads.AllowedContentTypes)
+        {
+            if (!ContentType().IsMatch(type))
+            {
+                errors.Add($"{S}:Uploads:AllowedContentTypes: '{type}' is not a media type such as 'image/png'.");
+            }
+        }
+
+        if (!string.Equals(options.Catalog.Provider, "sqlite", StringComparison.OrdinalIgnoreCase))
+        {
+            errors.Add($"{S}:Catalog:Provider: '{options.Catalog.Provider}' is not available (known: sqlite).");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.Catalog.ConnectionString))
+        {
+            errors.Add($"{S}:Catalog:ConnectionString: is required.");
+        }
+
+        if (options.Catalog.CacheEntryLimit <= 0)
+        {
+            errors.Add($"{S}:Catalog:CacheEntryLimit: must be greater than 0.");
+        }
+
+        if (options.Health.ProbeInterval <= TimeSpan.Zero || options.Health.ProbeTimeout <= TimeSpan.Zero)
+        {
+            errors.Add($"{S}:Health: ProbeInterval and ProbeTimeout must be positive.");
+        }
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    [GeneratedRegex("^sha256:[0-9a-fA-F]{64}$")]
+    private static partial Regex HashedKey();
+
+    [GeneratedRegex(@"^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*$", RegexOptions.IgnoreCase)]
+    private static partial Regex ContentType();
+}

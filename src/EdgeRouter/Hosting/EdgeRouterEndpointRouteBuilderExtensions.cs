@@ -1,0 +1,53 @@
+using System.Text.Json;
+using EdgeRouter.Configuration;
+using EdgeRouter.Serving;
+using EdgeRouter.Uploads;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+
+#pragma warning disable IDE0130 // Extension methods live where IEndpointRouteBuilder does, as ASP.NET Core's own do.
+namespace Microsoft.AspNetCore.Builder;
+#pragma warning restore IDE0130
+
+public static class EdgeRouterEndpointRouteBuilderExtensions
+{
+    internal const string ReadyTag = "ready";
+
+    /// <summary>
+    /// Maps the upload API, <c>/healthz</c>, <c>/readyz</c> and the object read path. Object reads sit under
+    /// <see cref="EdgeRouterOptions.ObjectPathPrefix"/> with the lowest priority, so YARP routes and the router's
+    /// own endpoints always win over the catch-all.
+    /// </summary>
+    public static IEndpointRouteBuilder MapEdgeRouter(this IEndpointRouteBuilder endpoints)
+    {
+        var options = endpoints.ServiceProvider.GetRequiredService<IOptions<EdgeRouterOptions>>().Value;
+        endpoints.MapObjectApi();
+        endpoints.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false }).DisableHttpMetrics();
+        endpoints.MapHealthChecks("/readyz", new HealthCheckOptions
+        {
+            Predicate = check => check.Tags.Contains(ReadyTag),
+            ResponseWriter = WriteReadinessAsync,
+        }).DisableHttpMetrics();
+
+        var reads = endpoints.ServiceProvider.GetRequiredService<ObjectReadHandler>();
+        endpoints.MapMethods(options.ObjectPathPrefix + "{**key}", [HttpMethods.Get, HttpMethods.Head], reads.HandleAsync)
+            .WithOrder(int.MaxValue)
+            .WithDisplayName("EdgeRouter object read");
+        return endpoints;
+    }
+
+    private static Task WriteReadinessAsync(HttpContext context, HealthReport report)
+    {
+        context.Response.ContentType = "application/json";
+        context.Response.Headers.CacheControl = "no-store";
+        var body = new
+        {
+            status = report.Status.ToString(),
+            checks = report.Entries.ToDictionary(
+                e => e.Key,
+                e => new { status = e.Value.Status.ToString(), description = e.Value.Description, data = e.Value.Data }),
+        };
+        return JsonSerializer.SerializeAsync(context.Response.Body, body, JsonSerializerOptions.Web, context.RequestAborted);
+    }
+}

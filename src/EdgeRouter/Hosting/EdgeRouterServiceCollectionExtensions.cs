@@ -1,0 +1,95 @@
+using EdgeRouter.Catalog;
+using EdgeRouter.Catalog.Sqlite;
+using EdgeRouter.Configuration;
+using EdgeRouter.Health;
+using EdgeRouter.Hosting;
+using EdgeRouter.Observability;
+using EdgeRouter.Placement;
+using EdgeRouter.Serving;
+using EdgeRouter.Storage;
+using EdgeRouter.Storage.Local;
+using EdgeRouter.Uploads;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+#pragma warning disable IDE0130 // Extension methods live where IServiceCollection does, as ASP.NET Core's own do.
+namespace Microsoft.Extensions.DependencyInjection;
+#pragma warning restore IDE0130
+
+public static class EdgeRouterServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds the router: options from the <c>EdgeRouter</c> section (validated at start), storages.json with hot
+    /// reload, the catalog with its cache, placement, health probes, the upload API and the read path.
+    /// </summary>
+    public static IServiceCollection AddEdgeRouter(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+
+        services.AddOptions<EdgeRouterOptions>()
+            .Bind(configuration.GetSection(EdgeRouterOptions.SectionName))
+            .PostConfigure(options =>
+            {
+                // A plain key from the environment is hashed at once; only the hash is kept.
+                if (configuration[ApiKeys.EnvironmentVariable] is { Length: > 0 } plain)
+                {
+                    options.Uploads.ApiKeys.Add(ApiKeys.Hash(plain));
+                }
+            })
+            .ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<EdgeRouterOptions>, EdgeRouterOptionsValidator>());
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<IRandomFactory, RandomFactory>();
+        services.AddMetrics();
+        services.TryAddSingleton<EdgeRouterMetrics>();
+        services.AddProblemDetails();
+        services.AddExceptionHandler<CatalogUnavailableExceptionHandler>();
+
+        // Storage: one provider per API, looked up by name.
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IStorageProvider, LocalStorageProvider>());
+        services.TryAddSingleton<StorageConfigValidator>();
+        services.TryAddSingleton<StorageConfigManager>();
+        services.TryAddSingleton<IStorageRegistry>(sp => sp.GetRequiredService<StorageConfigManager>());
+        services.AddHostedService<StorageConfigStartup>();
+
+        // Catalog: SQLite behind an in-memory cache.
+        services.TryAddSingleton<SqliteObjectCatalog>();
+        services.TryAddSingleton<IObjectCatalog>(sp => new CachingObjectCatalog(
+            sp.GetRequiredService<SqliteObjectCatalog>(),
+            sp.GetRequiredService<IOptions<EdgeRouterOptions>>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<EdgeRouterMetrics>()));
+        services.TryAddSingleton<PendingDeleteProcessor>();
+        services.AddHostedService(sp => sp.GetRequiredService<PendingDeleteProcessor>());
+
+        // Placement.
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IPlacementPolicy, WeightedPlacementPolicy>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IPlacementPolicy, FillFirstPlacementPolicy>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IPlacementPolicy, LeastUsedPlacementPolicy>());
+        services.TryAddSingleton<StorageUsageTracker>();
+        services.TryAddSingleton<StoragePlacer>();
+
+        // Health.
+        services.TryAddSingleton<IStorageHealth, StorageHealthTracker>();
+        services.TryAddSingleton<StorageHealthMonitor>();
+        services.AddHostedService(sp => sp.GetRequiredService<StorageHealthMonitor>());
+        services.AddHealthChecks()
+            .AddCheck<CatalogHealthCheck>("catalog", tags: [EdgeRouterEndpointRouteBuilderExtensions.ReadyTag])
+            .AddCheck<StoragesHealthCheck>("storages", tags: [EdgeRouterEndpointRouteBuilderExtensions.ReadyTag]);
+
+        // Uploads.
+        services.AddAuthentication(ApiKeys.Scheme).AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeys.Scheme, null);
+        services.AddAuthorizationBuilder().AddPolicy(ApiKeys.Scheme, policy => policy.AddAuthenticationSchemes(ApiKeys.Scheme).RequireAuthenticatedUser());
+        services.TryAddSingleton<KeyGenerator>();
+        services.TryAddSingleton<KeyLocks>();
+        services.TryAddSingleton<UploadHandler>();
+
+        // Reads.
+        services.AddHttpForwarder();
+        services.TryAddSingleton<StorageForwarding>();
+        services.TryAddSingleton<ObjectReadHandler>();
+        return services;
+    }
+}

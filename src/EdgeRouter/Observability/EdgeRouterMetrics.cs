@@ -1,0 +1,49 @@
+using System.Diagnostics.Metrics;
+
+namespace EdgeRouter.Observability;
+
+/// <summary>The router's own instruments, on the meter <c>EdgeRouter</c>. ASP.NET Core's HTTP metrics sit beside them.</summary>
+public sealed class EdgeRouterMetrics
+{
+    public const string MeterName = "EdgeRouter";
+
+    private readonly Counter<long> _uploads;
+    private readonly Counter<long> _uploadBytes;
+    private readonly Counter<long> _failovers;
+    private readonly Counter<long> _reads;
+    private readonly Counter<long> _cacheHits;
+    private readonly Counter<long> _cacheMisses;
+
+    public EdgeRouterMetrics(IMeterFactory meterFactory)
+    {
+        var meter = meterFactory.Create(MeterName);
+        _uploads = meter.CreateCounter<long>("edgerouter.uploads", "{upload}", "Uploads by storage and outcome.");
+        _uploadBytes = meter.CreateCounter<long>("edgerouter.upload.bytes", "By", "Bytes stored, by storage.");
+        _failovers = meter.CreateCounter<long>("edgerouter.upload.failovers", "{failover}", "Writes that failed on a storage and were retried on another.");
+        _reads = meter.CreateCounter<long>("edgerouter.reads", "{read}", "Object reads by read mode and outcome.");
+        _cacheHits = meter.CreateCounter<long>("edgerouter.catalog.cache.hits", "{lookup}", "Catalog lookups answered from memory.");
+        _cacheMisses = meter.CreateCounter<long>("edgerouter.catalog.cache.misses", "{lookup}", "Catalog lookups that went to the database.");
+    }
+
+    public void UploadStored(string storageId, long bytes)
+    {
+        _uploads.Add(1, new KeyValuePair<string, object?>("storage", storageId), new KeyValuePair<string, object?>("outcome", "stored"));
+        _uploadBytes.Add(bytes, new KeyValuePair<string, object?>("storage", storageId));
+    }
+
+    public void UploadRejected(string reason) => _uploads.Add(1, new KeyValuePair<string, object?>("outcome", reason));
+
+    public void Failover(string storageId) => _failovers.Add(1, new KeyValuePair<string, object?>("storage", storageId));
+
+    public void Read(string mode, string outcome)
+    {
+        if (_reads.Enabled)
+        {
+            _reads.Add(1, new KeyValuePair<string, object?>("mode", mode), new KeyValuePair<string, object?>("outcome", outcome));
+        }
+    }
+
+    public void CatalogCacheHit() => _cacheHits.Add(1);
+
+    public void CatalogCacheMiss() => _cacheMisses.Add(1);
+}

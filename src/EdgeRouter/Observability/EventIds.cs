@@ -1,0 +1,29 @@
+namespace EdgeRouter.Observability;
+
+/// <summary>Every log event id of the router, in one place so none is used twice.</summary>
+internal static class EventIds
+{
+    public const int StoragesLoaded = 1;
+    public const int StoragesReloaded = 2;
+    public const int StoragesReloadRejected = 3;
+    public const int StoragesReloadFailed = 4;
+
+    public const int UploadStored = 100;
+    public const int UploadWriteFailed = 101;
+    public const int UploadRejected = 102;
+    public const int CatalogCommitFailed = 103;
+    public const int OrphanCleanupFailed = 104;
+    public const int PendingDeleteFailed = 105;
+    public const int PendingDeleteStorageGone = 106;
+    public const int ObjectDeleted = 107;
+
+    public const int ReadBackendFailed = 200;
+    public const int ReadObjectMissing = 201;
+    public const int ProxyFailed = 202;
+    public const int ReadStorageUnknown = 203;
+
+    public const int StorageUnhealthy = 300;
+    public const int StorageRecovered = 301;
+
+    public const int AnonymousUploads = 400;
+}

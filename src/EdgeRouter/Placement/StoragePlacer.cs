@@ -1,0 +1,79 @@
+using System.Collections.Frozen;
+using EdgeRouter.Configuration;
+using EdgeRouter.Health;
+using EdgeRouter.Storage;
+using Microsoft.Extensions.Options;
+
+namespace EdgeRouter.Placement;
+
+public enum PlacementFailure
+{
+    None,
+
+    /// <summary>No storage is active, weighted above 0 and healthy (503).</summary>
+    NoStorageAvailable,
+
+    /// <summary>Storages could take uploads but none has room for this one (507).</summary>
+    InsufficientStorage,
+}
+
+/// <summary>A storage chosen for an upload, with the bytes reserved on it until the upload commits or fails.</summary>
+public readonly record struct Placement(StorageDefinition? Storage, long Reserved, PlacementFailure Failure);
+
+/// <summary>Filters the storages that may take an upload, lets the configured policy choose, and reserves room.</summary>
+public sealed class StoragePlacer
+{
+    private readonly IStorageRegistry _registry;
+    private readonly IStorageHealth _health;
+    private readonly StorageUsageTracker _usage;
+    private readonly IPlacementPolicy _policy;
+
+    public StoragePlacer(IStorageRegistry registry, IStorageHealth health, StorageUsageTracker usage, IEnumerable<IPlacementPolicy> policies, IOptions<EdgeRouterOptions> options)
+    {
+        _registry = registry;
+        _health = health;
+        _usage = usage;
+        var lookup = policies.ToFrozenDictionary(p => p.Name, StringComparer.OrdinalIgnoreCase);
+        var name = options.Value.PlacementPolicy;
+        _policy = lookup.TryGetValue(name, out var policy)
+            ? policy
+            : throw new InvalidOperationException($"EdgeRouter:PlacementPolicy: '{name}' is not a known policy (known: {string.Join(", ", lookup.Keys)}).");
+    }
+
+    /// <summary>Chooses a storage for an object of about <paramref name="size"/> bytes, skipping <paramref name="excluded"/>.</summary>
+    public async ValueTask<Placement> PlaceAsync(long size, IReadOnlySet<string> excluded, CancellationToken cancellationToken)
+    {
+        await _usage.EnsureLoadedAsync(cancellationToken);
+        var storages = _registry.Current.Storages;
+        return _usage.WithLock(usageOf =>
+        {
+            var candidates = new List<PlacementCandidate>(storages.Count);
+            var full = false;
+            foreach (var storage in storages)
+            {
+                if (!storage.Active || storage.Weight <= 0 || excluded.Contains(storage.Id) || !_health.IsHealthy(storage.Id))
+                {
+                    continue;
+                }
+
+                var (usage, reserved) = usageOf(storage.Id);
+                if (storage.Capacity is { } capacity && usage.Bytes + reserved + size > capacity)
+                {
+                    full = true;
+                    continue;
+                }
+
+                candidates.Add(new PlacementCandidate(storage, usage, reserved));
+            }
+
+            if (candidates.Count == 0)
+            {
+                return new Placement(null, 0, full ? PlacementFailure.InsufficientStorage : PlacementFailure.NoStorageAvailable);
+            }
+
+            var chosen = _policy.Pick(candidates);
+            _usage.ReserveLocked(chosen.Id, size);
+            return new Placement(chosen, size, PlacementFailure.None);
+        });
+    }
+}

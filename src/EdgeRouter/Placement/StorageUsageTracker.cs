@@ -1,0 +1,90 @@
+using EdgeRouter.Catalog;
+
+namespace EdgeRouter.Placement;
+
+/// <summary>
+/// Bytes and objects per storage, loaded once from the catalog and kept current by this instance's writes, plus
+/// the bytes of uploads in flight, so concurrent uploads cannot together overfill a storage.
+/// </summary>
+public sealed class StorageUsageTracker(IObjectCatalog catalog) : IDisposable
+{
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, (StorageUsage Usage, long Reserved)> _usage = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _loadGate = new(1, 1);
+    private volatile bool _loaded;
+
+    public async ValueTask EnsureLoadedAsync(CancellationToken cancellationToken)
+    {
+        if (_loaded)
+        {
+            return;
+        }
+
+        await _loadGate.WaitAsync(cancellationToken);
+        try
+        {
+            if (_loaded)
+            {
+                return;
+            }
+
+            var usage = await catalog.GetUsageAsync(cancellationToken);
+            lock (_lock)
+            {
+                foreach (var (id, value) in usage)
+                {
+                    _usage[id] = (value, _usage.GetValueOrDefault(id).Reserved);
+                }
+            }
+
+            _loaded = true;
+        }
+        finally
+        {
+            _loadGate.Release();
+        }
+    }
+
+    public void Dispose() => _loadGate.Dispose();
+
+    public StorageUsage Get(string storageId)
+    {
+        lock (_lock)
+        {
+            return _usage.GetValueOrDefault(storageId).Usage;
+        }
+    }
+
+    /// <summary>Runs <paramref name="choose"/> under the tracker's lock, so a choice and its reservation are one step.</summary>
+    internal T WithLock<T>(Func<Func<string, (StorageUsage Usage, long Reserved)>, T> choose)
+    {
+        lock (_lock)
+        {
+            return choose(id => _usage.GetValueOrDefault(id));
+        }
+    }
+
+    /// <summary>Holds <paramref name="bytes"/> on a storage for an upload in flight. Call under <see cref="WithLock{T}"/>.</summary>
+    internal void ReserveLocked(string storageId, long bytes)
+    {
+        var current = _usage.GetValueOrDefault(storageId);
+        _usage[storageId] = (current.Usage, current.Reserved + bytes);
+    }
+
+    public void Release(string storageId, long reservedBytes) => Apply(storageId, 0, 0, reservedBytes);
+
+    /// <summary>Turns a reservation into stored bytes.</summary>
+    public void Commit(string storageId, long reservedBytes, long storedBytes) => Apply(storageId, storedBytes, 1, reservedBytes);
+
+    /// <summary>Takes a deleted or replaced object off its storage.</summary>
+    public void Remove(string storageId, long bytes) => Apply(storageId, -bytes, -1, 0);
+
+    private void Apply(string storageId, long bytes, long objects, long releasedReservation)
+    {
+        lock (_lock)
+        {
+            var (usage, reserved) = _usage.GetValueOrDefault(storageId);
+            _usage[storageId] = (new StorageUsage(usage.Bytes + bytes, usage.Objects + objects), Math.Max(0, reserved - releasedReservation));
+        }
+    }
+}

@@ -1,0 +1,52 @@
+using EdgeRouter.Configuration;
+using EdgeRouter.Hosting;
+using EdgeRouter.Uploads;
+using Microsoft.Extensions.Options;
+
+if (args is ["hash-key", ..])
+{
+    // Prints the configuration form of an upload key: a new random one, or the one given on standard input.
+    var key = args.Length > 1 && args[1] == "-" ? Console.In.ReadLine()?.Trim() : ApiKeys.Generate();
+    if (string.IsNullOrEmpty(key))
+    {
+        Console.Error.WriteLine("usage: EdgeRouter hash-key [-]   (with '-', the key is read from standard input)");
+        return 2;
+    }
+
+    if (args.Length == 1)
+    {
+        Console.WriteLine($"key:  {key}");
+    }
+
+    Console.WriteLine($"hash: {ApiKeys.Hash(key)}");
+    return 0;
+}
+
+var builder = WebApplication.CreateBuilder(args);
+try
+{
+    builder.Configuration.UseAppSettingsBesideBinary(builder.Environment);
+
+    builder.Services.AddEdgeRouter(builder.Configuration);
+
+    // Paths that are not objects (the web app's pages, say) go to the app's own servers through standard YARP routes.
+    builder.Services.AddReverseProxy().LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"));
+
+    var app = builder.Build();
+    app.UseExceptionHandler();
+    app.UseAuthentication();
+    app.UseAuthorization();
+    app.MapEdgeRouter();
+    app.MapReverseProxy();
+    await app.RunAsync();
+    return 0;
+}
+catch (Exception ex) when (ex is OptionsValidationException or StorageConfigurationException)
+{
+    // A configuration problem is the operator's to fix: say what is wrong, without a stack trace.
+    Console.Error.WriteLine($"EdgeRouter cannot start: {ex.Message}");
+    return 1;
+}
+
+/// <summary>The entry point, visible to the integration tests' WebApplicationFactory.</summary>
+public partial class Program;

@@ -1,0 +1,247 @@
+using EdgeRouter.Catalog;
+using EdgeRouter.Configuration;
+using EdgeRouter.Observability;
+using EdgeRouter.Storage;
+using Microsoft.Extensions.Options;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace EdgeRouter.Serving;
+
+/// <summary>
+/// Answers <c>GET</c> and <c>HEAD</c> of an object: the hot path. A catalog lookup (in memory when hot) names the
+/// owning storage, whose read mode says whether to redirect to the mapped URL, forward there, or stream from the
+/// backend's API.
+/// </summary>
+/// <remarks>
+/// 1. Take the key from the path; an impossible key is simply not found.
+/// 2. Look it up in the catalog: unknown keys get a short-lived 404 a CDN may cache.
+/// 3. Find the owning storage in the configuration in force.
+/// 4. Answer by the storage's read mode. Backend failures answer 502/504 with <c>no-store</c>.
+/// </remarks>
+internal sealed partial class ObjectReadHandler(
+    IObjectCatalog catalog,
+    IStorageRegistry registry,
+    IHttpForwarder forwarder,
+    StorageForwarding forwarding,
+    IOptions<EdgeRouterOptions> options,
+    EdgeRouterMetrics metrics,
+    ILogger<ObjectReadHandler> logger)
+{
+    private const string NoStore = "no-store";
+    private readonly ServingOptions _serving = options.Value.Serving;
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        // 1. The key.
+        var key = context.Request.RouteValues["key"] as string;
+        if (!ObjectKeys.IsValid(key))
+        {
+            await NotFoundAsync(context);
+            return;
+        }
+
+        // 2. The catalog.
+        ObjectRecord? record;
+        try
+        {
+            record = await catalog.FindAsync(key!, context.RequestAborted);
+        }
+        catch (CatalogUnavailableException ex)
+        {
+            Log.BackendFailed(logger, key!, "catalog", ex.Message);
+            await FailAsync(context, StatusCodes.Status503ServiceUnavailable, "catalog");
+            return;
+        }
+
+        if (record is null)
+        {
+            await NotFoundAsync(context);
+            return;
+        }
+
+        // 3. The owning storage.
+        if (!registry.Current.ById.TryGetValue(record.StorageId, out var storage))
+        {
+            Log.StorageUnknown(logger, record.Key, record.StorageId);
+            await FailAsync(context, StatusCodes.Status502BadGateway, "unknown-storage");
+            return;
+        }
+
+        // 4. The read mode.
+        switch (storage.Read)
+        {
+            case ReadMode.Redirect:
+                Redirect(context, storage, record);
+                break;
+            case ReadMode.Proxy:
+                await ProxyAsync(context, storage, record);
+                break;
+            default:
+                await StreamAsync(context, storage, record);
+                break;
+        }
+    }
+
+    private void Redirect(HttpContext context, StorageDefinition storage, ObjectRecord record)
+    {
+        var response = context.Response;
+        response.StatusCode = storage.Config.RedirectStatus;
+        response.Headers.Location = storage.MapUrl(record.Key);
+        response.Headers.CacheControl = _serving.RedirectCacheControl;
+        metrics.Read("redirect", "redirected");
+    }
+
+    private async Task ProxyAsync(HttpContext context, StorageDefinition storage, ObjectRecord record)
+    {
+        var error = await forwarder.SendAsync(context, storage.MapUrl(record.Key), forwarding.Invoker, forwarding.RequestConfig, forwarding.Transformer);
+        if (error == ForwarderError.None)
+        {
+            metrics.Read("proxy", "forwarded");
+            return;
+        }
+
+        // YARP has set 502 or 504 already when nothing was sent; only the caching needs saying.
+        Log.ProxyFailed(logger, record.Key, storage.Id, error);
+        if (!context.Response.HasStarted)
+        {
+            context.Response.Headers.CacheControl = NoStore;
+        }
+
+        metrics.Read("proxy", "backend-error");
+    }
+
+    private async Task StreamAsync(HttpContext context, StorageDefinition storage, ObjectRecord record)
+    {
+        var request = context.Request;
+        var response = context.Response;
+        var headers = response.Headers;
+        headers.ETag = record.ETag;
+        headers.LastModified = record.LastModifiedHeader;
+        headers.CacheControl = storage.CacheControl;
+        headers.AcceptRanges = "bytes";
+        headers.XContentTypeOptions = "nosniff";
+
+        var precondition = HttpPreconditions.Evaluate(request, record.ETag, record.CreatedAt, record.Size);
+        switch (precondition.Outcome)
+        {
+            case PreconditionOutcome.NotModified:
+                response.StatusCode = StatusCodes.Status304NotModified;
+                metrics.Read("stream", "not-modified");
+                return;
+            case PreconditionOutcome.PreconditionFailed:
+                response.StatusCode = StatusCodes.Status412PreconditionFailed;
+                metrics.Read("stream", "precondition-failed");
+                return;
+            case PreconditionOutcome.RangeNotSatisfiable:
+                response.StatusCode = StatusCodes.Status416RangeNotSatisfiable;
+                headers.ContentRange = $"bytes */{record.Size}";
+                metrics.Read("stream", "range-not-satisfiable");
+                return;
+        }
+
+        ByteRange? range = precondition.Outcome == PreconditionOutcome.Partial ? new ByteRange(precondition.Offset, precondition.Length) : null;
+        response.ContentType = record.ContentType;
+        response.ContentLength = range?.Length ?? record.Size;
+        if (range is { } r)
+        {
+            response.StatusCode = StatusCodes.Status206PartialContent;
+            headers.ContentRange = $"bytes {r.Offset}-{r.Last}/{record.Size}";
+        }
+
+        if (HttpMethods.IsHead(request.Method))
+        {
+            metrics.Read("stream", "head");
+            return;
+        }
+
+        try
+        {
+            await CopyObjectAsync(context, storage, record, range);
+            metrics.Read("stream", range is null ? "full" : "partial");
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            // The client left; nothing to answer.
+        }
+        catch (StorageException ex)
+        {
+            Log.BackendFailed(logger, record.Key, storage.Id, ex.Message);
+            await FailAsync(context, ex.IsTimeout ? StatusCodes.Status504GatewayTimeout : StatusCodes.Status502BadGateway, "backend-error");
+        }
+    }
+
+    private async Task CopyObjectAsync(HttpContext context, StorageDefinition storage, ObjectRecord record, ByteRange? range)
+    {
+        if (storage.Store is IPhysicalObjectStore physical)
+        {
+            // sendfile: the kernel copies from the page cache to the socket.
+            var path = physical.GetPhysicalPath(record.Key);
+            if (!File.Exists(path))
+            {
+                throw MissingObject(record, storage);
+            }
+
+            await context.Response.SendFileAsync(path, range?.Offset ?? 0, range?.Length ?? record.Size, context.RequestAborted);
+            return;
+        }
+
+        var content = await storage.Store.OpenReadAsync(record.Key, range, context.RequestAborted) ?? throw MissingObject(record, storage);
+        await using (content)
+        {
+            await content.Content.CopyToAsync(context.Response.Body, context.RequestAborted);
+        }
+    }
+
+    private StorageException MissingObject(ObjectRecord record, StorageDefinition storage)
+    {
+        Log.ObjectMissing(logger, record.Key, storage.Id);
+        return new StorageException($"The catalog names storage '{storage.Id}' for '{record.Key}', but the object is not there.");
+    }
+
+    private async Task NotFoundAsync(HttpContext context)
+    {
+        var response = context.Response;
+        response.StatusCode = StatusCodes.Status404NotFound;
+        response.Headers.CacheControl = _serving.NotFoundCacheControl;
+        metrics.Read("none", "not-found");
+        if (!HttpMethods.IsHead(context.Request.Method))
+        {
+            response.ContentType = "text/plain; charset=utf-8";
+            await response.WriteAsync("Not found.", context.RequestAborted);
+        }
+    }
+
+    private Task FailAsync(HttpContext context, int status, string outcome)
+    {
+        metrics.Read("none", outcome);
+        var response = context.Response;
+        if (response.HasStarted)
+        {
+            // Headers are gone: the only honest signal left is to abort, so the client sees a truncated body.
+            context.Abort();
+            return Task.CompletedTask;
+        }
+
+        response.Clear();
+        response.StatusCode = status;
+        response.Headers.CacheControl = NoStore;
+        return HttpMethods.IsHead(context.Request.Method)
+            ? Task.CompletedTask
+            : Uploads.Problems.WriteAsync(context, status, status == 504 ? "Gateway Timeout" : status == 503 ? "Service Unavailable" : "Bad Gateway", "The storage that holds this object could not serve it.");
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = EventIds.ReadBackendFailed, Level = LogLevel.Error, Message = "Reading {Key} from {StorageId} failed: {Error}")]
+        public static partial void BackendFailed(ILogger logger, string key, string storageId, string error);
+
+        [LoggerMessage(EventId = EventIds.ReadObjectMissing, Level = LogLevel.Error, Message = "The catalog names storage {StorageId} for {Key}, but the object is not there")]
+        public static partial void ObjectMissing(ILogger logger, string key, string storageId);
+
+        [LoggerMessage(EventId = EventIds.ProxyFailed, Level = LogLevel.Warning, Message = "Forwarding {Key} to storage {StorageId} failed: {Error}")]
+        public static partial void ProxyFailed(ILogger logger, string key, string storageId, ForwarderError error);
+
+        [LoggerMessage(EventId = EventIds.ReadStorageUnknown, Level = LogLevel.Error, Message = "{Key} belongs to storage {StorageId}, which is not configured")]
+        public static partial void StorageUnknown(ILogger logger, string key, string storageId);
+    }
+}

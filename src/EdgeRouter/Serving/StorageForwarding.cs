@@ -1,0 +1,73 @@
+using System.Diagnostics;
+using System.Net;
+using EdgeRouter.Configuration;
+using Microsoft.Extensions.Options;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace EdgeRouter.Serving;
+
+/// <summary>
+/// The one pooled client and request settings that <c>proxy</c> reads use with YARP's <see cref="IHttpForwarder"/>.
+/// The client never follows redirects or holds cookies, so a backend cannot steer it elsewhere.
+/// </summary>
+internal sealed class StorageForwarding : IDisposable
+{
+    public StorageForwarding(IOptions<EdgeRouterOptions> options)
+    {
+        var serving = options.Value.Serving;
+        Invoker = new HttpMessageInvoker(new SocketsHttpHandler
+        {
+            UseProxy = false,
+            AllowAutoRedirect = false,
+            AutomaticDecompression = DecompressionMethods.None,
+            UseCookies = false,
+            EnableMultipleHttp2Connections = true,
+            ConnectTimeout = serving.ProxyConnectTimeout,
+            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(90),
+            ActivityHeadersPropagator = new ReverseProxyPropagator(DistributedContextPropagator.Current),
+        });
+        RequestConfig = new ForwarderRequestConfig
+        {
+            ActivityTimeout = serving.ProxyActivityTimeout,
+            Version = HttpVersion.Version11,
+            VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
+        };
+    }
+
+    public HttpMessageInvoker Invoker { get; }
+
+    public ForwarderRequestConfig RequestConfig { get; }
+
+    public HttpTransformer Transformer { get; } = new StorageTransformer();
+
+    public void Dispose() => Invoker.Dispose();
+
+    /// <summary>
+    /// Sends the request to exactly the mapped URL (passed as the destination prefix) without the client's query,
+    /// credentials or cookies, and keeps a backend's 5xx out of every cache.
+    /// </summary>
+    private sealed class StorageTransformer : HttpTransformer
+    {
+        public override async ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
+        {
+            await base.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken);
+            proxyRequest.RequestUri = new Uri(destinationPrefix, UriKind.Absolute);
+            proxyRequest.Headers.Host = null;
+            proxyRequest.Headers.Authorization = null;
+            proxyRequest.Headers.Remove(Uploads.ApiKeys.HeaderName);
+            proxyRequest.Headers.Remove("Cookie");
+        }
+
+        public override async ValueTask<bool> TransformResponseAsync(HttpContext httpContext, HttpResponseMessage? proxyResponse, CancellationToken cancellationToken)
+        {
+            var proceed = await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
+            httpContext.Response.Headers.Remove("Set-Cookie");
+            if (proxyResponse is null || (int)proxyResponse.StatusCode >= 500)
+            {
+                httpContext.Response.Headers.CacheControl = "no-store";
+            }
+
+            return proceed;
+        }
+    }
+}

@@ -1,0 +1,62 @@
+namespace EdgeRouter.Storage;
+
+/// <summary>
+/// One storage backend: where objects are written, read, stat'ed and deleted through the backend's own API.
+/// Every API (local, s3, azure, ftp…) implements this in its own folder under <c>Storage/</c>.
+/// </summary>
+/// <remarks>
+/// Keys passed in have been validated by <see cref="ObjectKeys"/>; implementations still refuse any key
+/// that would escape their root, since a store must be safe on its own.
+/// Backend failures surface as <see cref="StorageException"/>; anything thrown by the <c>content</c> stream
+/// (size limit, client gone) must propagate unchanged, and leave nothing visible at the key.
+/// </remarks>
+public interface IObjectStore
+{
+    /// <summary>Writes <paramref name="content"/> (possibly non-seekable) at <paramref name="key"/>, atomically.</summary>
+    /// <exception cref="ObjectAlreadyExistsException">The key exists and <see cref="ObjectWriteOptions.Overwrite"/> is false.</exception>
+    Task<StoredObject> PutAsync(string key, Stream content, ObjectWriteOptions options, CancellationToken cancellationToken);
+
+    /// <summary>Opens the object, or the given byte range of it; null when the key does not exist.</summary>
+    Task<ObjectContent?> OpenReadAsync(string key, ByteRange? range, CancellationToken cancellationToken);
+
+    /// <summary>Size and modification time, or null when the key does not exist.</summary>
+    Task<ObjectStat?> StatAsync(string key, CancellationToken cancellationToken);
+
+    /// <summary>Removes the object; false when there was nothing at the key.</summary>
+    Task<bool> DeleteAsync(string key, CancellationToken cancellationToken);
+
+    /// <summary>Checks that the backend can take writes now; throws <see cref="StorageException"/> when it cannot.</summary>
+    Task ProbeAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>A store whose objects are files on this machine, so reads can use the kernel's sendfile.</summary>
+public interface IPhysicalObjectStore
+{
+    /// <summary>The full path of the object's file; the key has already been checked.</summary>
+    string GetPhysicalPath(string key);
+}
+
+public sealed record ObjectWriteOptions(string ContentType, string CacheControl, long? Length = null, bool Overwrite = false);
+
+public sealed record StoredObject(long Size);
+
+public sealed record ObjectStat(long Size, DateTimeOffset? LastModified);
+
+/// <summary>A satisfiable byte range: <see cref="Offset"/> and <see cref="Length"/> are within the object.</summary>
+public readonly record struct ByteRange(long Offset, long Length)
+{
+    public long Last => Offset + Length - 1;
+}
+
+/// <summary>An open object (or range of it). Disposing it releases the backend's stream or connection.</summary>
+public sealed class ObjectContent(Stream content, long length, long totalLength) : IAsyncDisposable
+{
+    public Stream Content { get; } = content;
+
+    /// <summary>Bytes this content yields (the range's length, or the whole object's).</summary>
+    public long Length { get; } = length;
+
+    public long TotalLength { get; } = totalLength;
+
+    public ValueTask DisposeAsync() => Content.DisposeAsync();
+}

@@ -1,0 +1,161 @@
+using System.Globalization;
+using System.Text;
+
+namespace EdgeRouter.Storage;
+
+/// <summary>
+/// The one place where object keys are checked and turned into URL paths. Every store and both the upload
+/// and read paths go through it, so a key that passes here cannot escape a storage root on any backend.
+/// </summary>
+public static class ObjectKeys
+{
+    public const int MaxKeyBytes = 1024;
+
+    /// <summary>Longest segment most file systems (ext4, NTFS, FTP/SFTP servers) accept.</summary>
+    public const int MaxSegmentBytes = 255;
+
+    /// <summary>Paths the router answers itself; a key may not start with them.</summary>
+    public static readonly IReadOnlyList<string> ReservedPrefixes = ["api/", "admin", "healthz", "readyz", "metrics"];
+
+    /// <summary>Returns null when <paramref name="key"/> is acceptable, else a message saying precisely why not.</summary>
+    public static string? Validate(string? key)
+    {
+        if (string.IsNullOrEmpty(key))
+        {
+            return "The key is empty.";
+        }
+
+        if (key.Length > MaxKeyBytes || Encoding.UTF8.GetByteCount(key) > MaxKeyBytes)
+        {
+            // GetByteCount also rejects nothing on lone surrogates, so those are checked below.
+            return $"The key is longer than {MaxKeyBytes} bytes in UTF-8.";
+        }
+
+        if (key[0] == '/')
+        {
+            return "The key must not start with '/'.";
+        }
+
+        if (key.Length >= 2 && char.IsAsciiLetter(key[0]) && key[1] == ':')
+        {
+            return "The key must not start with a drive letter.";
+        }
+
+        for (var i = 0; i < key.Length; i++)
+        {
+            var c = key[i];
+            if (c == '\\')
+            {
+                return "The key must not contain '\\'.";
+            }
+
+            if (char.IsControl(c))
+            {
+                return $"The key contains the control character U+{(int)c:X4} at position {i}.";
+            }
+
+            if (char.IsSurrogate(c))
+            {
+                if (char.IsHighSurrogate(c) && i + 1 < key.Length && char.IsLowSurrogate(key[i + 1]))
+                {
+                    i++;
+                    continue;
+                }
+
+                return $"The key contains an unpaired surrogate at position {i}.";
+            }
+
+            // Bidi overrides and zero-width characters make a key display as another one.
+            if (CharUnicodeInfo.GetUnicodeCategory(c) == UnicodeCategory.Format)
+            {
+                return $"The key contains the invisible formatting character U+{(int)c:X4} at position {i}.";
+            }
+
+            if (c == '%' && i + 2 < key.Length && char.IsAsciiHexDigit(key[i + 1]) && char.IsAsciiHexDigit(key[i + 2]))
+            {
+                // The request path has been decoded once already; a second escape could become '/', '\' or '..' downstream.
+                return $"The key contains the percent-encoded sequence '{key.AsSpan(i, 3)}' after decoding.";
+            }
+        }
+
+        foreach (var prefix in ReservedPrefixes)
+        {
+            if (key.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
+            {
+                return $"The key must not start with the reserved prefix '{prefix}'.";
+            }
+        }
+
+        var segmentStart = 0;
+        for (var i = 0; i <= key.Length; i++)
+        {
+            if (i < key.Length && key[i] != '/')
+            {
+                continue;
+            }
+
+            var segment = key.AsSpan(segmentStart, i - segmentStart);
+            if (segment.IsEmpty)
+            {
+                return i == key.Length ? "The key must not end with '/'." : "The key must not contain an empty segment ('//').";
+            }
+
+            if (segment is "." or "..")
+            {
+                return $"The key must not contain a '{segment}' segment.";
+            }
+
+            if (segment.Length > MaxSegmentBytes || Encoding.UTF8.GetByteCount(segment) > MaxSegmentBytes)
+            {
+                return $"A segment of the key is longer than {MaxSegmentBytes} bytes.";
+            }
+
+            if (segment[^1] is ' ' or '.')
+            {
+                // Windows-hosted FTP/SMB servers silently strip these, so two keys would share one file.
+                return "A segment of the key must not end with a space or '.'.";
+            }
+
+            segmentStart = i + 1;
+        }
+
+        return null;
+    }
+
+    public static bool IsValid(string? key) => Validate(key) is null;
+
+    /// <summary>Percent-encodes each segment (RFC 3986 unreserved characters stay as they are) and keeps the '/'s.</summary>
+    public static string ToUrlPath(string key)
+    {
+        if (IsUrlSafe(key))
+        {
+            return key;
+        }
+
+        var builder = new StringBuilder(key.Length + 16);
+        foreach (var range in key.AsSpan().Split('/'))
+        {
+            if (builder.Length > 0 || range.Start.Value > 0)
+            {
+                builder.Append('/');
+            }
+
+            builder.Append(Uri.EscapeDataString(key[range]));
+        }
+
+        return builder.ToString();
+    }
+
+    private static bool IsUrlSafe(string key)
+    {
+        foreach (var c in key)
+        {
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '-' or '.' or '_' or '~' or '/'))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+}

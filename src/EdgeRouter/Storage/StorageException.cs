@@ -1,0 +1,45 @@
+namespace EdgeRouter.Storage;
+
+/// <summary>A backend could not do what was asked. The message is safe to log: it never holds secrets.</summary>
+public class StorageException : Exception
+{
+    public StorageException(string message)
+        : base(message)
+    {
+    }
+
+    public StorageException(string message, Exception? innerException)
+        : base(message, innerException)
+    {
+    }
+
+    public StorageException()
+    {
+    }
+
+    /// <summary>True when the backend did not answer in time (a read is then answered 504, not 502).</summary>
+    public bool IsTimeout { get; init; }
+}
+
+/// <summary>The key is taken and the write asked not to overwrite.</summary>
+public sealed class ObjectAlreadyExistsException : StorageException
+{
+    public ObjectAlreadyExistsException(string key)
+        : base($"An object already exists at key '{key}'.")
+    {
+        Key = key;
+    }
+
+    public ObjectAlreadyExistsException()
+    {
+        Key = string.Empty;
+    }
+
+    public ObjectAlreadyExistsException(string message, Exception? innerException)
+        : base(message, innerException)
+    {
+        Key = string.Empty;
+    }
+
+    public string Key { get; }
+}

@@ -1,0 +1,24 @@
+using System.Collections.Frozen;
+
+namespace EdgeRouter.Storage;
+
+/// <summary>Names of the built-in storage APIs, and the lookup of providers by name.</summary>
+public static class StorageProviders
+{
+    public const string Local = "local";
+
+    /// <summary>A case-insensitive lookup by <see cref="IStorageProvider.Api"/>; two providers with one name are a bug.</summary>
+    internal static FrozenDictionary<string, IStorageProvider> ToLookup(IEnumerable<IStorageProvider> providers)
+    {
+        var lookup = new Dictionary<string, IStorageProvider>(StringComparer.OrdinalIgnoreCase);
+        foreach (var provider in providers)
+        {
+            if (!lookup.TryAdd(provider.Api, provider))
+            {
+                throw new InvalidOperationException($"Two storage providers are registered for api '{provider.Api}'.");
+            }
+        }
+
+        return lookup.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
+    }
+}

@@ -1,0 +1,97 @@
+using System.Buffers.Text;
+using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Encodings.Web;
+using EdgeRouter.Configuration;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Options;
+
+namespace EdgeRouter.Uploads;
+
+/// <summary>Upload API keys: kept only as SHA-256 hashes, compared in constant time.</summary>
+public static class ApiKeys
+{
+    public const string Scheme = "EdgeRouterApiKey";
+    public const string HeaderName = "X-Api-Key";
+    public const string EnvironmentVariable = "EDGEROUTER_API_KEY";
+
+    /// <summary>The form in which a key is stored in configuration: <c>sha256:&lt;64 hex digits&gt;</c>.</summary>
+    public static string Hash(string key) => "sha256:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
+
+    /// <summary>A new random key of 256 bits, URL-safe.</summary>
+    public static string Generate() => Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
+
+    internal static byte[][] ParseHashes(IEnumerable<string> hashes)
+        => hashes.Select(h => Convert.FromHexString(h.AsSpan("sha256:".Length))).ToArray();
+
+    /// <summary>True when <paramref name="presented"/> hashes to one of <paramref name="hashes"/>; every hash is compared, whatever matches.</summary>
+    internal static bool Matches(string presented, byte[][] hashes)
+    {
+        Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
+        var length = Encoding.UTF8.GetByteCount(presented);
+        var buffer = length <= 256 ? stackalloc byte[length] : new byte[length];
+        Encoding.UTF8.GetBytes(presented, buffer);
+        SHA256.HashData(buffer, digest);
+        var match = false;
+        foreach (var hash in hashes)
+        {
+            match |= CryptographicOperations.FixedTimeEquals(digest, hash);
+        }
+
+        return match;
+    }
+}
+
+/// <summary>Authenticates <c>Authorization: Bearer …</c> or <c>X-Api-Key</c> against the configured key hashes.</summary>
+internal sealed class ApiKeyAuthenticationHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> schemeOptions,
+    ILoggerFactory loggerFactory,
+    UrlEncoder encoder,
+    IOptions<EdgeRouterOptions> routerOptions) : AuthenticationHandler<AuthenticationSchemeOptions>(schemeOptions, loggerFactory, encoder)
+{
+    private static readonly ClaimsPrincipal Anonymous = new(new ClaimsIdentity([new Claim(ClaimTypes.Name, "anonymous")], ApiKeys.Scheme));
+    private static readonly ClaimsPrincipal KeyHolder = new(new ClaimsIdentity([new Claim(ClaimTypes.Name, "api-key")], ApiKeys.Scheme));
+
+    private readonly byte[][] _hashes = ApiKeys.ParseHashes(routerOptions.Value.Uploads.ApiKeys);
+    private readonly bool _allowAnonymous = routerOptions.Value.Uploads.AllowAnonymous;
+
+    protected override Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        var presented = ReadKey(Request.Headers);
+        if (presented is null)
+        {
+            return Task.FromResult(_allowAnonymous
+                ? AuthenticateResult.Success(new AuthenticationTicket(Anonymous, ApiKeys.Scheme))
+                : AuthenticateResult.NoResult());
+        }
+
+        return Task.FromResult(ApiKeys.Matches(presented, _hashes)
+            ? AuthenticateResult.Success(new AuthenticationTicket(KeyHolder, ApiKeys.Scheme))
+            : AuthenticateResult.Fail("The API key is not valid."));
+    }
+
+    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        Response.StatusCode = StatusCodes.Status401Unauthorized;
+        Response.Headers.WWWAuthenticate = "Bearer realm=\"EdgeRouter\"";
+        Response.Headers.CacheControl = "no-store";
+        var detail = ReadKey(Request.Headers) is null
+            ? $"An API key is required: send 'Authorization: Bearer <key>' or '{ApiKeys.HeaderName}: <key>'."
+            : "The API key is not valid.";
+        await Problems.WriteAsync(Context, StatusCodes.Status401Unauthorized, "Unauthorized", detail);
+    }
+
+    private static string? ReadKey(IHeaderDictionary headers)
+    {
+        var authorization = headers.Authorization.ToString();
+        if (authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            var token = authorization.AsSpan(7).Trim();
+            return token.IsEmpty ? null : token.ToString();
+        }
+
+        var key = headers[ApiKeys.HeaderName].ToString();
+        return key.Length == 0 ? null : key;
+    }
+}
