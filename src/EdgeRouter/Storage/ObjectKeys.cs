@@ -65,6 +65,12 @@ public static class ObjectKeys
                 return $"The key contains an unpaired surrogate at position {i}.";
             }
 
+            if (c == '\uFFFD')
+            {
+                // What a decoder leaves where the request had bytes that are not UTF-8.
+                return $"The key contains U+FFFD at position {i}: the request's path was not valid UTF-8.";
+            }
+
             // Bidi overrides and zero-width characters make a key display as another one.
             if (CharUnicodeInfo.GetUnicodeCategory(c) == UnicodeCategory.Format)
             {

@@ -1,0 +1,258 @@
+using System.Security.Cryptography;
+using EdgeRouter.Storage;
+
+namespace EdgeRouter.Tests.Storage;
+
+/// <summary>
+/// What every storage API must do, whatever its backend. Each API's tests subclass this with a fixture that
+/// starts its real server, so a new backend gets the whole contract by adding one small class.
+/// </summary>
+public abstract class StorageContractTests
+{
+    private static readonly ObjectWriteOptions Png = new("image/png", "public, max-age=60");
+
+    /// <summary>The store under test, on a server the subclass's fixture started.</summary>
+    protected abstract IObjectStore Store { get; }
+
+    /// <summary>A key no other test uses, so tests can share one backend.</summary>
+    protected static string NewKey(string suffix = ".png") => $"contract/{Guid.NewGuid():N}{suffix}";
+
+    [Fact]
+    public async Task Put_FromNonSeekableStream_ReadsBackTheSameBytes()
+    {
+        var key = NewKey();
+        var bytes = RandomNumberGenerator.GetBytes(100_000);
+
+        var stored = await Store.PutAsync(key, new NonSeekableStream(bytes), Png, CancellationToken.None);
+
+        Assert.Equal(bytes.Length, stored.Size);
+        Assert.Equal(bytes, await ReadAllAsync(key, null));
+    }
+
+    [Theory]
+    [InlineData(0, 1)]
+    [InlineData(0, 1024)]
+    [InlineData(4096, 10)]
+    [InlineData(99_990, 10)]
+    public async Task OpenRead_WithRange_ReturnsExactlyThoseBytes(long offset, long length)
+    {
+        var key = NewKey();
+        var bytes = RandomNumberGenerator.GetBytes(100_000);
+        await Store.PutAsync(key, new MemoryStream(bytes), Png, CancellationToken.None);
+
+        await using var content = await Store.OpenReadAsync(key, new ByteRange(offset, length), CancellationToken.None);
+
+        Assert.NotNull(content);
+        Assert.Equal(length, content.Length);
+        Assert.Equal(bytes.Length, content.TotalLength);
+        Assert.Equal(bytes.AsSpan((int)offset, (int)length).ToArray(), await ReadToEndAsync(content.Content));
+    }
+
+    [Fact]
+    public async Task Stat_ReportsSize_AndNullForMissingKey()
+    {
+        var key = NewKey();
+        await Store.PutAsync(key, new MemoryStream(new byte[1234]), Png, CancellationToken.None);
+
+        var stat = await Store.StatAsync(key, CancellationToken.None);
+
+        Assert.NotNull(stat);
+        Assert.Equal(1234, stat.Size);
+        Assert.Null(await Store.StatAsync(NewKey(), CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Delete_RemovesTheObject_AndReportsWhetherItExisted()
+    {
+        var key = NewKey();
+        await Store.PutAsync(key, new MemoryStream(new byte[10]), Png, CancellationToken.None);
+
+        Assert.True(await Store.DeleteAsync(key, CancellationToken.None));
+        Assert.Null(await Store.OpenReadAsync(key, null, CancellationToken.None));
+        Assert.False(await Store.DeleteAsync(key, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task OpenRead_MissingKey_ReturnsNull()
+    {
+        Assert.Null(await Store.OpenReadAsync(NewKey(), null, CancellationToken.None));
+        Assert.Null(await Store.OpenReadAsync(NewKey(), new ByteRange(0, 10), CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Put_WithoutOverwrite_RefusesAnExistingKey_AndKeepsTheFirstObject()
+    {
+        var key = NewKey();
+        var first = RandomNumberGenerator.GetBytes(64);
+        await Store.PutAsync(key, new MemoryStream(first), Png, CancellationToken.None);
+
+        await Assert.ThrowsAsync<ObjectAlreadyExistsException>(
+            () => Store.PutAsync(key, new MemoryStream(new byte[32]), Png, CancellationToken.None));
+
+        Assert.Equal(first, await ReadAllAsync(key, null));
+    }
+
+    [Fact]
+    public async Task Put_WithOverwrite_ReplacesTheObject()
+    {
+        var key = NewKey();
+        await Store.PutAsync(key, new MemoryStream(new byte[64]), Png, CancellationToken.None);
+        var second = RandomNumberGenerator.GetBytes(32);
+
+        await Store.PutAsync(key, new MemoryStream(second), Png with { Overwrite = true }, CancellationToken.None);
+
+        Assert.Equal(second, await ReadAllAsync(key, null));
+    }
+
+    [Fact]
+    public async Task Put_TwentyMegabytes_RoundTripsByHash()
+    {
+        var key = NewKey();
+        var bytes = RandomNumberGenerator.GetBytes(20 * 1024 * 1024);
+
+        var stored = await Store.PutAsync(key, new NonSeekableStream(bytes), Png with { Length = bytes.Length }, CancellationToken.None);
+
+        Assert.Equal(bytes.Length, stored.Size);
+        Assert.Equal(SHA256.HashData(bytes), SHA256.HashData(await ReadAllAsync(key, null)));
+        Assert.Equal(bytes.AsSpan(10_000_000, 100).ToArray(), await ReadAllAsync(key, new ByteRange(10_000_000, 100)));
+    }
+
+    [Theory]
+    [InlineData("with space/file name.png")]
+    [InlineData("ünïcødé/日本語の画像.png")]
+    [InlineData("emoji/😀 smile.png")]
+    [InlineData("symbols/a+b=c&d;e,f@g!h'(i)[j].png")]
+    [InlineData("percent/100% sure.png")]
+    public async Task Put_KeyWithSpacesAndNonAscii_RoundTrips(string keySuffix)
+    {
+        var key = $"contract/{Guid.NewGuid():N}/{keySuffix}";
+        var bytes = RandomNumberGenerator.GetBytes(100);
+
+        await Store.PutAsync(key, new MemoryStream(bytes), Png, CancellationToken.None);
+
+        Assert.Equal(bytes, await ReadAllAsync(key, null));
+        Assert.True(await Store.DeleteAsync(key, CancellationToken.None));
+    }
+
+    [Theory]
+    [MemberData(nameof(HostileKeys.Data), MemberType = typeof(HostileKeys))]
+    public async Task HostileKey_IsRefused_AndNothingIsWritten(string key)
+    {
+        await Assert.ThrowsAnyAsync<ArgumentException>(
+            () => Store.PutAsync(key, new MemoryStream(new byte[8]), Png, CancellationToken.None));
+        await AssertNothingEscapedAsync();
+    }
+
+    [Fact]
+    public async Task Put_WhenTheSourceThrows_LeavesNothingAtTheKey_AndPropagatesTheError()
+    {
+        var key = NewKey();
+        var failing = new FailingStream(bytesBeforeFailure: 70_000);
+
+        var thrown = await Assert.ThrowsAsync<InvalidDataException>(() => Store.PutAsync(key, failing, Png, CancellationToken.None));
+
+        Assert.Same(failing.Error, thrown);
+        Assert.Null(await Store.StatAsync(key, CancellationToken.None));
+        Assert.Null(await Store.OpenReadAsync(key, null, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Probe_SucceedsOnAWorkingBackend()
+    {
+        await Store.ProbeAsync(CancellationToken.None);
+    }
+
+    /// <summary>Asserts that no file or object exists outside the storage's root after the hostile-key attempts.</summary>
+    protected abstract Task AssertNothingEscapedAsync();
+
+    protected async Task<byte[]> ReadAllAsync(string key, ByteRange? range)
+    {
+        await using var content = await Store.OpenReadAsync(key, range, CancellationToken.None);
+        Assert.NotNull(content);
+        return await ReadToEndAsync(content.Content);
+    }
+
+    private static async Task<byte[]> ReadToEndAsync(Stream stream)
+    {
+        using var buffer = new MemoryStream();
+        await stream.CopyToAsync(buffer);
+        return buffer.ToArray();
+    }
+
+    /// <summary>A request body as a store sees it: forward-only, no length.</summary>
+    protected sealed class NonSeekableStream(byte[] bytes) : Stream
+    {
+        private readonly MemoryStream _inner = new(bytes);
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position
+        {
+            get => throw new NotSupportedException();
+            set => throw new NotSupportedException();
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => _inner.Read(buffer, offset, Math.Min(count, 8192));
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+
+    /// <summary>A body that breaks part-way, as a client that disconnects does.</summary>
+    protected sealed class FailingStream(int bytesBeforeFailure) : Stream
+    {
+        private int _sent;
+
+        public InvalidDataException Error { get; } = new("client went away");
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position
+        {
+            get => throw new NotSupportedException();
+            set => throw new NotSupportedException();
+        }
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            if (_sent >= bytesBeforeFailure)
+            {
+                throw Error;
+            }
+
+            var n = Math.Min(count, bytesBeforeFailure - _sent);
+            buffer.AsSpan(offset, n).Fill(0x42);
+            _sent += n;
+            return n;
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+}
