@@ -14,27 +14,28 @@ internal static partial class ObjectApiEndpoints
     {
         var group = endpoints.MapGroup(Route).RequireAuthorization(ApiKeys.Scheme).WithTags("Objects");
         group.MapPost("/", (HttpContext context, UploadHandler handler) => handler.UploadAsync(context, null));
-        group.MapPut("/{**key}", (HttpContext context, string key, UploadHandler handler) => handler.UploadAsync(context, key));
+        // An empty catch-all binds as null; it goes through key validation like any other key, for a precise 400.
+        group.MapPut("/{**key}", (HttpContext context, string? key, UploadHandler handler) => handler.UploadAsync(context, key ?? string.Empty));
         group.MapGet("/{**key}", GetAsync);
         group.MapDelete("/{**key}", DeleteAsync);
         return endpoints;
     }
 
-    private static async Task<IResult> GetAsync(string key, IObjectCatalog catalog, IStorageRegistry registry, UploadHandler handler, CancellationToken cancellationToken)
+    private static async Task<IResult> GetAsync(string? key, IObjectCatalog catalog, IStorageRegistry registry, UploadHandler handler, CancellationToken cancellationToken)
     {
         if (ObjectKeys.Validate(key) is { } error)
         {
             return Problems.Result(StatusCodes.Status400BadRequest, "Invalid key", error);
         }
 
-        var record = await catalog.FindAsync(key, cancellationToken);
+        var record = await catalog.FindAsync(key!, cancellationToken);
         return record is null
-            ? NotFound(key)
+            ? NotFound(key!)
             : Results.Ok(handler.ToResponse(record, registry.Current.ById.GetValueOrDefault(record.StorageId)));
     }
 
     private static async Task<IResult> DeleteAsync(
-        string key,
+        string? key,
         IObjectCatalog catalog,
         KeyLocks keyLocks,
         StorageUsageTracker usage,
@@ -47,18 +48,18 @@ internal static partial class ObjectApiEndpoints
             return Problems.Result(StatusCodes.Status400BadRequest, "Invalid key", error);
         }
 
-        using (await keyLocks.AcquireAsync(key, cancellationToken))
+        using (await keyLocks.AcquireAsync(key!, cancellationToken))
         {
-            var record = await catalog.FindAsync(key, cancellationToken);
+            var record = await catalog.FindAsync(key!, cancellationToken);
             if (record is null || !await catalog.RemoveAsync(record, cancellationToken))
             {
-                return NotFound(key);
+                return NotFound(key!);
             }
 
             // From here the key is gone for readers; the object itself is deleted now or, failing that, by the sweeper.
             usage.Remove(record.StorageId, record.Size);
             await deletes.TryDeleteAsync(new PendingDelete(record.StorageId, record.Key), CancellationToken.None);
-            Log.Deleted(logger, key, record.StorageId);
+            Log.Deleted(logger, key!, record.StorageId);
             return Results.NoContent();
         }
     }

@@ -53,4 +53,5 @@ public static class HostileKeys
     ];
 
     public static IEnumerable<object[]> Data => All.Select(k => new object[] { k });
+
 }

@@ -1,0 +1,76 @@
+using EdgeRouter.Catalog;
+using EdgeRouter.Configuration;
+using EdgeRouter.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace EdgeRouter.Tests.TestUtilities;
+
+/// <summary>
+/// A storage API (<c>api: "failing"</c>) whose backend is down: it takes part of the body, then fails, as a
+/// backend that drops the connection mid-upload does. For failover tests.
+/// </summary>
+public sealed class FailingStorageProvider : IStorageProvider
+{
+    public string Api => "failing";
+
+    public static void Register(IServiceCollection services)
+        => services.TryAddEnumerable(ServiceDescriptor.Singleton<IStorageProvider, FailingStorageProvider>());
+
+    public void Validate(StorageConfig config, StorageValidationContext context)
+    {
+    }
+
+    public IObjectStore Create(StorageConfig config, StorageProviderContext context) => new FailingStore();
+
+    public sealed class FailingStore : IObjectStore
+    {
+        private int _putAttempts;
+
+        public int PutAttempts => _putAttempts;
+
+        public async Task<StoredObject> PutAsync(string key, Stream content, ObjectWriteOptions options, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref _putAttempts);
+            await content.ReadAtLeastAsync(new byte[4096], 1, throwOnEndOfStream: false, cancellationToken);
+            throw new StorageException("connection reset by backend");
+        }
+
+        public Task<ObjectContent?> OpenReadAsync(string key, ByteRange? range, CancellationToken cancellationToken) => throw new StorageException("backend down");
+
+        public Task<ObjectStat?> StatAsync(string key, CancellationToken cancellationToken) => throw new StorageException("backend down");
+
+        public Task<bool> DeleteAsync(string key, CancellationToken cancellationToken) => throw new StorageException("backend down");
+
+        public Task ProbeAsync(CancellationToken cancellationToken) => throw new StorageException("backend down");
+    }
+}
+
+/// <summary>A catalog whose commits fail, as a database that went away between the backend write and the commit.</summary>
+internal sealed class CommitFailingCatalog(IObjectCatalog inner) : IObjectCatalog
+{
+    public ValueTask<ObjectRecord?> FindAsync(string key, CancellationToken cancellationToken) => inner.FindAsync(key, cancellationToken);
+
+    public Task<CatalogWriteResult> AddAsync(ObjectRecord record, bool overwrite, CancellationToken cancellationToken)
+        => throw new CatalogUnavailableException("database is locked");
+
+    public Task<bool> RemoveAsync(ObjectRecord expected, CancellationToken cancellationToken) => inner.RemoveAsync(expected, cancellationToken);
+
+    public Task<IReadOnlyList<PendingDelete>> GetPendingDeletesAsync(int limit, CancellationToken cancellationToken) => inner.GetPendingDeletesAsync(limit, cancellationToken);
+
+    public Task CompletePendingDeleteAsync(PendingDelete pending, CancellationToken cancellationToken) => inner.CompletePendingDeleteAsync(pending, cancellationToken);
+
+    public Task<IReadOnlyDictionary<string, StorageUsage>> GetUsageAsync(CancellationToken cancellationToken) => inner.GetUsageAsync(cancellationToken);
+
+    public Task<IReadOnlyList<ObjectRecord>> ListAsync(string prefix, string? after, int limit, CancellationToken cancellationToken) => inner.ListAsync(prefix, after, limit, cancellationToken);
+
+    public Task PingAsync(CancellationToken cancellationToken) => inner.PingAsync(cancellationToken);
+}
+
+/// <summary>Seeded randomness, so placement tests give the same answer on every run.</summary>
+internal sealed class SeededRandomFactory(int seed) : EdgeRouter.Placement.IRandomFactory
+{
+    private readonly Random _random = new(seed);
+
+    public Random CreateRandomInstance() => _random;
+}
