@@ -7,8 +7,8 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 namespace EdgeRouter.Tests.TestUtilities;
 
 /// <summary>
-/// A storage API (<c>api: "failing"</c>) whose backend is down: it takes part of the body, then fails, as a
-/// backend that drops the connection mid-upload does. For failover tests.
+/// A storage API (<c>api: "failing"</c>) whose writes fail part-way, as a backend that drops the connection
+/// mid-upload does, while its health probe still passes (as a full disk's does), so placement really tries it.
 /// </summary>
 public sealed class FailingStorageProvider : IStorageProvider
 {
@@ -42,7 +42,7 @@ public sealed class FailingStorageProvider : IStorageProvider
 
         public Task<bool> DeleteAsync(string key, CancellationToken cancellationToken) => throw new StorageException("backend down");
 
-        public Task ProbeAsync(CancellationToken cancellationToken) => throw new StorageException("backend down");
+        public Task ProbeAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }
 
