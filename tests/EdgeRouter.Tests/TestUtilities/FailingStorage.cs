@@ -74,3 +74,41 @@ internal sealed class SeededRandomFactory(int seed) : EdgeRouter.Placement.IRand
 
     public Random CreateRandomInstance() => _random;
 }
+
+/// <summary>
+/// A local storage (<c>api: "flaky"</c>, field <c>root</c>) whose deletes and probes can be made to fail at will,
+/// as a backend that comes and goes.
+/// </summary>
+public sealed class FlakyStorageProvider : IStorageProvider
+{
+    public string Api => "flaky";
+
+    public static void Register(IServiceCollection services)
+        => services.TryAddEnumerable(ServiceDescriptor.Singleton<IStorageProvider, FlakyStorageProvider>());
+
+    public void Validate(StorageConfig config, StorageValidationContext context)
+    {
+    }
+
+    public IObjectStore Create(StorageConfig config, StorageProviderContext context)
+        => new FlakyStore(new EdgeRouter.Storage.Local.LocalStorageProvider(TimeProvider.System).Create(config, context));
+
+    public sealed class FlakyStore(IObjectStore inner) : IObjectStore
+    {
+        public bool Down { get; set; }
+
+        public Task<StoredObject> PutAsync(string key, Stream content, ObjectWriteOptions options, CancellationToken cancellationToken)
+            => inner.PutAsync(key, content, options, cancellationToken);
+
+        public Task<ObjectContent?> OpenReadAsync(string key, ByteRange? range, CancellationToken cancellationToken)
+            => inner.OpenReadAsync(key, range, cancellationToken);
+
+        public Task<ObjectStat?> StatAsync(string key, CancellationToken cancellationToken) => inner.StatAsync(key, cancellationToken);
+
+        public Task<bool> DeleteAsync(string key, CancellationToken cancellationToken)
+            => Down ? throw new StorageException("backend unreachable") : inner.DeleteAsync(key, cancellationToken);
+
+        public Task ProbeAsync(CancellationToken cancellationToken)
+            => Down ? throw new StorageException("backend unreachable") : inner.ProbeAsync(cancellationToken);
+    }
+}

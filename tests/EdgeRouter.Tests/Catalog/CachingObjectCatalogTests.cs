@@ -1,0 +1,102 @@
+using System.Diagnostics.Metrics;
+using EdgeRouter.Catalog;
+using EdgeRouter.Configuration;
+using EdgeRouter.Observability;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+
+namespace EdgeRouter.Tests.Catalog;
+
+public sealed class CachingObjectCatalogTests
+{
+    private readonly CountingCatalog _inner = new();
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 25, 12, 0, 0, TimeSpan.Zero));
+    private readonly CachingObjectCatalog _cache;
+
+    public CachingObjectCatalogTests()
+    {
+        var options = Options.Create(new EdgeRouterOptions { Catalog = { CacheTtl = TimeSpan.FromMinutes(10), NegativeCacheTtl = TimeSpan.FromSeconds(5) } });
+        _cache = new CachingObjectCatalog(_inner, options, _time, new EdgeRouterMetrics(new TestMeterFactory()));
+    }
+
+    [Fact]
+    public async Task AHotKey_IsReadFromTheDatabaseOnce()
+    {
+        _inner.Records["a.png"] = Record("a.png");
+
+        for (var i = 0; i < 100; i++)
+        {
+            Assert.NotNull(await _cache.FindAsync("a.png", CancellationToken.None));
+        }
+
+        Assert.Equal(1, _inner.Finds);
+    }
+
+    [Fact]
+    public async Task AnUnknownKey_IsRememberedBriefly_ThenAskedAgain()
+    {
+        for (var i = 0; i < 50; i++)
+        {
+            Assert.Null(await _cache.FindAsync("storm.png", CancellationToken.None));
+        }
+
+        Assert.Equal(1, _inner.Finds);
+        _time.Advance(TimeSpan.FromSeconds(6));
+        await _cache.FindAsync("storm.png", CancellationToken.None);
+        Assert.Equal(2, _inner.Finds);
+    }
+
+    [Fact]
+    public async Task WritesThroughTheCache_AreSeenAtOnce()
+    {
+        Assert.Null(await _cache.FindAsync("new.png", CancellationToken.None));
+
+        await _cache.AddAsync(Record("new.png"), false, CancellationToken.None);
+        Assert.NotNull(await _cache.FindAsync("new.png", CancellationToken.None));
+
+        await _cache.RemoveAsync(Record("new.png"), CancellationToken.None);
+        Assert.Null(await _cache.FindAsync("new.png", CancellationToken.None));
+    }
+
+    private static ObjectRecord Record(string key) => new(key, "s", 1, "image/png", "ab", DateTimeOffset.UnixEpoch);
+
+    private sealed class TestMeterFactory : IMeterFactory
+    {
+        public Meter Create(MeterOptions options) => new(options);
+
+        public void Dispose()
+        {
+        }
+    }
+
+    private sealed class CountingCatalog : IObjectCatalog
+    {
+        public Dictionary<string, ObjectRecord> Records { get; } = [];
+
+        public int Finds { get; private set; }
+
+        public ValueTask<ObjectRecord?> FindAsync(string key, CancellationToken cancellationToken)
+        {
+            Finds++;
+            return ValueTask.FromResult(Records.GetValueOrDefault(key));
+        }
+
+        public Task<CatalogWriteResult> AddAsync(ObjectRecord record, bool overwrite, CancellationToken cancellationToken)
+        {
+            Records[record.Key] = record;
+            return Task.FromResult(new CatalogWriteResult(CatalogWriteOutcome.Added, null));
+        }
+
+        public Task<bool> RemoveAsync(ObjectRecord expected, CancellationToken cancellationToken) => Task.FromResult(Records.Remove(expected.Key));
+
+        public Task<IReadOnlyList<PendingDelete>> GetPendingDeletesAsync(int limit, CancellationToken cancellationToken) => Task.FromResult<IReadOnlyList<PendingDelete>>([]);
+
+        public Task CompletePendingDeleteAsync(PendingDelete pending, CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task<IReadOnlyDictionary<string, StorageUsage>> GetUsageAsync(CancellationToken cancellationToken) => Task.FromResult<IReadOnlyDictionary<string, StorageUsage>>(new Dictionary<string, StorageUsage>());
+
+        public Task<IReadOnlyList<ObjectRecord>> ListAsync(string prefix, string? after, int limit, CancellationToken cancellationToken) => Task.FromResult<IReadOnlyList<ObjectRecord>>([]);
+
+        public Task PingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}

@@ -1,0 +1,37 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using EdgeRouter.Health;
+using EdgeRouter.Storage;
+using EdgeRouter.Tests.TestUtilities;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace EdgeRouter.Tests.Health;
+
+public sealed class StorageHealthTests
+{
+    [Fact]
+    public async Task AFailingProbe_TakesTheStorageOutOfPlacement_AndReadiness_UntilItRecovers()
+    {
+        using var factory = new RouterFactory("""{ "storages": [ { "id": "f", "api": "flaky", "root": "f", "read": "stream" } ] }""", FlakyStorageProvider.Register);
+        using var client = factory.CreateAuthorizedClient();
+        var store = (FlakyStorageProvider.FlakyStore)factory.Services.GetRequiredService<IStorageRegistry>().Current.ById["f"].Store;
+        var monitor = factory.Services.GetRequiredService<StorageHealthMonitor>();
+
+        store.Down = true;
+        await monitor.ProbeAllAsync(TimeSpan.FromSeconds(5), CancellationToken.None);
+
+        var status = factory.Services.GetRequiredService<IStorageHealth>().GetStatus("f");
+        Assert.False(status.Healthy);
+        Assert.Equal("backend unreachable", status.LastError);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await client.GetAsync("/readyz")).StatusCode);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await client.PostAsync("/api/v1/objects", TestFiles.Raw(TestFiles.Png(), "image/png"))).StatusCode);
+
+        store.Down = false;
+        await monitor.ProbeAllAsync(TimeSpan.FromSeconds(5), CancellationToken.None);
+
+        var ready = await client.GetFromJsonAsync<JsonElement>("/readyz");
+        Assert.Equal("Healthy", ready.GetProperty("status").GetString());
+        Assert.Equal(HttpStatusCode.Created, (await client.PostAsync("/api/v1/objects", TestFiles.Raw(TestFiles.Png(), "image/png"))).StatusCode);
+    }
+}
