@@ -22,6 +22,22 @@ if (args is ["hash-key", ..])
     return 0;
 }
 
+if (args is ["healthcheck", ..])
+{
+    // For container HEALTHCHECKs: the runtime image has no curl.
+    var url = args.Length > 1 ? args[1] : "http://127.0.0.1:8080/healthz";
+    using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+    try
+    {
+        return (await http.GetAsync(url)).IsSuccessStatusCode ? 0 : 1;
+    }
+    catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+    {
+        Console.Error.WriteLine($"unhealthy: {ex.Message}");
+        return 1;
+    }
+}
+
 var builder = WebApplication.CreateBuilder(args);
 try
 {

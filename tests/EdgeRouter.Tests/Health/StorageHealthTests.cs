@@ -17,11 +17,14 @@ public sealed class StorageHealthTests
         using var client = factory.CreateAuthorizedClient();
         var store = (FlakyStorageProvider.FlakyStore)factory.Services.GetRequiredService<IStorageRegistry>().Current.ById["f"].Store;
         var monitor = factory.Services.GetRequiredService<StorageHealthMonitor>();
+        var health = factory.Services.GetRequiredService<IStorageHealth>();
 
+        // Let the probe the monitor runs at start finish first, so it cannot overwrite this test's probes.
+        await Configuration.StorageConfigReloadTests.WaitUntilAsync(() => health.GetStatus("f").LastChecked is not null);
         store.Down = true;
         await monitor.ProbeAllAsync(TimeSpan.FromSeconds(5), CancellationToken.None);
 
-        var status = factory.Services.GetRequiredService<IStorageHealth>().GetStatus("f");
+        var status = health.GetStatus("f");
         Assert.False(status.Healthy);
         Assert.Equal("backend unreachable", status.LastError);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, (await client.GetAsync("/readyz")).StatusCode);

@@ -218,7 +218,7 @@ public sealed class UploadApiTests : IDisposable
 
         Assert.True(context.Response.StatusCode == StatusCodes.Status400BadRequest, $"'{key}' answered {context.Response.StatusCode}");
         Assert.Empty(_factory.FilesUnder("store"));
-        Assert.Equal(["catalog.db", "catalog.db-shm", "catalog.db-wal", Path.Combine("config", "storages.json")], _factory.FilesUnder(string.Empty));
+        AssertOnlyCatalogAndConfig(_factory);
     }
 
     [Theory]
@@ -232,7 +232,7 @@ public sealed class UploadApiTests : IDisposable
         var response = await client.PutAsync(new Uri("/api/v1/objects/" + path, UriKind.Relative), TestFiles.Raw(TestFiles.Png(), "image/png"));
 
         Assert.True((int)response.StatusCode is >= 400 and < 500, $"'{path}' answered {(int)response.StatusCode}");
-        Assert.Equal(["catalog.db", "catalog.db-shm", "catalog.db-wal", Path.Combine("config", "storages.json")], _factory.FilesUnder(string.Empty));
+        AssertOnlyCatalogAndConfig(_factory);
     }
 
     [Fact]
@@ -265,6 +265,10 @@ public sealed class UploadApiTests : IDisposable
         await AssertProblemAsync(response, HttpStatusCode.ServiceUnavailable, "The object could not be recorded in the catalog; nothing was kept. Try again later.");
         Assert.Empty(factory.FilesUnder("store"));
     }
+
+    /// <summary>Nothing but the catalog's files (which SQLite opens and closes as it likes) and the config exists under the root.</summary>
+    private static void AssertOnlyCatalogAndConfig(RouterFactory factory)
+        => Assert.DoesNotContain(factory.FilesUnder(string.Empty), f => !f.StartsWith("catalog.db", StringComparison.Ordinal) && f != Path.Combine("config", "storages.json"));
 
     internal static async Task AssertProblemAsync(HttpResponseMessage response, HttpStatusCode status, string detail)
     {

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Runs the whole test suite on a fresh Debian machine with the .NET 10 SDK. Installs what the tests need,
+# idempotently, and leaves nothing running. Prints a plain "N passed, N failed" line at the end.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v dotnet >/dev/null 2>&1; then
+  echo "The .NET 10 SDK is required (https://learn.microsoft.com/dotnet/core/install/linux-debian)." >&2
+  exit 1
+fi
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+status=0
+dotnet test EdgeRouter.sln -c Release --logger "console;verbosity=normal" 2>&1 | tee "$log" || status=$?
+
+# Sum the per-project summaries ("Total tests: N" then "Passed: N", "Failed: N", "Skipped: N") into one line any CI reads.
+awk '
+  /^Total tests:/ { seen = 1 }
+  seen && /^ +Passed: [0-9]+$/  { p += $2 }
+  seen && /^ +Failed: [0-9]+$/  { f += $2 }
+  seen && /^ +Skipped: [0-9]+$/ { s += $2 }
+  END { if (seen) printf "tests: %d passed, %d failed, %d skipped\n", p, f, s; else print "tests: no test summary found" }
+' "$log"
+exit "$status"
