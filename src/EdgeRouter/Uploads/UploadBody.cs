@@ -172,23 +172,9 @@ internal sealed class UploadBody : IAsyncDisposable
         await RandomAccess.WriteAsync(_file.SafeFileHandle, chunk, Received, cancellationToken);
     }
 
-    private sealed class Reader(UploadBody body) : Stream
+    private sealed class Reader(UploadBody body) : EdgeRouter.Storage.ReadOnlyStream
     {
         private long _position;
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position
-        {
-            get => _position;
-            set => throw new NotSupportedException();
-        }
 
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
         {
@@ -202,15 +188,5 @@ internal sealed class UploadBody : IAsyncDisposable
 
         // Stores copy asynchronously; a synchronous read would block a thread on the client's network.
         public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }

@@ -11,9 +11,9 @@ public sealed class PendingDeleteTests
     [Fact]
     public async Task ADeleteTheBackendRefuses_StaysQueued_AndIsFinishedWhenTheBackendReturns()
     {
-        using var factory = new RouterFactory("""{ "storages": [ { "id": "f", "api": "flaky", "root": "f", "read": "stream" } ] }""", FlakyStorageProvider.Register);
+        var (factory, store) = FlakyStorageProvider.CreateRouter();
+        using var _ = factory;
         using var client = factory.CreateAuthorizedClient();
-        var store = (FlakyStorageProvider.FlakyStore)factory.Services.GetRequiredService<IStorageRegistry>().Current.ById["f"].Store;
         var catalog = factory.Services.GetRequiredService<IObjectCatalog>();
         await client.PutAsync("/api/v1/objects/doomed.png", TestFiles.Raw(TestFiles.Png(), "image/png"));
 

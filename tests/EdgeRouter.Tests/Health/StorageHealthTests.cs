@@ -13,9 +13,9 @@ public sealed class StorageHealthTests
     [Fact]
     public async Task AFailingProbe_TakesTheStorageOutOfPlacement_AndReadiness_UntilItRecovers()
     {
-        using var factory = new RouterFactory("""{ "storages": [ { "id": "f", "api": "flaky", "root": "f", "read": "stream" } ] }""", FlakyStorageProvider.Register);
+        var (factory, store) = FlakyStorageProvider.CreateRouter();
+        using var _ = factory;
         using var client = factory.CreateAuthorizedClient();
-        var store = (FlakyStorageProvider.FlakyStore)factory.Services.GetRequiredService<IStorageRegistry>().Current.ById["f"].Store;
         var monitor = factory.Services.GetRequiredService<StorageHealthMonitor>();
         var health = factory.Services.GetRequiredService<IStorageHealth>();
 

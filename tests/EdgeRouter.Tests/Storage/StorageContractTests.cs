@@ -180,57 +180,19 @@ public abstract class StorageContractTests
     }
 
     /// <summary>A request body as a store sees it: forward-only, no length.</summary>
-    protected sealed class NonSeekableStream(byte[] bytes) : Stream
+    protected sealed class NonSeekableStream(byte[] bytes) : ReadOnlyStream
     {
         private readonly MemoryStream _inner = new(bytes);
 
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position
-        {
-            get => throw new NotSupportedException();
-            set => throw new NotSupportedException();
-        }
-
         public override int Read(byte[] buffer, int offset, int count) => _inner.Read(buffer, offset, Math.Min(count, 8192));
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
     /// <summary>A body that breaks part-way, as a client that disconnects does.</summary>
-    protected sealed class FailingStream(int bytesBeforeFailure) : Stream
+    protected sealed class FailingStream(int bytesBeforeFailure) : ReadOnlyStream
     {
         private int _sent;
 
         public InvalidDataException Error { get; } = new("client went away");
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position
-        {
-            get => throw new NotSupportedException();
-            set => throw new NotSupportedException();
-        }
 
         public override int Read(byte[] buffer, int offset, int count)
         {
@@ -244,15 +206,5 @@ public abstract class StorageContractTests
             _sent += n;
             return n;
         }
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }

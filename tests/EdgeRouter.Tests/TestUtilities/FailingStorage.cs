@@ -93,6 +93,14 @@ public sealed class FlakyStorageProvider : IStorageProvider
     public IObjectStore Create(StorageConfig config, StorageProviderContext context)
         => new FlakyStore(new EdgeRouter.Storage.Local.LocalStorageProvider(TimeProvider.System).Create(config, context));
 
+    /// <summary>A router with one flaky storage, id <c>f</c>, and that storage's store.</summary>
+    public static (RouterFactory Factory, FlakyStore Store) CreateRouter()
+    {
+        var factory = new RouterFactory("""{ "storages": [ { "id": "f", "api": "flaky", "root": "f", "read": "stream" } ] }""", Register);
+        factory.CreateClient().Dispose();
+        return (factory, (FlakyStore)factory.Services.GetRequiredService<IStorageRegistry>().Current.ById["f"].Store);
+    }
+
     public sealed class FlakyStore(IObjectStore inner) : IObjectStore
     {
         public bool Down { get; set; }
