@@ -9,6 +9,8 @@ if ! command -v dotnet >/dev/null 2>&1; then
   exit 1
 fi
 
+bash scripts/test-deps.sh
+
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 log=$(mktemp)

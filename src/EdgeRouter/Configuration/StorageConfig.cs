@@ -15,6 +15,9 @@ public enum ReadMode
 
     /// <summary>Read the object through the storage's own API and stream it.</summary>
     Stream,
+
+    /// <summary>Redirect to a short-lived signed URL of the backend (private buckets).</summary>
+    Presigned,
 }
 
 /// <summary>How generated keys are laid out.</summary>

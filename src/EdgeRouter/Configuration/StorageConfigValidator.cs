@@ -35,6 +35,11 @@ internal sealed partial class StorageConfigValidator(IEnumerable<IStorageProvide
 
             if (storage.Api is { } api && _providers.TryGetValue(api, out var provider))
             {
+                if (storage.Read == ReadMode.Presigned && !provider.SupportsPresignedReads)
+                {
+                    context.AddError("read", $"'presigned' is not supported by api '{api}' (use redirect, proxy or stream).");
+                }
+
                 provider.Validate(storage, context);
             }
         }
@@ -93,7 +98,7 @@ internal sealed partial class StorageConfigValidator(IEnumerable<IStorageProvide
     {
         if (string.IsNullOrEmpty(storage.StorageUrl))
         {
-            if (storage.Read != ReadMode.Stream)
+            if (storage.Read is ReadMode.Redirect or ReadMode.Proxy)
             {
                 context.AddError("storageUrl", $"is required when read is '{storage.Read.ToString().ToLowerInvariant()}'.");
             }

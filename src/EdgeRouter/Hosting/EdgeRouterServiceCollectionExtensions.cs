@@ -8,6 +8,7 @@ using EdgeRouter.Placement;
 using EdgeRouter.Serving;
 using EdgeRouter.Storage;
 using EdgeRouter.Storage.Local;
+using EdgeRouter.Storage.S3;
 using EdgeRouter.Uploads;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -49,6 +50,11 @@ public static class EdgeRouterServiceCollectionExtensions
 
         // Storage: one provider per API, looked up by name.
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStorageProvider, LocalStorageProvider>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IStorageProvider, AmazonS3StorageProvider>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IStorageProvider, S3CompatibleStorageProvider>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IStorageProvider, OssStorageProvider>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IStorageProvider, B2StorageProvider>());
+        services.AddOptions<S3ClientOptions>();
         services.TryAddSingleton<StorageConfigValidator>();
         services.TryAddSingleton<StorageConfigManager>();
         services.TryAddSingleton<IStorageRegistry>(sp => sp.GetRequiredService<StorageConfigManager>());

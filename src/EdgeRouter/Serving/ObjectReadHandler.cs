@@ -76,6 +76,9 @@ internal sealed partial class ObjectReadHandler(
             case ReadMode.Proxy:
                 await ProxyAsync(context, storage, record);
                 break;
+            case ReadMode.Presigned:
+                await RedirectToSignedUrlAsync(context, storage, record);
+                break;
             default:
                 await StreamAsync(context, storage, record);
                 break;
@@ -89,6 +92,27 @@ internal sealed partial class ObjectReadHandler(
         response.Headers.Location = storage.MapUrl(record.Key);
         response.Headers.CacheControl = _serving.RedirectCacheControl;
         metrics.Read("redirect", "redirected");
+    }
+
+    private async Task RedirectToSignedUrlAsync(HttpContext context, StorageDefinition storage, ObjectRecord record)
+    {
+        string url;
+        try
+        {
+            url = await ((IPresignedUrlStore)storage.Store).GetPresignedReadUrlAsync(record.Key, context.RequestAborted);
+        }
+        catch (StorageException ex)
+        {
+            Log.BackendFailed(logger, record.Key, storage.Id, ex.Message);
+            await FailAsync(context, StatusCodes.Status502BadGateway, "backend-error");
+            return;
+        }
+
+        // A signed URL is a short-lived credential: no cache may keep the redirect that carries it.
+        context.Response.StatusCode = StatusCodes.Status302Found;
+        context.Response.Headers.Location = url;
+        context.Response.Headers.CacheControl = NoStore;
+        metrics.Read("presigned", "redirected");
     }
 
     private async Task ProxyAsync(HttpContext context, StorageDefinition storage, ObjectRecord record)

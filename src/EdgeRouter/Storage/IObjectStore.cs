@@ -29,6 +29,13 @@ public interface IObjectStore
     Task ProbeAsync(CancellationToken cancellationToken);
 }
 
+/// <summary>A store that can hand out short-lived signed read URLs, for the <c>presigned</c> read mode.</summary>
+public interface IPresignedUrlStore
+{
+    /// <summary>A URL that lets its holder read <paramref name="key"/> until it expires.</summary>
+    Task<string> GetPresignedReadUrlAsync(string key, CancellationToken cancellationToken);
+}
+
 /// <summary>A store whose objects are files on this machine, so reads can use the kernel's sendfile.</summary>
 public interface IPhysicalObjectStore
 {
@@ -48,8 +55,8 @@ public readonly record struct ByteRange(long Offset, long Length)
     public long Last => Offset + Length - 1;
 }
 
-/// <summary>An open object (or range of it). Disposing it releases the backend's stream or connection.</summary>
-public sealed class ObjectContent(Stream content, long length, long totalLength) : IAsyncDisposable
+/// <summary>An open object (or range of it). Disposing it releases the backend's stream and its <c>owner</c> (a response, a connection).</summary>
+public sealed class ObjectContent(Stream content, long length, long totalLength, IDisposable? owner = null) : IAsyncDisposable
 {
     public Stream Content { get; } = content;
 
@@ -58,5 +65,9 @@ public sealed class ObjectContent(Stream content, long length, long totalLength)
 
     public long TotalLength { get; } = totalLength;
 
-    public ValueTask DisposeAsync() => Content.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await Content.DisposeAsync();
+        owner?.Dispose();
+    }
 }

@@ -11,6 +11,9 @@ public interface IStorageProvider
     /// <summary>The value of <c>api</c> in storages.json this provider serves, e.g. <c>local</c>.</summary>
     string Api { get; }
 
+    /// <summary>Whether its stores implement <see cref="IPresignedUrlStore"/>, so <c>read: presigned</c> is allowed.</summary>
+    bool SupportsPresignedReads => false;
+
     /// <summary>Checks the API-specific fields, reporting every problem through <paramref name="context"/>.</summary>
     void Validate(StorageConfig config, StorageValidationContext context);
 

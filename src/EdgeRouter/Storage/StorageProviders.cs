@@ -6,6 +6,10 @@ namespace EdgeRouter.Storage;
 public static class StorageProviders
 {
     public const string Local = "local";
+    public const string S3 = "s3";
+    public const string S3Compatible = "s3compatible";
+    public const string Oss = "oss";
+    public const string B2 = "b2";
 
     /// <summary>A case-insensitive lookup by <see cref="IStorageProvider.Api"/>; two providers with one name are a bug.</summary>
     internal static FrozenDictionary<string, IStorageProvider> ToLookup(IEnumerable<IStorageProvider> providers)

@@ -29,7 +29,7 @@ public sealed class StorageConfigValidationTests
     [Fact]
     public void Accepts_TheShippedDefaultConfiguration()
     {
-        var shipped = File.ReadAllText(Path.Combine(RepositoryRoot(), "config", "storages.json"));
+        var shipped = File.ReadAllText(Path.Combine(TestUtilities.Repository.Root, "config", "storages.json"));
         Assert.Empty(Problems(shipped));
     }
 
@@ -139,15 +139,4 @@ public sealed class StorageConfigValidationTests
     [InlineData("lots")]
     [InlineData("99999999999 PB")]
     public void ByteSize_RejectsNonsense(string text) => Assert.False(ByteSize.TryParse(text, out _));
-
-    internal static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "EdgeRouter.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        return directory?.FullName ?? throw new InvalidOperationException("EdgeRouter.sln not found above the test binaries.");
-    }
 }

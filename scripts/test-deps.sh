@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs, idempotently, the real servers the tests start on loopback. Safe to run again and again;
+# does nothing when everything is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
+command -v npm  >/dev/null 2>&1 || need_apt+=(npm)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "test-deps: installing ${need_apt[*]} with apt-get"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+# npm servers (s3rver), pinned by tests/servers/package-lock.json.
+stamp=tests/servers/node_modules/.installed-from-lock
+if ! cmp -s tests/servers/package-lock.json "$stamp" 2>/dev/null; then
+  echo "test-deps: installing npm test servers"
+  (cd tests/servers && npm ci --no-audit --no-fund --loglevel=error)
+  cp tests/servers/package-lock.json "$stamp"
+fi
