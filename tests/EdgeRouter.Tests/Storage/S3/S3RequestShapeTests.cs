@@ -1,0 +1,114 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using EdgeRouter.Storage;
+using WireMock.RequestBuilders;
+using WireMock.ResponseBuilders;
+using WireMock.Server;
+using WireMock.Settings;
+
+namespace EdgeRouter.Tests.Storage.S3;
+
+/// <summary>
+/// The exact requests each S3-family API sends, captured by a TLS WireMock server that plays the provider's host.
+/// OSS and B2 document that their S3-compatible APIs take virtual-hosted requests signed with SigV4 for their
+/// region, and refuse aws-chunked bodies, the SDK's flexible-checksum headers and per-object ACL headers.
+/// </summary>
+public abstract class S3RequestShapeTests : IDisposable
+{
+    private const string CertificatePassword = "test";
+    private static readonly byte[] Body = RandomNumberGenerator.GetBytes(1500);
+
+    /// <summary>A throwaway self-signed certificate, so the fake provider answers over TLS as the real one does.</summary>
+    private static readonly Lazy<string> Certificate = new(() =>
+    {
+        using var rsa = RSA.Create(2048);
+        var request = new CertificateRequest("CN=provider.test", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+        var path = Path.Combine(Path.GetTempPath(), $"edgerouter-wiremock-{Environment.ProcessId}.pfx");
+        File.WriteAllBytes(path, certificate.Export(X509ContentType.Pfx, CertificatePassword));
+        return path;
+    });
+
+    protected S3RequestShapeTests()
+    {
+        Server = WireMockServer.Start(new WireMockServerSettings
+        {
+            Port = 0,
+            UseSSL = true,
+            CertificateSettings = new WireMockCertificateSettings { X509CertificateFilePath = Certificate.Value, X509CertificatePassword = CertificatePassword },
+        });
+        Server.Given(Request.Create().UsingPut()).RespondWith(Response.Create().WithStatusCode(200).WithHeader("ETag", "\"etag\""));
+        Server.Given(Request.Create().UsingHead()).RespondWith(Response.Create().WithStatusCode(404));
+    }
+
+    protected WireMockServer Server { get; }
+
+    protected int Port => Server.Ports[0];
+
+    public void Dispose()
+    {
+        Server.Stop();
+        Server.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Puts a 1,500-byte object through <paramref name="store"/> and returns the PUT as the server saw it (path decoded).</summary>
+    protected async Task<(string Path, IReadOnlyDictionary<string, string> Headers, byte[] Body)> PutAsync(IObjectStore store)
+    {
+        await store.PutAsync("2026/11/25/photo one.png", new MemoryStream(Body), new ObjectWriteOptions("image/png", "public, max-age=60", Body.Length, Overwrite: true), CancellationToken.None);
+        var put = Assert.Single(Server.LogEntries, e => e.RequestMessage.Method == "PUT").RequestMessage;
+        var headers = put.Headers!.ToDictionary(h => h.Key, h => string.Join(",", h.Value), StringComparer.OrdinalIgnoreCase);
+        return (put.Path, headers, put.BodyAsBytes ?? []);
+    }
+
+    protected static void AssertPlainSignedBody(IReadOnlyDictionary<string, string> headers, byte[] body, string region, string accessKey)
+    {
+        Assert.StartsWith($"AWS4-HMAC-SHA256 Credential={accessKey}/", headers["Authorization"], StringComparison.Ordinal);
+        Assert.Contains($"/{region}/s3/aws4_request", headers["Authorization"], StringComparison.Ordinal);
+        Assert.Contains("SignedHeaders=", headers["Authorization"], StringComparison.Ordinal);
+        Assert.Contains("host", headers["Authorization"], StringComparison.Ordinal);
+        Assert.True(headers.ContainsKey("X-Amz-Date"));
+        Assert.DoesNotContain("STREAMING", headers["X-Amz-Content-SHA256"], StringComparison.Ordinal);
+        Assert.DoesNotContain("aws-chunked", headers.GetValueOrDefault("Content-Encoding") ?? string.Empty, StringComparison.Ordinal);
+        Assert.False(headers.ContainsKey("X-Amz-Decoded-Content-Length"));
+        Assert.False(headers.ContainsKey("X-Amz-Trailer"));
+        Assert.False(headers.ContainsKey("X-Amz-Sdk-Checksum-Algorithm"));
+        Assert.DoesNotContain(headers.Keys, k => k.StartsWith("X-Amz-Checksum-", StringComparison.OrdinalIgnoreCase));
+        Assert.Equal(body.Length.ToString(System.Globalization.CultureInfo.InvariantCulture), headers["Content-Length"]);
+        Assert.Equal("image/png", headers["Content-Type"]);
+        Assert.Equal("public, max-age=60", headers["Cache-Control"]);
+        Assert.Equal(Body, body);
+    }
+}
+
+public sealed class S3CompatibleRequestShapeTests : S3RequestShapeTests
+{
+    [Fact]
+    public async Task S3Compatible_PathStyle_SendsPublicReadAcl_AndPlainBody()
+    {
+        var store = S3TestStores.Create("s3compatible", $$"""
+            { "id": "m", "api": "s3compatible", "read": "stream", "endpoint": "https://minio.example.com:{{Port}}", "pathStyle": true,
+              "region": "eu-central-1", "bucket": "media", "accessKey": "AKIDEXAMPLE", "secretKey": "s3cr3t" }
+            """, routeAllConnectionsToPort: Port);
+
+        var (path, headers, body) = await PutAsync(store);
+
+        Assert.Equal("/media/2026/11/25/photo one.png", path);
+        Assert.Equal($"minio.example.com:{Port}", headers["Host"]);
+        Assert.Equal("public-read", headers["X-Amz-Acl"]);
+        AssertPlainSignedBody(headers, body, "eu-central-1", "AKIDEXAMPLE");
+    }
+
+    [Fact]
+    public async Task S3Compatible_PrivateBucket_SendsNoAcl()
+    {
+        var store = S3TestStores.Create("s3compatible", $$"""
+            { "id": "m", "api": "s3compatible", "read": "presigned", "endpoint": "https://minio.example.com:{{Port}}", "pathStyle": true,
+              "bucket": "media", "accessKey": "AKIDEXAMPLE", "secretKey": "s3cr3t", "publicRead": false }
+            """, routeAllConnectionsToPort: Port);
+
+        var (_, headers, _) = await PutAsync(store);
+
+        Assert.False(headers.ContainsKey("X-Amz-Acl"));
+    }
+}

@@ -1,0 +1,143 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text.Json;
+using EdgeRouter.Health;
+using EdgeRouter.Tests.TestUtilities;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace EdgeRouter.Tests.Storage.S3;
+
+/// <summary>Uploads through the router to a real S3 server, and reads back in every read mode.</summary>
+[Collection(S3rverGroup.Name)]
+public sealed class S3RouterTests(S3rverFixture s3)
+{
+    private string S3Storage(string read, int weight = 1) => $$"""
+        { "id": "s3", "api": "s3compatible", "read": "{{read}}", "weight": {{weight}}, "storageUrl": "{{s3.BucketUrl}}",
+          "endpoint": "{{s3.Endpoint}}", "pathStyle": true, "bucket": "{{S3rverFixture.Bucket}}",
+          "accessKey": "{{S3rverFixture.AccessKey}}", "secretKey": "{{S3rverFixture.SecretKey}}",
+          "cacheControl": "public, max-age=86400", "partSizeBytes": 5242880, "presignedExpirySeconds": 120 }
+        """;
+
+    [Theory]
+    [InlineData("redirect")]
+    [InlineData("proxy")]
+    [InlineData("stream")]
+    [InlineData("presigned")]
+    public async Task Upload_LandsInTheBucket_AndReadsBackInEveryMode_ThenDeletes(string read)
+    {
+        using var factory = new RouterFactory($$"""{ "storages": [ {{S3Storage(read)}} ] }""");
+        using var router = factory.CreateAuthorizedClient();
+        using var direct = new HttpClient();
+        using var sdk = s3.CreateDirectClient();
+        var png = TestFiles.Png(40_000);
+
+        var created = await (await router.PostAsync("/api/v1/objects", TestFiles.Raw(png, "image/png"))).Content.ReadFromJsonAsync<JsonElement>();
+        var key = created.GetProperty("key").GetString()!;
+        Assert.Equal("s3", created.GetProperty("storage").GetString());
+        Assert.Equal(s3.BucketUrl + key, created.GetProperty("storageUrl").GetString());
+
+        // Seen from outside the router: in the bucket, with its type and the storage's Cache-Control.
+        var metadata = await sdk.GetObjectMetadataAsync(S3rverFixture.Bucket, key);
+        Assert.Equal("image/png", metadata.Headers.ContentType);
+        Assert.Equal("public, max-age=86400", metadata.Headers.CacheControl);
+        Assert.Equal(png.Length, metadata.ContentLength);
+
+        var response = await router.GetAsync("/" + key);
+        switch (read)
+        {
+            case "redirect":
+                Assert.Equal(HttpStatusCode.Found, response.StatusCode);
+                Assert.Equal(s3.BucketUrl + key, response.Headers.Location!.OriginalString);
+                Assert.Equal(png, await direct.GetByteArrayAsync(response.Headers.Location));
+                break;
+            case "presigned":
+                Assert.Equal(HttpStatusCode.Found, response.StatusCode);
+                Assert.True(response.Headers.CacheControl?.NoStore);
+                Assert.Contains("X-Amz-Signature=", response.Headers.Location!.Query, StringComparison.Ordinal);
+                Assert.Contains("X-Amz-Expires=120", response.Headers.Location!.Query, StringComparison.Ordinal);
+                Assert.Equal(png, await direct.GetByteArrayAsync(response.Headers.Location));
+                break;
+            default:
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                Assert.Equal(png, await response.Content.ReadAsByteArrayAsync());
+                break;
+        }
+
+        Assert.Equal(HttpStatusCode.NoContent, (await router.DeleteAsync("/api/v1/objects/" + key)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await router.GetAsync("/" + key)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await direct.GetAsync(s3.BucketUrl + key)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Proxy_RelaysRangeHeadAndConditionalRequests()
+    {
+        using var factory = new RouterFactory($$"""{ "storages": [ {{S3Storage("proxy")}} ] }""");
+        using var router = factory.CreateAuthorizedClient();
+        var png = TestFiles.Png(10_000);
+        await router.PutAsync("/api/v1/objects/s3/ranged.png", TestFiles.Raw(png, "image/png"));
+
+        using var ranged = new HttpRequestMessage(HttpMethod.Get, "/s3/ranged.png") { Headers = { Range = new RangeHeaderValue(100, 1123) } };
+        var partial = await router.SendAsync(ranged);
+        var head = await router.SendAsync(new HttpRequestMessage(HttpMethod.Head, "/s3/ranged.png"));
+        using var conditional = new HttpRequestMessage(HttpMethod.Get, "/s3/ranged.png");
+        conditional.Headers.IfNoneMatch.Add(head.Headers.ETag!);
+        var notModified = await router.SendAsync(conditional);
+
+        Assert.Equal(HttpStatusCode.PartialContent, partial.StatusCode);
+        Assert.Equal(png.AsSpan(100, 1024).ToArray(), await partial.Content.ReadAsByteArrayAsync());
+        Assert.Equal(HttpStatusCode.OK, head.StatusCode);
+        Assert.Equal(10_000, head.Content.Headers.ContentLength);
+        Assert.Equal(HttpStatusCode.NotModified, notModified.StatusCode);
+    }
+
+    [Fact]
+    public async Task ATwentyMegabyteUpload_GoesUpAsMultipart_AndStreamsBackWhole()
+    {
+        using var factory = new RouterFactory($$"""{ "storages": [ {{S3Storage("stream")}} ] }""", settings: new Dictionary<string, string?> { ["EdgeRouter:Uploads:MaxUploadBytes"] = "67108864" });
+        using var router = factory.CreateAuthorizedClient();
+        var big = TestFiles.Png(20 * 1024 * 1024 + 123);
+
+        var created = await (await router.PostAsync("/api/v1/objects", TestFiles.Multipart(big, "image/png"))).Content.ReadFromJsonAsync<JsonElement>();
+        var key = created.GetProperty("key").GetString()!;
+        var back = await router.GetByteArrayAsync("/" + key);
+
+        Assert.Equal(TestFiles.Sha256(big), created.GetProperty("sha256").GetString());
+        Assert.Equal(SHA256.HashData(big), SHA256.HashData(back));
+        using var sdk = s3.CreateDirectClient();
+        Assert.Equal(big.Length, (await sdk.GetObjectMetadataAsync(S3rverFixture.Bucket, key)).ContentLength);
+    }
+
+    [Fact]
+    public async Task WithTheServerStopped_UploadsFailOver_ReadsAre502NoStore_AndAllRecoversAfterRestart()
+    {
+        var json = $$"""{ "storages": [ {{S3Storage("stream", weight: 1000)}}, { "id": "local", "api": "local", "root": "local", "read": "stream", "weight": 1 } ] }""";
+        using var factory = new RouterFactory(json);
+        using var router = factory.CreateAuthorizedClient();
+        await router.PutAsync("/api/v1/objects/on-s3.png", TestFiles.Raw(TestFiles.Png(), "image/png"));
+        Assert.Equal("s3", (await router.GetFromJsonAsync<JsonElement>("/api/v1/objects/on-s3.png")).GetProperty("storage").GetString());
+
+        await s3.StopAsync();
+        try
+        {
+            var failedOver = await router.PostAsync("/api/v1/objects", TestFiles.Raw(TestFiles.Png(), "image/png"));
+            Assert.Equal(HttpStatusCode.Created, failedOver.StatusCode);
+            Assert.Equal("local", (await failedOver.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("storage").GetString());
+
+            var read = await router.GetAsync("/on-s3.png");
+            Assert.True(read.StatusCode is HttpStatusCode.BadGateway or HttpStatusCode.GatewayTimeout, $"answered {read.StatusCode}");
+            Assert.True(read.Headers.CacheControl?.NoStore);
+        }
+        finally
+        {
+            await s3.StartAsync();
+        }
+
+        await factory.Services.GetRequiredService<StorageHealthMonitor>().ProbeAllAsync(TimeSpan.FromSeconds(10), CancellationToken.None);
+        Assert.True(factory.Services.GetRequiredService<IStorageHealth>().IsHealthy("s3"));
+        Assert.Equal(HttpStatusCode.OK, (await router.GetAsync("/on-s3.png")).StatusCode);
+        var again = await router.PostAsync("/api/v1/objects", TestFiles.Raw(TestFiles.Png(), "image/png"));
+        Assert.Equal("s3", (await again.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("storage").GetString());
+    }
+}
