@@ -85,4 +85,7 @@ public sealed class HealthOptions
     public TimeSpan ProbeInterval { get; set; } = TimeSpan.FromSeconds(30);
 
     public TimeSpan ProbeTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Consecutive failed probes before a storage is taken out of placement (a failed write counts at once).</summary>
+    public int UnhealthyAfterProbeFailures { get; set; } = 2;
 }

@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
+using EdgeRouter.Configuration;
 using EdgeRouter.Observability;
+using Microsoft.Extensions.Options;
 
 namespace EdgeRouter.Health;
 
@@ -22,11 +24,20 @@ public interface IStorageHealth
 
     void ReportSuccess(string storageId, TimeSpan latency);
 
+    /// <summary>A write failed: the storage is unhealthy at once, so the next upload goes elsewhere.</summary>
     void ReportFailure(string storageId, string message);
+
+    /// <summary>
+    /// A probe failed. One slow probe of a busy backend is not an outage: the storage turns unhealthy only after
+    /// <see cref="Configuration.HealthOptions.UnhealthyAfterProbeFailures"/> in a row.
+    /// </summary>
+    void ReportProbeFailure(string storageId, string message);
 }
 
-internal sealed partial class StorageHealthTracker(TimeProvider timeProvider, ILogger<StorageHealthTracker> logger) : IStorageHealth
+internal sealed partial class StorageHealthTracker(TimeProvider timeProvider, IOptions<EdgeRouterOptions> options, ILogger<StorageHealthTracker> logger) : IStorageHealth
 {
+    private readonly int _probeFailureThreshold = Math.Max(1, options.Value.Health.UnhealthyAfterProbeFailures);
+
     private readonly ConcurrentDictionary<string, StorageHealthStatus> _statuses = new(StringComparer.Ordinal);
 
     public bool IsHealthy(string storageId) => GetStatus(storageId).Healthy;
@@ -44,12 +55,17 @@ internal sealed partial class StorageHealthTracker(TimeProvider timeProvider, IL
         }
     }
 
-    public void ReportFailure(string storageId, string message)
+    public void ReportFailure(string storageId, string message) => Record(storageId, message, threshold: 1);
+
+    public void ReportProbeFailure(string storageId, string message) => Record(storageId, message, _probeFailureThreshold);
+
+    private void Record(string storageId, string message, int threshold)
     {
-        var now = timeProvider.GetUtcNow();
         var previous = GetStatus(storageId);
-        _statuses[storageId] = new StorageHealthStatus(false, now, null, message, previous.ConsecutiveFailures + 1);
-        if (previous.Healthy)
+        var failures = previous.ConsecutiveFailures + 1;
+        var healthy = previous.Healthy && failures < threshold;
+        _statuses[storageId] = new StorageHealthStatus(healthy, timeProvider.GetUtcNow(), null, message, failures);
+        if (previous.Healthy && !healthy)
         {
             Log.Unhealthy(logger, storageId, message);
         }

@@ -44,11 +44,11 @@ internal sealed class StorageHealthMonitor(
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            health.ReportFailure(storage.Id, $"The probe did not finish within {timeout.TotalSeconds:0.#} s.");
+            health.ReportProbeFailure(storage.Id, $"The probe did not finish within {timeout.TotalSeconds:0.#} s.");
         }
         catch (StorageException ex)
         {
-            health.ReportFailure(storage.Id, ex.Message);
+            health.ReportProbeFailure(storage.Id, ex.Message);
         }
     }
 }

@@ -10,7 +10,7 @@ public enum PlacementFailure
 {
     None,
 
-    /// <summary>No storage is active, weighted above 0 and healthy (503).</summary>
+    /// <summary>No storage is active and weighted above 0, or every one of them failed this upload (503).</summary>
     NoStorageAvailable,
 
     /// <summary>Storages could take uploads but none has room for this one (507).</summary>
@@ -48,10 +48,11 @@ public sealed class StoragePlacer
         return _usage.WithLock(usageOf =>
         {
             var candidates = new List<PlacementCandidate>(storages.Count);
+            var lastResort = new List<PlacementCandidate>();
             var full = false;
             foreach (var storage in storages)
             {
-                if (!storage.Active || storage.Weight <= 0 || excluded.Contains(storage.Id) || !_health.IsHealthy(storage.Id))
+                if (!storage.Active || storage.Weight <= 0 || excluded.Contains(storage.Id))
                 {
                     continue;
                 }
@@ -63,7 +64,14 @@ public sealed class StoragePlacer
                     continue;
                 }
 
-                candidates.Add(new PlacementCandidate(storage, usage, reserved));
+                (_health.IsHealthy(storage.Id) ? candidates : lastResort).Add(new PlacementCandidate(storage, usage, reserved));
+            }
+
+            // When every storage that could take the upload is marked unhealthy, try them rather than refuse
+            // untried: a storage marked down by a slow probe may well take the write (YARP does the same).
+            if (candidates.Count == 0)
+            {
+                candidates = lastResort;
             }
 
             if (candidates.Count == 0)

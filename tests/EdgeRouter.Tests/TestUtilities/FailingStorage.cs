@@ -93,10 +93,11 @@ public sealed class FlakyStorageProvider : IStorageProvider
     public IObjectStore Create(StorageConfig config, StorageProviderContext context)
         => new FlakyStore(new EdgeRouter.Storage.Local.LocalStorageProvider(TimeProvider.System).Create(config, context));
 
-    /// <summary>A router with one flaky storage, id <c>f</c>, and that storage's store.</summary>
-    public static (RouterFactory Factory, FlakyStore Store) CreateRouter()
+    /// <summary>A router with a flaky storage, id <c>f</c> (and, if asked, a healthy local one, id <c>local</c>), and the flaky store.</summary>
+    public static (RouterFactory Factory, FlakyStore Store) CreateRouter(bool withHealthyLocal = false)
     {
-        var factory = new RouterFactory("""{ "storages": [ { "id": "f", "api": "flaky", "root": "f", "read": "stream" } ] }""", Register);
+        var local = withHealthyLocal ? """, { "id": "local", "api": "local", "root": "l", "read": "stream" }""" : string.Empty;
+        var factory = new RouterFactory($$"""{ "storages": [ { "id": "f", "api": "flaky", "root": "f", "read": "stream" }{{local}} ] }""", Register);
         factory.CreateClient().Dispose();
         return (factory, (FlakyStore)factory.Services.GetRequiredService<IStorageRegistry>().Current.ById["f"].Store);
     }
