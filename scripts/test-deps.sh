@@ -7,6 +7,9 @@ cd "$(dirname "$0")/.."
 need_apt=()
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
 command -v npm  >/dev/null 2>&1 || need_apt+=(npm)
+# The load-test smoke run: wrk drives load, nginx gives the baselines.
+command -v wrk  >/dev/null 2>&1 || need_apt+=(wrk)
+[ -x /usr/sbin/nginx ]         || need_apt+=(nginx-light)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "test-deps: installing ${need_apt[*]} with apt-get"
   export DEBIAN_FRONTEND=noninteractive

@@ -18,6 +18,14 @@ trap 'rm -f "$log"' EXIT
 status=0
 dotnet test EdgeRouter.sln -c Release --logger "console;verbosity=normal" 2>&1 | tee "$log" || status=$?
 
+# The read load suite as a short smoke: every scenario must answer without errors and write its reports.
+# Throughput is never asserted here (shared, noisy machines); see loadtests/README.md for real runs.
+echo "== load-test smoke =="
+if ! dotnet run --project loadtests/EdgeRouter.LoadTests -c Release -- reads --smoke; then
+  echo "load-test smoke failed"
+  status=1
+fi
+
 # Sum the per-project summaries ("Total tests: N" then "Passed: N", "Failed: N", "Skipped: N") into one line any CI reads.
 awk '
   /^Total tests:/ { seen = 1 }

@@ -12,13 +12,36 @@ return command switch
         Sizes.Parse(options.GetValueOrDefault("size", "1GiB")),
         int.Parse(options.GetValueOrDefault("repeats", "2"), CultureInfo.InvariantCulture),
         results),
+    "reads" => await ReadLoadTest.RunAsync(ReadOptions(options, args.Contains("--smoke"), args.Contains("--no-pin")), results, CancellationToken.None),
     _ => Usage(),
 };
+
+static ReadSettings ReadOptions(Dictionary<string, string> options, bool smoke, bool noPin)
+{
+    int Int(string name, int normal, int quick) => int.Parse(options.GetValueOrDefault(name, (smoke ? quick : normal).ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
+    var only = options.GetValueOrDefault("scenarios")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet();
+    return new ReadSettings(
+        Objects: Int("objects", 10_000, 300),
+        Duration: TimeSpan.FromSeconds(Int("duration", 20, 2)),
+        WarmUp: TimeSpan.FromSeconds(Int("warmup", 30, 2)),
+        Repeats: Int("repeats", 3, 1),
+        Connections: Int("connections", 64, 8),
+        Threads: Int("threads", 1, 1),
+        Pin: !noPin && Environment.ProcessorCount >= 2,
+        Smoke: smoke,
+        Only: only);
+}
 
 static int Usage()
 {
     Console.WriteLine("""
         usage: dotnet run --project loadtests/EdgeRouter.LoadTests -c Release -- <command> [options]
+
+          reads [--objects 10000] [--duration 20] [--warmup 30] [--repeats 3] [--connections 64] [--threads 1]
+                [--scenarios a,b] [--no-pin] [--smoke]
+              Read throughput of the router vs nginx baselines (direct, proxy_pass, return 302); writes
+              loadtests/results/<time>/report.json, report.md and chart.svg. --smoke: a few seconds per scenario,
+              fails on any error or missing report (what CI runs).
 
           upload-s3 [--size 1GiB] [--repeats 2]
               A large upload through the router to a real S3 server (s3rver) against the same upload straight

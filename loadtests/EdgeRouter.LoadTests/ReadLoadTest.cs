@@ -1,0 +1,300 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace EdgeRouter.LoadTests;
+
+/// <summary>Settings of one read load-test run; every one is a command-line option.</summary>
+public sealed record ReadSettings(
+    int Objects,
+    TimeSpan Duration,
+    TimeSpan WarmUp,
+    int Repeats,
+    int Connections,
+    int Threads,
+    bool Pin,
+    bool Smoke,
+    IReadOnlySet<string>? Only);
+
+/// <summary>One measured run of a scenario on one target.</summary>
+public sealed record Measurement(WrkResult Wrk, double CpuUsPerRequest);
+
+/// <summary>
+/// Read throughput of one EdgeRouter instance against nginx baselines in the same run: seeds objects through the
+/// router's upload API, then, for each repeat (fresh processes), warms the router up and runs every scenario on the
+/// router and on its baseline in turn, so drift hits both. Servers run on core 1 and wrk on core 0.
+/// </summary>
+internal static class ReadLoadTest
+{
+    private const string ApiKey = "loadtest-key";
+    private static readonly string[] ReportFiles = ["report.json", "report.md", "chart.svg"];
+
+    public static async Task<int> RunAsync(ReadSettings settings, string resultsRoot, CancellationToken cancellationToken)
+    {
+        Processes.Run("bash", "scripts/test-deps.sh");
+        Processes.Run("dotnet", "build", "src/EdgeRouter/EdgeRouter.csproj", "-c", "Release", "-v", "q", "-nologo");
+
+        var scenarios = Scenarios.All.Where(s => settings.Only is null || settings.Only.Contains(s.Name)).ToList();
+        var work = Directory.CreateTempSubdirectory("edgerouter-reads-").FullName;
+        var files = Path.Combine(work, "files");
+        Directory.CreateDirectory(files);
+        Directory.CreateDirectory(Path.Combine(work, "config"));
+        File.SetUnixFileMode(work, (UnixFileMode)0x1ED); // 755: nginx workers run as another user
+        var ports = new Ports(Processes.FreePort(), Processes.FreePort(), Processes.FreePort(), Processes.FreePort());
+        await File.WriteAllTextAsync(Path.Combine(work, "nginx.conf"), NginxConfig(ports, files, work), cancellationToken);
+
+        try
+        {
+            // 1. Seed through the real upload API, one key set (owning storage) at a time.
+            Dictionary<string, string> keyFiles;
+            await using (var seeding = new Processes())
+            {
+                await StartRouterAsync(seeding, work, ports, files, "redirect", pin: false);
+                keyFiles = await SeedAsync(work, ports, files, settings.Objects, cancellationToken);
+            }
+
+            // 2. Measure: fresh processes for each repeat.
+            var measurements = new Dictionary<(string Scenario, string Target), List<Measurement>>();
+            for (var repeat = 1; repeat <= settings.Repeats; repeat++)
+            {
+                await using var servers = new Processes();
+                var nginx = servers.Start("nginx", settings.Pin ? "taskset" : "/usr/sbin/nginx",
+                    [.. settings.Pin ? ["-c", "1", "/usr/sbin/nginx"] : Array.Empty<string>(), "-p", work, "-c", Path.Combine(work, "nginx.conf"), "-e", Path.Combine(work, "nginx-error.log")]);
+                await Processes.WaitForPortAsync(ports.Direct, nginx, "nginx");
+                var router = await StartRouterAsync(servers, work, ports, files, "redirect", settings.Pin);
+
+                Progress($"repeat {repeat}/{settings.Repeats}: warming the router up for {settings.WarmUp.TotalSeconds:0} s");
+                var warmSlice = TimeSpan.FromSeconds(Math.Max(1, settings.WarmUp.TotalSeconds / scenarios.Count));
+                foreach (var scenario in scenarios)
+                {
+                    await Wrk.RunAsync(scenario, ports.RouterUrl, keyFiles[scenario.KeySet], warmSlice, settings.Connections, settings.Threads, settings.Pin, work, cancellationToken);
+                }
+
+                foreach (var scenario in scenarios)
+                {
+                    foreach (var target in new[] { Target.Router, scenario.Baseline })
+                    {
+                        Progress($"repeat {repeat}/{settings.Repeats}: {scenario.Name} on {Name(target)} for {settings.Duration.TotalSeconds:0} s");
+                        var process = target == Target.Router ? router : nginx;
+                        var cpuBefore = CpuTicks(process);
+                        var result = await Wrk.RunAsync(scenario, ports.UrlOf(target), keyFiles[scenario.KeySet], settings.Duration, settings.Connections, settings.Threads, settings.Pin, work, cancellationToken);
+                        var cpuUs = (CpuTicks(process) - cpuBefore) * (1_000_000.0 / 100);
+                        var key = (scenario.Name, Name(target));
+                        if (!measurements.TryGetValue(key, out var list))
+                        {
+                            measurements[key] = list = [];
+                        }
+
+                        list.Add(new Measurement(result, result.Requests == 0 ? 0 : cpuUs / result.Requests));
+                    }
+                }
+            }
+
+            Console.WriteLine();
+            var folder = Path.Combine(resultsRoot, DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
+            var report = ReadReport.Build(settings, scenarios, measurements);
+            await ReadReport.WriteAsync(report, folder, cancellationToken);
+            Console.WriteLine($"Results: {folder}");
+            return settings.Smoke ? SmokeVerdict(report, folder) : 0;
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    private static int SmokeVerdict(ReadReport.Document report, string folder)
+    {
+        var problems = report.Rows.Where(r => r.Requests == 0 || r.Errors > 0).Select(r => $"{r.Scenario} on {r.Target}: {r.Requests} requests, {r.Errors} errors").ToList();
+        problems.AddRange(ReportFiles.Where(f => !File.Exists(Path.Combine(folder, f))).Select(f => $"{f} was not written"));
+        foreach (var problem in problems)
+        {
+            Console.Error.WriteLine($"smoke: {problem}");
+        }
+
+        Console.WriteLine(problems.Count == 0 ? "smoke: every scenario answered with no errors; reports written." : "smoke: FAILED");
+        return problems.Count == 0 ? 0 : 1;
+    }
+
+    private static async Task<Process> StartRouterAsync(Processes processes, string work, Ports ports, string files, string seedingStorage, bool pin)
+    {
+        await WriteStoragesAsync(work, ports, files, seedingStorage);
+        string[] router = ["dotnet", Path.Combine(Processes.RepositoryRoot, "src/EdgeRouter/bin/Release/net10.0/EdgeRouter.dll"), "--urls", ports.RouterUrl];
+        var process = processes.Start("router", pin ? "taskset" : router[0], pin ? ["-c", "1", .. router] : router[1..],
+            new Dictionary<string, string>
+            {
+                ["EDGEROUTER_API_KEY"] = ApiKey,
+                ["EdgeRouter__SiteUrl"] = ports.RouterUrl + "/",
+                ["EdgeRouter__Uploads__MaxUploadBytes"] = "4194304",
+                ["EdgeRouter__Uploads__SpoolDirectory"] = Path.Combine(work, "spool"),
+
+                // Smaller than the cold set, so the uniform scenario really misses the cache.
+                ["EdgeRouter__Catalog__CacheEntryLimit"] = "2000",
+                ["Logging__LogLevel__Default"] = "Warning",
+            },
+            workingDirectory: work);
+        await Processes.WaitForPortAsync(ports.Router, process, "router");
+        return process;
+    }
+
+    /// <summary>Three local storages on one folder (which nginx serves), one per read mode; only <paramref name="seeding"/> takes uploads.</summary>
+    private static Task WriteStoragesAsync(string work, Ports ports, string files, string seeding)
+    {
+        string Entry(string id, string read, string? url) => $$"""
+            { "id": "{{id}}", "api": "local", "root": "{{files}}", "read": "{{read}}", "weight": {{(id == seeding ? 1 : 0)}}{{(url is null ? string.Empty : $", \"storageUrl\": \"{url}\"")}} }
+            """;
+        var direct = $"http://127.0.0.1:{ports.Direct}/";
+        return File.WriteAllTextAsync(
+            Path.Combine(work, "config", "storages.json"),
+            $$"""{ "storages": [ {{Entry("redirect", "redirect", direct)}}, {{Entry("proxy", "proxy", direct)}}, {{Entry("stream", "stream", null)}} ] }""");
+    }
+
+    private static async Task<Dictionary<string, string>> SeedAsync(string work, Ports ports, string files, int objects, CancellationToken cancellationToken)
+    {
+        using var http = new HttpClient { BaseAddress = new Uri(ports.RouterUrl) };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", ApiKey);
+        var keyFiles = new Dictionary<string, string>();
+        foreach (var set in Scenarios.KeySets)
+        {
+            // Send uploads to the set's storage only, through the router's hot reload of storages.json.
+            await WriteStoragesAsync(work, ports, files, set.Storage);
+            var body = new byte[set.SizeBytes];
+            Random.Shared.NextBytes(body);
+            new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A }.CopyTo(body, 0);
+            await WaitForPlacementAsync(http, body, set.Storage, cancellationToken);
+
+            var count = Math.Max(10, (int)(objects * set.ShareOfObjects));
+            var keys = new string[count];
+            var done = 0;
+            await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (i, ct) =>
+            {
+                using var content = new ByteArrayContent(body);
+                content.Headers.ContentType = new MediaTypeHeaderValue("image/png");
+                using var response = await http.PostAsync("/api/v1/objects", content, ct);
+                var created = await response.Content.ReadFromJsonAsync<JsonElement>(ct);
+                if (!response.IsSuccessStatusCode || created.GetProperty("storage").GetString() != set.Storage)
+                {
+                    throw new InvalidOperationException($"Seeding {set.Name} failed: {(int)response.StatusCode} {created}");
+                }
+
+                keys[i] = "/" + created.GetProperty("key").GetString();
+                if (Interlocked.Increment(ref done) % 250 == 0)
+                {
+                    Progress($"seeding {set.Name}: {done}/{count}");
+                }
+            });
+
+            var path = Path.Combine(work, $"keys-{set.Name}.txt");
+            await File.WriteAllLinesAsync(path, keys, cancellationToken);
+            keyFiles[set.Name] = path;
+            Progress($"seeded {set.Name}: {count} objects of {set.SizeBytes} bytes on storage '{set.Storage}'");
+            Console.WriteLine();
+        }
+
+        return keyFiles;
+    }
+
+    private static async Task WaitForPlacementAsync(HttpClient http, byte[] body, string storage, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (DateTime.UtcNow < deadline)
+        {
+            using var content = new ByteArrayContent(body);
+            content.Headers.ContentType = new MediaTypeHeaderValue("image/png");
+            var created = await (await http.PostAsync("/api/v1/objects", content, cancellationToken)).Content.ReadFromJsonAsync<JsonElement>(cancellationToken);
+            await http.DeleteAsync("/api/v1/objects/" + created.GetProperty("key").GetString(), cancellationToken);
+            if (created.GetProperty("storage").GetString() == storage)
+            {
+                return;
+            }
+
+            await Task.Delay(200, cancellationToken);
+        }
+
+        throw new TimeoutException($"The router did not pick up the storages.json that sends uploads to '{storage}'.");
+    }
+
+    /// <summary>User plus system CPU ticks (1/100 s) of a process and all its children (nginx workers).</summary>
+    private static long CpuTicks(Process process)
+    {
+        long total = 0;
+        foreach (var stat in Directory.EnumerateDirectories("/proc").Select(d => Path.Combine(d, "stat")))
+        {
+            try
+            {
+                var text = File.ReadAllText(stat);
+                var fields = text[(text.LastIndexOf(')') + 2)..].Split(' ');
+                var pid = int.Parse(Path.GetFileName(Path.GetDirectoryName(stat))!, CultureInfo.InvariantCulture);
+                var parent = int.Parse(fields[1], CultureInfo.InvariantCulture);
+                if (pid == process.Id || parent == process.Id)
+                {
+                    total += long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+                }
+            }
+            catch (Exception ex) when (ex is IOException or FormatException or UnauthorizedAccessException or ArgumentOutOfRangeException)
+            {
+                // Not a process folder, or the process ended meanwhile.
+            }
+        }
+
+        return total;
+    }
+
+    private static string NginxConfig(Ports ports, string files, string work) => $$"""
+        worker_processes 1;
+        daemon off;
+        pid {{work}}/nginx.pid;
+        error_log {{work}}/nginx-error.log warn;
+        events { worker_connections 4096; }
+        http {
+            access_log off;
+            sendfile on;
+            tcp_nopush on;
+            tcp_nodelay on;
+            keepalive_requests 1000000;
+            keepalive_timeout 65;
+            types { image/png png; image/jpeg jpg; }
+            default_type application/octet-stream;
+            client_body_temp_path {{work}}/nginx-body;
+            proxy_temp_path {{work}}/nginx-proxy;
+            fastcgi_temp_path {{work}}/nginx-fastcgi;
+            uwsgi_temp_path {{work}}/nginx-uwsgi;
+            scgi_temp_path {{work}}/nginx-scgi;
+            upstream files { server 127.0.0.1:{{ports.Direct}}; keepalive 64; }
+            # The files, served directly: the backend of proxy mode and the "direct" baseline.
+            server { listen 127.0.0.1:{{ports.Direct}}; root {{files}}; }
+            # proxy_pass with upstream keepalive: the baseline of proxy mode.
+            server {
+                listen 127.0.0.1:{{ports.Proxy}};
+                location / { proxy_pass http://files; proxy_http_version 1.1; proxy_set_header Connection ""; }
+            }
+            # return 302: the baseline of redirect mode.
+            server { listen 127.0.0.1:{{ports.Redirect}}; location / { return 302 http://127.0.0.1:{{ports.Direct}}$request_uri; } }
+        }
+        """;
+
+    private static string Name(Target target) => target switch
+    {
+        Target.Router => "edgerouter",
+        Target.NginxDirect => "nginx-direct",
+        Target.NginxProxyPass => "nginx-proxy_pass",
+        _ => "nginx-return-302",
+    };
+
+    private static void Progress(string line) => Console.Write($"\r{line,-110}");
+
+    private sealed record Ports(int Router, int Direct, int Proxy, int Redirect)
+    {
+        public string RouterUrl => $"http://127.0.0.1:{Router}";
+
+        public string UrlOf(Target target) => target switch
+        {
+            Target.Router => RouterUrl,
+            Target.NginxDirect => $"http://127.0.0.1:{Direct}",
+            Target.NginxProxyPass => $"http://127.0.0.1:{Proxy}",
+            _ => $"http://127.0.0.1:{Redirect}",
+        };
+    }
+}

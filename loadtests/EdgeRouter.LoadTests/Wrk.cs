@@ -1,0 +1,80 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+
+namespace EdgeRouter.LoadTests;
+
+/// <summary>What wrk measured in one run, as printed by the Lua scripts' done().</summary>
+public sealed record WrkResult(
+    long Requests,
+    long DurationUs,
+    long Bytes,
+    long ConnectErrors,
+    long ReadErrors,
+    long WriteErrors,
+    long StatusErrors,
+    long Timeouts,
+    long UnexpectedStatus,
+    long P50Us,
+    long P90Us,
+    long P99Us,
+    long P999Us,
+    double MeanUs)
+{
+    public double RequestsPerSecond => Requests / (DurationUs / 1e6);
+
+    public double BytesPerSecond => Bytes / (DurationUs / 1e6);
+
+    /// <summary>Socket errors plus answers other than the scenario's expected status.</summary>
+    public long Errors => ConnectErrors + ReadErrors + WriteErrors + Timeouts + UnexpectedStatus;
+}
+
+/// <summary>Runs wrk with a scenario's Lua shape, pinned to its own core.</summary>
+internal static class Wrk
+{
+    public static async Task<WrkResult> RunAsync(Scenario scenario, string baseUrl, string keysFile, TimeSpan duration, int connections, int threads, bool pin, string workDirectory, CancellationToken cancellationToken)
+    {
+        var script = Path.Combine(workDirectory, $"{scenario.Keys.ToString().ToLowerInvariant()}.lua");
+        if (!File.Exists(script))
+        {
+            var lua = Path.Combine(Processes.RepositoryRoot, "loadtests", "lua");
+            var shape = scenario.Keys switch
+            {
+                KeyChoice.Zipf => "zipf.lua",
+                KeyChoice.Uniform => "uniform.lua",
+                KeyChoice.Range => "range.lua",
+                _ => "notfound.lua",
+            };
+            await File.WriteAllTextAsync(script, await File.ReadAllTextAsync(Path.Combine(lua, "common.lua"), cancellationToken) + "\n" + await File.ReadAllTextAsync(Path.Combine(lua, shape), cancellationToken), cancellationToken);
+        }
+
+        List<string> arguments = [];
+        if (pin)
+        {
+            arguments.AddRange(["-c", "0", "wrk"]);
+        }
+
+        arguments.AddRange(
+        [
+            "-t", threads.ToString(CultureInfo.InvariantCulture),
+            "-c", connections.ToString(CultureInfo.InvariantCulture),
+            "-d", $"{Math.Max(1, (int)duration.TotalSeconds)}s",
+            "--timeout", "10s",
+            "-s", script,
+            baseUrl,
+            "--", keysFile, scenario.ExpectedStatus.ToString(CultureInfo.InvariantCulture),
+        ]);
+        if (scenario.Keys == KeyChoice.Range)
+        {
+            arguments.Add("bytes=0-1023");
+        }
+
+        using var process = Process.Start(new ProcessStartInfo(pin ? "taskset" : "wrk", arguments) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        var output = await process.StandardOutput.ReadToEndAsync(cancellationToken);
+        var error = await process.StandardError.ReadToEndAsync(cancellationToken);
+        await process.WaitForExitAsync(cancellationToken);
+        var json = output.Split('\n').FirstOrDefault(l => l.StartsWith("WRK-JSON ", StringComparison.Ordinal))
+            ?? throw new InvalidOperationException($"wrk printed no result for {scenario.Name}:{Environment.NewLine}{output}{error}");
+        return JsonSerializer.Deserialize<WrkResult>(json["WRK-JSON ".Length..], Report.Json)!;
+    }
+}
