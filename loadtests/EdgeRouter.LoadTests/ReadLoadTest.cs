@@ -131,7 +131,7 @@ internal static class ReadLoadTest
                 ["EdgeRouter__Uploads__SpoolDirectory"] = Path.Combine(work, "spool"),
 
                 // Smaller than the cold set, so the uniform scenario really misses the cache.
-                ["EdgeRouter__Catalog__CacheEntryLimit"] = "2000",
+                ["EdgeRouter__Catalog__CacheEntryLimit"] = Environment.GetEnvironmentVariable("LOADTEST_CACHE_ENTRIES") ?? "2000",
                 ["Logging__LogLevel__Default"] = "Warning",
             },
             workingDirectory: work);

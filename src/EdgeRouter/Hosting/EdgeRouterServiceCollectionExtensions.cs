@@ -86,7 +86,8 @@ public static class EdgeRouterServiceCollectionExtensions
             .AddCheck<StoragesHealthCheck>("storages", tags: [EdgeRouterEndpointRouteBuilderExtensions.ReadyTag]);
 
         // Uploads.
-        services.AddAuthentication(ApiKeys.Scheme).AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeys.Scheme, null);
+        // No default scheme: reads (the hot path) never run the key handler; only the API's policy names it.
+        services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeys.Scheme, null);
         services.AddAuthorizationBuilder().AddPolicy(ApiKeys.Scheme, policy => policy.AddAuthenticationSchemes(ApiKeys.Scheme).RequireAuthenticatedUser());
         services.TryAddSingleton<KeyGenerator>();
         services.TryAddSingleton<KeyLocks>();

@@ -14,8 +14,11 @@ public static class ObjectKeys
     /// <summary>Longest segment most file systems (ext4, NTFS, FTP/SFTP servers) accept.</summary>
     public const int MaxSegmentBytes = 255;
 
+    // An array, not an IReadOnlyList: validation runs on every read and must not allocate an enumerator.
+    private static readonly string[] Reserved = ["api/", "admin", "healthz", "readyz", "metrics"];
+
     /// <summary>Paths the router answers itself; a key may not start with them.</summary>
-    public static readonly IReadOnlyList<string> ReservedPrefixes = ["api/", "admin", "healthz", "readyz", "metrics"];
+    public static IReadOnlyList<string> ReservedPrefixes => Reserved;
 
     /// <summary>Returns null when <paramref name="key"/> is acceptable, else a message saying precisely why not.</summary>
     public static string? Validate(string? key)
@@ -84,7 +87,7 @@ public static class ObjectKeys
             }
         }
 
-        foreach (var prefix in ReservedPrefixes)
+        foreach (var prefix in Reserved)
         {
             if (key.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
             {
