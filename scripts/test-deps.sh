@@ -10,6 +10,8 @@ command -v npm  >/dev/null 2>&1 || need_apt+=(npm)
 # The load-test smoke run: wrk drives load, nginx gives the baselines.
 command -v wrk  >/dev/null 2>&1 || need_apt+=(wrk)
 [ -x /usr/sbin/nginx ]         || need_apt+=(nginx-light)
+# SFTP tests run a real OpenSSH server.
+[ -x /usr/sbin/sshd ]          || need_apt+=(openssh-server)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "test-deps: installing ${need_apt[*]} with apt-get"
   export DEBIAN_FRONTEND=noninteractive

@@ -9,6 +9,7 @@ using EdgeRouter.Serving;
 using EdgeRouter.Storage;
 using EdgeRouter.Storage.Local;
 using EdgeRouter.Storage.S3;
+using EdgeRouter.Storage.Sftp;
 using EdgeRouter.Uploads;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -54,6 +55,7 @@ public static class EdgeRouterServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStorageProvider, S3CompatibleStorageProvider>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStorageProvider, OssStorageProvider>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStorageProvider, B2StorageProvider>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IStorageProvider, SftpStorageProvider>());
         services.AddOptions<S3ClientOptions>();
         services.TryAddSingleton<StorageConfigValidator>();
         services.TryAddSingleton<StorageConfigManager>();

@@ -116,6 +116,18 @@ public sealed class ServerProcess : IAsyncDisposable
         _process = null;
     }
 
+    /// <summary>Kills the server and every process it forked (open sessions included) at once, as a crash would.</summary>
+    public async Task KillAsync()
+    {
+        if (_process is { HasExited: false })
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+
+        await StopAsync();
+    }
+
     public ValueTask DisposeAsync() => new(StopAsync());
 
     private void Append(string? line)

@@ -1,0 +1,93 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using EdgeRouter.Tests.TestUtilities;
+
+namespace EdgeRouter.Tests.Storage.Sftp;
+
+/// <summary>Uploads through the router to a real OpenSSH server, read back by streaming, and a server crash mid-upload.</summary>
+[Collection(SshdGroup.Name)]
+public sealed class SftpRouterTests(SshdFixture sshd)
+{
+    [Fact]
+    public async Task Upload_StreamBack_Delete_IncludingTwentyMegabytes()
+    {
+        using var factory = new RouterFactory($$"""{ "storages": [ {{sshd.StorageJson()}} ] }""", settings: new Dictionary<string, string?> { ["EdgeRouter:Uploads:MaxUploadBytes"] = "67108864" });
+        using var router = factory.CreateAuthorizedClient();
+
+        foreach (var size in new[] { 3_000, 20 * 1024 * 1024 })
+        {
+            var png = TestFiles.Png(size);
+            var created = await (await router.PostAsync("/api/v1/objects", TestFiles.Raw(png, "image/png"))).Content.ReadFromJsonAsync<JsonElement>();
+            var key = created.GetProperty("key").GetString()!;
+
+            Assert.Equal("sftp", created.GetProperty("storage").GetString());
+            Assert.Equal(png, await File.ReadAllBytesAsync(Path.Combine(sshd.Root, key)));
+            Assert.Equal(png, await router.GetByteArrayAsync("/" + key));
+
+            using var ranged = new HttpRequestMessage(HttpMethod.Get, "/" + key) { Headers = { Range = new(1000, 1999) } };
+            var partial = await router.SendAsync(ranged);
+            Assert.Equal(HttpStatusCode.PartialContent, partial.StatusCode);
+            Assert.Equal(png.AsSpan(1000, 1000).ToArray(), await partial.Content.ReadAsByteArrayAsync());
+
+            Assert.Equal(HttpStatusCode.NoContent, (await router.DeleteAsync("/api/v1/objects/" + key)).StatusCode);
+            Assert.False(File.Exists(Path.Combine(sshd.Root, key)));
+        }
+    }
+
+    [Fact]
+    public async Task TheServerCrashingMidUpload_FailsOverToAnotherStorage_AndLeavesNothingAtTheKey()
+    {
+        var json = $$"""{ "storages": [ {{sshd.StorageJson(weight: 1000)}}, { "id": "local", "api": "local", "root": "local", "read": "stream", "weight": 1 } ] }""";
+        using var factory = new RouterFactory(json, settings: new Dictionary<string, string?> { ["EdgeRouter:Uploads:MaxUploadBytes"] = "67108864" });
+        using var router = factory.CreateAuthorizedClient();
+        var png = TestFiles.Png(12 * 1024 * 1024);
+
+        HttpResponseMessage response;
+        try
+        {
+            // sshd (and the session carrying the upload) dies once 4 MB have been sent.
+            var body = new StreamContent(new CallbackAfter(png, 4 * 1024 * 1024, () => sshd.KillAsync().GetAwaiter().GetResult()));
+            body.Headers.ContentType = new("image/png");
+            response = await router.PutAsync("/api/v1/objects/crash/during-upload.png", body);
+        }
+        finally
+        {
+            await sshd.StartAsync();
+        }
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var created = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("local", created.GetProperty("storage").GetString());
+        Assert.Equal(png, await router.GetByteArrayAsync("/crash/during-upload.png"));
+        Assert.False(File.Exists(Path.Combine(sshd.Root, "crash", "during-upload.png")));
+    }
+
+    /// <summary>A request body that runs <paramref name="callback"/> once <paramref name="after"/> bytes have been read.</summary>
+    private sealed class CallbackAfter(byte[] bytes, int after, Action callback) : MemoryStream(bytes)
+    {
+        private bool _called;
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            if (!_called && Position >= after)
+            {
+                _called = true;
+                callback();
+            }
+
+            return base.Read(buffer, offset, Math.Min(count, 64 * 1024));
+        }
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+            => Task.FromResult(Read(buffer, offset, count));
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            var array = new byte[buffer.Length];
+            var read = Read(array, 0, array.Length);
+            array.AsSpan(0, read).CopyTo(buffer.Span);
+            return ValueTask.FromResult(read);
+        }
+    }
+}
