@@ -12,6 +12,10 @@ command -v wrk  >/dev/null 2>&1 || need_apt+=(wrk)
 [ -x /usr/sbin/nginx ]         || need_apt+=(nginx-light)
 # SFTP tests run a real OpenSSH server.
 [ -x /usr/sbin/sshd ]          || need_apt+=(openssh-server)
+# FTP tests run pyftpdlib under the system python (TLS through pyOpenSSL); openssl makes the test certificate.
+/usr/bin/python3 -c "import pyftpdlib" 2>/dev/null || need_apt+=(python3-pyftpdlib)
+/usr/bin/python3 -c "import OpenSSL" 2>/dev/null   || need_apt+=(python3-openssl)
+command -v openssl >/dev/null 2>&1                  || need_apt+=(openssl)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "test-deps: installing ${need_apt[*]} with apt-get"
   export DEBIAN_FRONTEND=noninteractive

@@ -7,6 +7,7 @@ using EdgeRouter.Observability;
 using EdgeRouter.Placement;
 using EdgeRouter.Serving;
 using EdgeRouter.Storage;
+using EdgeRouter.Storage.Ftp;
 using EdgeRouter.Storage.Local;
 using EdgeRouter.Storage.S3;
 using EdgeRouter.Storage.Sftp;
@@ -56,6 +57,7 @@ public static class EdgeRouterServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStorageProvider, OssStorageProvider>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStorageProvider, B2StorageProvider>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStorageProvider, SftpStorageProvider>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IStorageProvider, FtpStorageProvider>());
         services.AddOptions<S3ClientOptions>();
         services.TryAddSingleton<StorageConfigValidator>();
         services.TryAddSingleton<StorageConfigManager>();

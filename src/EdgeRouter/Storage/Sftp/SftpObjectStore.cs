@@ -7,7 +7,7 @@ namespace EdgeRouter.Storage.Sftp;
 /// Objects as files under a folder of an SFTP server. Uploads stream to a hidden temporary name in the target
 /// folder and are renamed into place (posix-rename), so a half-written file is never visible at its key.
 /// </summary>
-internal sealed class SftpObjectStore(string storageId, string root, SftpClientPool pool) : IObjectStore, IAsyncDisposable
+internal sealed class SftpObjectStore(string storageId, string root, ConnectionPool<SftpClient> pool) : IObjectStore, IAsyncDisposable
 {
     public async Task<StoredObject> PutAsync(string key, Stream content, ObjectWriteOptions options, CancellationToken cancellationToken)
     {
@@ -15,7 +15,7 @@ internal sealed class SftpObjectStore(string storageId, string root, SftpClientP
         var folder = path[..path.LastIndexOf('/')];
         var temp = $"{folder}/.er-{Guid.NewGuid():N}.tmp";
         using var lease = await RentAsync(key, cancellationToken);
-        var client = lease.Client;
+        var client = lease.Connection;
         try
         {
             if (!options.Overwrite && await client.ExistsAsync(path, cancellationToken))
@@ -32,7 +32,7 @@ internal sealed class SftpObjectStore(string storageId, string root, SftpClientP
         }
         catch (Exception ex) when (ex is not ObjectAlreadyExistsException)
         {
-            lease.Broken = SftpClientPool.IsConnectionFailure(ex);
+            lease.Broken = IsConnectionFailure(ex);
             if (!lease.Broken)
             {
                 await TryDeleteAsync(client, temp);
@@ -49,7 +49,7 @@ internal sealed class SftpObjectStore(string storageId, string root, SftpClientP
         var lease = await RentAsync(key, cancellationToken);
         try
         {
-            var stream = await lease.Client.OpenAsync(PathOf(key), FileMode.Open, FileAccess.Read, cancellationToken);
+            var stream = await lease.Connection.OpenAsync(PathOf(key), FileMode.Open, FileAccess.Read, cancellationToken);
             var total = stream.Length;
             if (range is not { } r)
             {
@@ -66,7 +66,7 @@ internal sealed class SftpObjectStore(string storageId, string root, SftpClientP
         }
         catch (Exception ex) when (ex is SshException or IOException)
         {
-            lease.Broken = SftpClientPool.IsConnectionFailure(ex);
+            lease.Broken = IsConnectionFailure(ex);
             lease.Dispose();
             throw Failure("read", key, ex);
         }
@@ -77,7 +77,7 @@ internal sealed class SftpObjectStore(string storageId, string root, SftpClientP
         using var lease = await RentAsync(key, cancellationToken);
         try
         {
-            var attributes = await lease.Client.GetAttributesAsync(PathOf(key), cancellationToken);
+            var attributes = await lease.Connection.GetAttributesAsync(PathOf(key), cancellationToken);
             return new ObjectStat(attributes.Size, attributes.LastWriteTimeUtc);
         }
         catch (SftpPathNotFoundException)
@@ -86,7 +86,7 @@ internal sealed class SftpObjectStore(string storageId, string root, SftpClientP
         }
         catch (Exception ex) when (ex is SshException or IOException)
         {
-            lease.Broken = SftpClientPool.IsConnectionFailure(ex);
+            lease.Broken = IsConnectionFailure(ex);
             throw Failure("stat", key, ex);
         }
     }
@@ -96,7 +96,7 @@ internal sealed class SftpObjectStore(string storageId, string root, SftpClientP
         using var lease = await RentAsync(key, cancellationToken);
         try
         {
-            await lease.Client.DeleteFileAsync(PathOf(key), cancellationToken);
+            await lease.Connection.DeleteFileAsync(PathOf(key), cancellationToken);
             return true;
         }
         catch (SftpPathNotFoundException)
@@ -105,7 +105,7 @@ internal sealed class SftpObjectStore(string storageId, string root, SftpClientP
         }
         catch (Exception ex) when (ex is SshException or IOException)
         {
-            lease.Broken = SftpClientPool.IsConnectionFailure(ex);
+            lease.Broken = IsConnectionFailure(ex);
             throw Failure("delete", key, ex);
         }
     }
@@ -116,13 +116,13 @@ internal sealed class SftpObjectStore(string storageId, string root, SftpClientP
         var probe = $"{root}/.er-probe-{Guid.NewGuid():N}";
         try
         {
-            await CreateFoldersAsync(lease.Client, root, cancellationToken);
-            await lease.Client.UploadFileAsync(new MemoryStream("probe"u8.ToArray()), probe, cancellationToken);
-            await lease.Client.DeleteFileAsync(probe, cancellationToken);
+            await CreateFoldersAsync(lease.Connection, root, cancellationToken);
+            await lease.Connection.UploadFileAsync(new MemoryStream("probe"u8.ToArray()), probe, cancellationToken);
+            await lease.Connection.DeleteFileAsync(probe, cancellationToken);
         }
         catch (Exception ex) when (ex is SshException or IOException)
         {
-            lease.Broken = SftpClientPool.IsConnectionFailure(ex);
+            lease.Broken = IsConnectionFailure(ex);
             throw Failure("probe", root, ex);
         }
     }
@@ -137,7 +137,7 @@ internal sealed class SftpObjectStore(string storageId, string root, SftpClientP
     private string PathOf(string key)
         => ObjectKeys.Validate(key) is { } error ? throw new ArgumentException(error, nameof(key)) : $"{root}/{key}";
 
-    private async Task<SftpClientPool.Lease> RentAsync(string key, CancellationToken cancellationToken)
+    private async Task<ConnectionPool<SftpClient>.Lease> RentAsync(string key, CancellationToken cancellationToken)
     {
         try
         {
@@ -188,6 +188,10 @@ internal sealed class SftpObjectStore(string storageId, string root, SftpClientP
             // Hidden temporary names are never visible at a key.
         }
     }
+
+    /// <summary>Failures that mean the connection itself is gone, not just one file operation.</summary>
+    private static bool IsConnectionFailure(Exception ex)
+        => ex is SshConnectionException or ObjectDisposedException or System.Net.Sockets.SocketException or SshOperationTimeoutException;
 
     private StorageException Failure(string operation, string key, Exception ex)
         => new($"SFTP storage '{storageId}' could not {operation} '{key}': {ex.Message}", ex) { IsTimeout = ex is SshOperationTimeoutException or TimeoutException };

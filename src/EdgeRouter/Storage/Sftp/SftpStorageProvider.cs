@@ -56,7 +56,24 @@ internal sealed class SftpStorageProvider : IStorageProvider
     {
         var s = StorageSettings.Bind<SftpStorageSettings>(config, null)!;
         var root = s.Root!.TrimEnd('/');
-        return new SftpObjectStore(config.Id!, root.Length == 0 ? "/" : root, new SftpClientPool(() => CreateClient(s, context.ContentRoot), s.PoolSize));
+        var pool = new ConnectionPool<SftpClient>(
+            async cancellationToken =>
+            {
+                var client = CreateClient(s, context.ContentRoot);
+                try
+                {
+                    await client.ConnectAsync(cancellationToken);
+                    return client;
+                }
+                catch
+                {
+                    client.Dispose();
+                    throw;
+                }
+            },
+            (client, _) => Task.FromResult(client.IsConnected),
+            s.PoolSize);
+        return new SftpObjectStore(config.Id!, root.Length == 0 ? "/" : root, pool);
     }
 
     private static SftpClient CreateClient(SftpStorageSettings s, string contentRoot)

@@ -64,7 +64,7 @@ public sealed class SftpRouterTests(SshdFixture sshd)
     }
 
     /// <summary>A request body that runs <paramref name="callback"/> once <paramref name="after"/> bytes have been read.</summary>
-    private sealed class CallbackAfter(byte[] bytes, int after, Action callback) : MemoryStream(bytes)
+    internal sealed class CallbackAfter(byte[] bytes, int after, Action callback) : MemoryStream(bytes)
     {
         private bool _called;
 

@@ -1,0 +1,63 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using EdgeRouter.Tests.TestUtilities;
+
+namespace EdgeRouter.Tests.Storage.Ftp;
+
+/// <summary>Uploads through the router to real FTP and FTPS servers, streamed back, and a server crash mid-upload.</summary>
+[Collection(FtpServersGroup.Name)]
+public sealed class FtpRouterTests(FtpServersFixture ftp)
+{
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Upload_StreamBack_Range_Delete_IncludingTwentyMegabytes(bool tls)
+    {
+        using var factory = new RouterFactory($$"""{ "storages": [ {{ftp.StorageJson(tls: tls)}} ] }""", settings: new Dictionary<string, string?> { ["EdgeRouter:Uploads:MaxUploadBytes"] = "67108864" });
+        using var router = factory.CreateAuthorizedClient();
+
+        foreach (var size in new[] { 2_000, 20 * 1024 * 1024 })
+        {
+            var png = TestFiles.Png(size);
+            var created = await (await router.PostAsync("/api/v1/objects", TestFiles.Raw(png, "image/png"))).Content.ReadFromJsonAsync<JsonElement>();
+            var key = created.GetProperty("key").GetString()!;
+
+            Assert.Equal("ftp", created.GetProperty("storage").GetString());
+            Assert.Equal(png, await File.ReadAllBytesAsync(Path.Combine(ftp.Root, key)));
+            Assert.Equal(png, await router.GetByteArrayAsync("/" + key));
+            using var ranged = new HttpRequestMessage(HttpMethod.Get, "/" + key) { Headers = { Range = new(size - 100, size - 1) } };
+            var partial = await router.SendAsync(ranged);
+            Assert.Equal(png.AsSpan(size - 100).ToArray(), await partial.Content.ReadAsByteArrayAsync());
+
+            Assert.Equal(HttpStatusCode.NoContent, (await router.DeleteAsync("/api/v1/objects/" + key)).StatusCode);
+            Assert.False(File.Exists(Path.Combine(ftp.Root, key)));
+        }
+    }
+
+    [Fact]
+    public async Task TheServerCrashingMidUpload_FailsOverToAnotherStorage_AndLeavesNothingAtTheKey()
+    {
+        var json = $$"""{ "storages": [ {{ftp.StorageJson(weight: 1000)}}, { "id": "local", "api": "local", "root": "local", "read": "stream", "weight": 1 } ] }""";
+        using var factory = new RouterFactory(json, settings: new Dictionary<string, string?> { ["EdgeRouter:Uploads:MaxUploadBytes"] = "67108864" });
+        using var router = factory.CreateAuthorizedClient();
+        var png = TestFiles.Png(12 * 1024 * 1024);
+
+        HttpResponseMessage response;
+        try
+        {
+            var body = new StreamContent(new Sftp.SftpRouterTests.CallbackAfter(png, 4 * 1024 * 1024, () => ftp.KillPlainAsync().GetAwaiter().GetResult()));
+            body.Headers.ContentType = new("image/png");
+            response = await router.PutAsync("/api/v1/objects/crash/ftp-upload.png", body);
+        }
+        finally
+        {
+            await ftp.StartPlainAsync();
+        }
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        Assert.Equal("local", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("storage").GetString());
+        Assert.Equal(png, await router.GetByteArrayAsync("/crash/ftp-upload.png"));
+        Assert.False(File.Exists(Path.Combine(ftp.Root, "crash", "ftp-upload.png")));
+    }
+}
