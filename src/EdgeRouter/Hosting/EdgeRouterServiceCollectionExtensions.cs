@@ -7,6 +7,7 @@ using EdgeRouter.Observability;
 using EdgeRouter.Placement;
 using EdgeRouter.Serving;
 using EdgeRouter.Storage;
+using EdgeRouter.Storage.Azure;
 using EdgeRouter.Storage.Ftp;
 using EdgeRouter.Storage.Local;
 using EdgeRouter.Storage.S3;
@@ -58,6 +59,7 @@ public static class EdgeRouterServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStorageProvider, B2StorageProvider>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStorageProvider, SftpStorageProvider>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStorageProvider, FtpStorageProvider>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IStorageProvider, AzureBlobStorageProvider>());
         services.AddOptions<S3ClientOptions>();
         services.TryAddSingleton<StorageConfigValidator>();
         services.TryAddSingleton<StorageConfigManager>();

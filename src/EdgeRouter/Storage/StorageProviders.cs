@@ -12,6 +12,7 @@ public static class StorageProviders
     public const string B2 = "b2";
     public const string Sftp = "sftp";
     public const string Ftp = "ftp";
+    public const string Azure = "azure";
 
     /// <summary>A case-insensitive lookup by <see cref="IStorageProvider.Api"/>; two providers with one name are a bug.</summary>
     internal static FrozenDictionary<string, IStorageProvider> ToLookup(IEnumerable<IStorageProvider> providers)

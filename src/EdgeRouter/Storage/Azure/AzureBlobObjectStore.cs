@@ -1,0 +1,162 @@
+using System.Net;
+using Azure;
+using Azure.Storage;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Sas;
+
+namespace EdgeRouter.Storage.Azure;
+
+/// <summary>
+/// Objects as block blobs in one container. An upload is committed as a whole (blocks, then the block list), so a
+/// failed upload leaves nothing visible; "do not overwrite" is the service's own If-None-Match: *, so it is atomic.
+/// </summary>
+internal sealed class AzureBlobObjectStore(string storageId, BlobContainerClient container, string prefix, StorageTransferOptions transfer, TimeSpan presignedExpiry, TimeProvider timeProvider)
+    : IObjectStore, IPresignedUrlStore
+{
+    public async Task<StoredObject> PutAsync(string key, Stream content, ObjectWriteOptions options, CancellationToken cancellationToken)
+    {
+        var blob = BlobOf(key);
+        var counting = new CountingReadStream(content);
+        try
+        {
+            await blob.UploadAsync(
+                counting,
+                new BlobUploadOptions
+                {
+                    HttpHeaders = new BlobHttpHeaders { ContentType = options.ContentType, CacheControl = options.CacheControl },
+                    Conditions = options.Overwrite ? null : new BlobRequestConditions { IfNoneMatch = ETag.All },
+                    TransferOptions = transfer,
+                },
+                cancellationToken);
+            return new StoredObject(counting.Count);
+        }
+        catch (RequestFailedException ex) when (ex.Status == (int)HttpStatusCode.Conflict && !options.Overwrite)
+        {
+            throw new ObjectAlreadyExistsException(key);
+        }
+        catch (Exception ex) when (IsBackendFailure(ex))
+        {
+            throw Failure("write", key, ex);
+        }
+    }
+
+    public async Task<ObjectContent?> OpenReadAsync(string key, ByteRange? range, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var response = await BlobOf(key).DownloadStreamingAsync(
+                new BlobDownloadOptions { Range = range is { } r ? new HttpRange(r.Offset, r.Length) : default },
+                cancellationToken);
+            var details = response.Value.Details;
+            var total = range is null ? details.ContentLength : TotalOf(details.ContentRange) ?? details.ContentLength;
+            return new ObjectContent(response.Value.Content, details.ContentLength, total, response.Value);
+        }
+        catch (RequestFailedException ex) when (ex.Status == (int)HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+        catch (Exception ex) when (IsBackendFailure(ex))
+        {
+            throw Failure("read", key, ex);
+        }
+    }
+
+    public async Task<ObjectStat?> StatAsync(string key, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var properties = (await BlobOf(key).GetPropertiesAsync(cancellationToken: cancellationToken)).Value;
+            return new ObjectStat(properties.ContentLength, properties.LastModified);
+        }
+        catch (RequestFailedException ex) when (ex.Status == (int)HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+        catch (Exception ex) when (IsBackendFailure(ex))
+        {
+            throw Failure("stat", key, ex);
+        }
+    }
+
+    public async Task<bool> DeleteAsync(string key, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (await BlobOf(key).DeleteIfExistsAsync(cancellationToken: cancellationToken)).Value;
+        }
+        catch (Exception ex) when (IsBackendFailure(ex))
+        {
+            throw Failure("delete", key, ex);
+        }
+    }
+
+    public async Task ProbeAsync(CancellationToken cancellationToken)
+    {
+        var probe = container.GetBlobClient($"{prefix}.edgerouter/probe-{Guid.NewGuid():N}");
+        try
+        {
+            await probe.UploadAsync(BinaryData.FromString("probe"), cancellationToken);
+            await probe.DeleteIfExistsAsync(cancellationToken: cancellationToken);
+        }
+        catch (Exception ex) when (IsBackendFailure(ex))
+        {
+            throw Failure("probe", container.Name, ex);
+        }
+    }
+
+    public Task<string> GetPresignedReadUrlAsync(string key, CancellationToken cancellationToken)
+    {
+        var blob = BlobOf(key);
+        if (!blob.CanGenerateSasUri)
+        {
+            throw new StorageException($"Azure storage '{storageId}' cannot sign URLs: it needs an account key (or a connection string with one).");
+        }
+
+        var uri = blob.GenerateSasUri(BlobSasPermissions.Read, timeProvider.GetUtcNow().Add(presignedExpiry));
+        return Task.FromResult(uri.AbsoluteUri);
+    }
+
+    private BlobClient BlobOf(string key)
+        => ObjectKeys.Validate(key) is { } error ? throw new ArgumentException(error, nameof(key)) : container.GetBlobClient(prefix + key);
+
+    private static long? TotalOf(string? contentRange)
+    {
+        var slash = contentRange?.LastIndexOf('/') ?? -1;
+        return slash > 0 && long.TryParse(contentRange.AsSpan(slash + 1), out var total) ? total : null;
+    }
+
+    private static bool IsBackendFailure(Exception ex)
+        => ex is RequestFailedException or HttpRequestException or IOException or AggregateException or TimeoutException
+            || (ex is TaskCanceledException { InnerException: TimeoutException });
+
+    private StorageException Failure(string operation, string key, Exception ex)
+    {
+        // The SDK's messages hold request headers; keep the status and error code only, never a signature.
+        var detail = ex is RequestFailedException failed ? $"{failed.Status} {failed.ErrorCode}" : ex.GetBaseException().Message;
+        return new StorageException($"Azure storage '{storageId}' could not {operation} '{key}': {detail}", ex) { IsTimeout = ex is TimeoutException or TaskCanceledException };
+    }
+
+    /// <summary>Counts what the upload read, to report the stored size.</summary>
+    private sealed class CountingReadStream(Stream inner) : ReadOnlyStream
+    {
+        public long Count { get; private set; }
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            var read = inner.Read(buffer, offset, count);
+            Count += read;
+            return read;
+        }
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            var read = await inner.ReadAsync(buffer, cancellationToken);
+            Count += read;
+            return read;
+        }
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+            => ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+    }
+}
