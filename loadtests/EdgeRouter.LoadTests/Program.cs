@@ -6,13 +6,22 @@ var command = args.FirstOrDefault() ?? "help";
 var options = args.Skip(1).Chunk(2).Where(p => p.Length == 2).ToDictionary(p => p[0].TrimStart('-'), p => p[1], StringComparer.OrdinalIgnoreCase);
 var results = Path.Combine(Processes.RepositoryRoot, "loadtests", "results");
 
+// Ctrl-C cancels the run; every process it started is then stopped by the runners' disposal, not left behind.
+using var cancel = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    e.Cancel = true;
+    cancel.Cancel();
+};
+
 return command switch
 {
     "upload-s3" => await UploadBenchmark.RunAsync(
         Sizes.Parse(options.GetValueOrDefault("size", "1GiB")),
         int.Parse(options.GetValueOrDefault("repeats", "2"), CultureInfo.InvariantCulture),
-        results),
-    "reads" => await ReadLoadTest.RunAsync(ReadOptions(options, args.Contains("--smoke"), args.Contains("--no-pin")), results, CancellationToken.None),
+        results,
+        cancel.Token),
+    "reads" => await ReadLoadTest.RunAsync(ReadOptions(options, args.Contains("--smoke"), args.Contains("--no-pin")), results, cancel.Token),
     _ => Usage(),
 };
 

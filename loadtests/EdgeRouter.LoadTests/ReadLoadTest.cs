@@ -51,7 +51,7 @@ internal static class ReadLoadTest
             Dictionary<string, string> keyFiles;
             await using (var seeding = new Processes())
             {
-                await StartRouterAsync(seeding, work, ports, files, "redirect", pin: false);
+                await StartRouterAsync(seeding, work, ports, files, "redirect", pin: false, cacheEntries: null);
                 keyFiles = await SeedAsync(work, ports, files, settings.Objects, cancellationToken);
             }
 
@@ -63,31 +63,37 @@ internal static class ReadLoadTest
                 var nginx = servers.Start("nginx", settings.Pin ? "taskset" : "/usr/sbin/nginx",
                     [.. settings.Pin ? ["-c", "1", "/usr/sbin/nginx"] : Array.Empty<string>(), "-p", work, "-c", Path.Combine(work, "nginx.conf"), "-e", Path.Combine(work, "nginx-error.log")]);
                 await Processes.WaitForPortAsync(ports.Direct, nginx, "nginx");
-                var router = await StartRouterAsync(servers, work, ports, files, "redirect", settings.Pin);
 
-                Progress($"repeat {repeat}/{settings.Repeats}: warming the router up for {settings.WarmUp.TotalSeconds:0} s");
-                var warmSlice = TimeSpan.FromSeconds(Math.Max(1, settings.WarmUp.TotalSeconds / scenarios.Count));
-                foreach (var scenario in scenarios)
+                // Scenarios that need another catalog cache size run on their own router, started and warmed up for them.
+                foreach (var group in scenarios.GroupBy(s => s.CatalogCacheEntries))
                 {
-                    await Wrk.RunAsync(scenario, ports.RouterUrl, keyFiles[scenario.KeySet], warmSlice, settings.Connections, settings.Threads, settings.Pin, work, cancellationToken);
-                }
-
-                foreach (var scenario in scenarios)
-                {
-                    foreach (var target in new[] { Target.Router, scenario.Baseline })
+                    await using var routerProcess = new Processes();
+                    var router = await StartRouterAsync(routerProcess, work, ports, files, "redirect", settings.Pin, group.Key);
+                    var groupScenarios = group.ToList();
+                    Progress($"repeat {repeat}/{settings.Repeats}: warming the router{(group.Key is { } entries ? $" (catalog cache {entries} entries)" : string.Empty)} up for {settings.WarmUp.TotalSeconds:0} s");
+                    var warmSlice = TimeSpan.FromSeconds(Math.Max(1, settings.WarmUp.TotalSeconds / groupScenarios.Count));
+                    foreach (var scenario in groupScenarios)
                     {
-                        Progress($"repeat {repeat}/{settings.Repeats}: {scenario.Name} on {Name(target)} for {settings.Duration.TotalSeconds:0} s");
-                        var process = target == Target.Router ? router : nginx;
-                        var cpuBefore = CpuTicks(process);
-                        var result = await Wrk.RunAsync(scenario, ports.UrlOf(target), keyFiles[scenario.KeySet], settings.Duration, settings.Connections, settings.Threads, settings.Pin, work, cancellationToken);
-                        var cpuUs = (CpuTicks(process) - cpuBefore) * (1_000_000.0 / 100);
-                        var key = (scenario.Name, Name(target));
-                        if (!measurements.TryGetValue(key, out var list))
-                        {
-                            measurements[key] = list = [];
-                        }
+                        await Wrk.RunAsync(scenario, ports.RouterUrl, keyFiles[scenario.KeySet], warmSlice, settings.Connections, settings.Threads, settings.Pin, work, cancellationToken);
+                    }
 
-                        list.Add(new Measurement(result, result.Requests == 0 ? 0 : cpuUs / result.Requests));
+                    foreach (var scenario in groupScenarios)
+                    {
+                        foreach (var target in new[] { Target.Router, scenario.Baseline })
+                        {
+                            Progress($"repeat {repeat}/{settings.Repeats}: {scenario.Name} on {Name(target)} for {settings.Duration.TotalSeconds:0} s");
+                            var process = target == Target.Router ? router : nginx;
+                            var cpuBefore = CpuTicks(process);
+                            var result = await Wrk.RunAsync(scenario, ports.UrlOf(target), keyFiles[scenario.KeySet], settings.Duration, settings.Connections, settings.Threads, settings.Pin, work, cancellationToken);
+                            var cpuUs = (CpuTicks(process) - cpuBefore) * (1_000_000.0 / 100);
+                            var key = (scenario.Name, Name(target));
+                            if (!measurements.TryGetValue(key, out var list))
+                            {
+                                measurements[key] = list = [];
+                            }
+
+                            list.Add(new Measurement(result, result.Requests == 0 ? 0 : cpuUs / result.Requests));
+                        }
                     }
                 }
             }
@@ -118,25 +124,25 @@ internal static class ReadLoadTest
         return problems.Count == 0 ? 0 : 1;
     }
 
-    private static async Task<Process> StartRouterAsync(Processes processes, string work, Ports ports, string files, string seedingStorage, bool pin)
+    private static async Task<Process> StartRouterAsync(Processes processes, string work, Ports ports, string files, string seedingStorage, bool pin, int? cacheEntries)
     {
         await WriteStoragesAsync(work, ports, files, seedingStorage);
         string[] router = ["dotnet", Path.Combine(Processes.RepositoryRoot, "src/EdgeRouter/bin/Release/net10.0/EdgeRouter.dll"), "--urls", ports.RouterUrl];
         var process = processes.Start("router", pin ? "taskset" : router[0], pin ? ["-c", "1", .. router] : router[1..],
-            new Dictionary<string, string>
+            new Dictionary<string, string>(Cache(cacheEntries))
             {
                 ["EDGEROUTER_API_KEY"] = ApiKey,
                 ["EdgeRouter__SiteUrl"] = ports.RouterUrl + "/",
                 ["EdgeRouter__Uploads__MaxUploadBytes"] = "4194304",
                 ["EdgeRouter__Uploads__SpoolDirectory"] = Path.Combine(work, "spool"),
-
-                // Smaller than the cold set, so the uniform scenario really misses the cache.
-                ["EdgeRouter__Catalog__CacheEntryLimit"] = Environment.GetEnvironmentVariable("LOADTEST_CACHE_ENTRIES") ?? "2000",
                 ["Logging__LogLevel__Default"] = "Warning",
             },
             workingDirectory: work);
         await Processes.WaitForPortAsync(ports.Router, process, "router");
         return process;
+
+        static IEnumerable<KeyValuePair<string, string>> Cache(int? entries)
+            => entries is { } n ? [new("EdgeRouter__Catalog__CacheEntryLimit", n.ToString(CultureInfo.InvariantCulture))] : [];
     }
 
     /// <summary>Three local storages on one folder (which nginx serves), one per read mode; only <paramref name="seeding"/> takes uploads.</summary>

@@ -29,6 +29,8 @@ public enum Target
 /// One load scenario, declared the way NBomber users declare theirs: a name, how keys are picked, which seeded
 /// set (read mode and object size), and the nginx baseline it is measured against in the same run.
 /// Add a scenario by adding one of these to <see cref="Scenarios.All"/>; the engine needs no change.
+/// <see cref="CatalogCacheEntries"/> gives the router a catalog cache of that size (a fresh router, warmed up
+/// again), for scenarios that must miss the cache; null keeps the router's default.
 /// </summary>
 public sealed record Scenario(
     string Name,
@@ -36,7 +38,8 @@ public sealed record Scenario(
     string KeySet,
     Target Baseline,
     int ExpectedStatus,
-    string Description);
+    string Description,
+    int? CatalogCacheEntries = null);
 
 /// <summary>The object sets the runner seeds through the router's upload API, by owning storage (read mode) and size.</summary>
 public sealed record KeySet(string Name, string Storage, int SizeBytes, double ShareOfObjects);
@@ -59,7 +62,7 @@ public static class Scenarios
         new("proxy-1MB-hot", KeyChoice.Zipf, "proxy-1MB", Target.NginxProxyPass, 200, "hot set, proxy mode 1 MB vs nginx proxy_pass"),
         new("proxy-10KB-vs-direct", KeyChoice.Zipf, "proxy-10KB", Target.NginxDirect, 200, "hot set, proxy mode 10 KB vs nginx serving the files directly"),
         new("stream-10KB-hot", KeyChoice.Zipf, "stream-10KB", Target.NginxDirect, 200, "hot set, stream mode from Local storage vs nginx direct"),
-        new("cold-uniform", KeyChoice.Uniform, "redirect-1KB", Target.NginxRedirect, 302, "uniform keys over the whole redirect set (catalog cache misses) vs nginx 302"),
+        new("cold-uniform", KeyChoice.Uniform, "redirect-1KB", Target.NginxRedirect, 302, "uniform keys over the whole redirect set, router cache of 1,000 entries (mostly misses) vs nginx 302", CatalogCacheEntries: 1000),
         new("404-storm", KeyChoice.NotFound, "redirect-1KB", Target.NginxDirect, 404, "unknown keys (negative cache) vs nginx 404"),
         new("range-proxy", KeyChoice.Range, "proxy-1MB", Target.NginxProxyPass, 206, "Range bytes=0-1023 through proxy mode vs nginx proxy_pass"),
     ];

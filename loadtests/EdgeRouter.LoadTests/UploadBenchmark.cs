@@ -17,19 +17,13 @@ internal static class UploadBenchmark
     private const string ApiKey = "loadtest-key";
     private const string Bucket = "bench";
 
-    public static async Task<int> RunAsync(long size, int repeats, string resultsRoot)
+    public static async Task<int> RunAsync(long size, int repeats, string resultsRoot, CancellationToken cancellationToken)
     {
         Processes.Run("bash", "scripts/test-deps.sh");
         Processes.Run("dotnet", "build", "src/EdgeRouter/EdgeRouter.csproj", "-c", "Release", "-v", "q", "-nologo");
 
         var work = Directory.CreateTempSubdirectory("edgerouter-upload-bench-").FullName;
         await using var processes = new Processes();
-        using var cancel = new CancellationTokenSource();
-        Console.CancelKeyPress += (_, e) =>
-        {
-            e.Cancel = true;
-            cancel.Cancel();
-        };
         try
         {
             var s3Port = Processes.FreePort();
@@ -43,7 +37,7 @@ internal static class UploadBenchmark
                   "accessKey": "S3RVER", "secretKey": "S3RVER", "probe": "list" }
                 """;
             Directory.CreateDirectory(Path.Combine(work, "config"));
-            await File.WriteAllTextAsync(Path.Combine(work, "config", "storages.json"), $$"""{ "storages": [ {{storageEntry}} ] }""");
+            await File.WriteAllTextAsync(Path.Combine(work, "config", "storages.json"), $$"""{ "storages": [ {{storageEntry}} ] }""", cancellationToken);
             var routerPort = Processes.FreePort();
             var router = processes.Start("router", "dotnet", [Path.Combine(Processes.RepositoryRoot, "src/EdgeRouter/bin/Release/net10.0/EdgeRouter.dll"), "--urls", $"http://127.0.0.1:{routerPort}"],
                 new Dictionary<string, string>
@@ -69,7 +63,7 @@ internal static class UploadBenchmark
                 var directSeconds = await TimeAsync(async () =>
                 {
                     await using var stream = File.OpenRead(file);
-                    await direct.PutAsync($"direct/{i}.png", stream, new ObjectWriteOptions("image/png", "public, max-age=60", size, Overwrite: true), cancel.Token);
+                    await direct.PutAsync($"direct/{i}.png", stream, new ObjectWriteOptions("image/png", "public, max-age=60", size, Overwrite: true), cancellationToken);
                 });
                 var routerSeconds = await TimeAsync(async () =>
                 {
@@ -77,7 +71,7 @@ internal static class UploadBenchmark
                     using var content = new StreamContent(stream, 1 << 20);
                     content.Headers.ContentType = new MediaTypeHeaderValue("image/png");
                     content.Headers.ContentLength = size;
-                    using var response = await http.PutAsync($"http://127.0.0.1:{routerPort}/api/v1/objects/router/{i}.png?overwrite=true", content, cancel.Token);
+                    using var response = await http.PutAsync($"http://127.0.0.1:{routerPort}/api/v1/objects/router/{i}.png?overwrite=true", content, cancellationToken);
                     if (!response.IsSuccessStatusCode)
                     {
                         throw new InvalidOperationException($"The router answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
@@ -103,7 +97,7 @@ internal static class UploadBenchmark
             };
             var folder = Path.Combine(resultsRoot, DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
             Directory.CreateDirectory(folder);
-            await File.WriteAllTextAsync(Path.Combine(folder, "upload-s3.json"), JsonSerializer.Serialize(report, Report.Json));
+            await File.WriteAllTextAsync(Path.Combine(folder, "upload-s3.json"), JsonSerializer.Serialize(report, Report.Json), cancellationToken);
             var summary = new StringBuilder()
                 .AppendLine(CultureInfo.InvariantCulture, $"Upload of {size / 1048576} MiB to s3rver, best of {repeats}:")
                 .AppendLine(CultureInfo.InvariantCulture, $"  direct (SDK, same part loop)  {bestDirect,8:0.0} MB/s")
@@ -111,7 +105,7 @@ internal static class UploadBenchmark
                 .AppendLine(CultureInfo.InvariantCulture, $"  router peak RSS (VmHWM)       {peakRss / 1048576.0,8:0.0} MiB")
                 .ToString();
             Console.Write(summary);
-            await File.WriteAllTextAsync(Path.Combine(folder, "upload-s3.md"), "```\n" + summary + "```\n");
+            await File.WriteAllTextAsync(Path.Combine(folder, "upload-s3.md"), "```\n" + summary + "```\n", cancellationToken);
             Console.WriteLine($"Results: {folder}");
             return 0;
         }

@@ -136,27 +136,4 @@ internal sealed class AzureBlobObjectStore(string storageId, BlobContainerClient
         var detail = ex is RequestFailedException failed ? $"{failed.Status} {failed.ErrorCode}" : ex.GetBaseException().Message;
         return new StorageException($"Azure storage '{storageId}' could not {operation} '{key}': {detail}", ex) { IsTimeout = ex is TimeoutException or TaskCanceledException };
     }
-
-    /// <summary>Counts what the upload read, to report the stored size.</summary>
-    private sealed class CountingReadStream(Stream inner) : ReadOnlyStream
-    {
-        public long Count { get; private set; }
-
-        public override int Read(byte[] buffer, int offset, int count)
-        {
-            var read = inner.Read(buffer, offset, count);
-            Count += read;
-            return read;
-        }
-
-        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            var read = await inner.ReadAsync(buffer, cancellationToken);
-            Count += read;
-            return read;
-        }
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
-            => ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-    }
 }

@@ -24,7 +24,7 @@ internal sealed class SftpObjectStore(string storageId, string root, ConnectionP
             }
 
             await CreateFoldersAsync(client, folder, cancellationToken);
-            var counting = new CountingStream(content);
+            var counting = new CountingReadStream(content);
             await client.UploadFileAsync(counting, temp, cancellationToken);
             // posix-rename@openssh.com: replaces the target atomically (plain SFTP rename refuses an existing target).
             client.RenameFile(temp, path, isPosix: true);
@@ -195,27 +195,4 @@ internal sealed class SftpObjectStore(string storageId, string root, ConnectionP
 
     private StorageException Failure(string operation, string key, Exception ex)
         => new($"SFTP storage '{storageId}' could not {operation} '{key}': {ex.Message}", ex) { IsTimeout = ex is SshOperationTimeoutException or TimeoutException };
-
-    /// <summary>Counts what the upload read, to report the stored size.</summary>
-    private sealed class CountingStream(Stream inner) : ReadOnlyStream
-    {
-        public long Count { get; private set; }
-
-        public override int Read(byte[] buffer, int offset, int count)
-        {
-            var read = inner.Read(buffer, offset, count);
-            Count += read;
-            return read;
-        }
-
-        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            var read = await inner.ReadAsync(buffer, cancellationToken);
-            Count += read;
-            return read;
-        }
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
-            => ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-    }
 }

@@ -56,13 +56,8 @@ public sealed class AzuriteFixture : IAsyncLifetime
 
     public IObjectStore CreateStore(string? prefix = null)
     {
-        var errors = new List<string>();
         var json = StorageJson().Replace("\"blockSizeBytes\"", prefix is null ? "\"blockSizeBytes\"" : $"\"prefix\": \"{prefix}\", \"blockSizeBytes\"", StringComparison.Ordinal);
-        var config = EdgeRouter.Configuration.StorageConfigReader.Parse($$"""{ "storages": [ {{json}} ] }""", "test", errors, _ => null)!.Storages[0];
-        var provider = new AzureBlobStorageProvider(TimeProvider.System);
-        provider.Validate(config, new StorageValidationContext(0, config.Id, errors));
-        Assert.Empty(errors);
-        return provider.Create(config, new StorageProviderContext(_data, null!));
+        return TestStores.Create(new AzureBlobStorageProvider(TimeProvider.System), json, _data);
     }
 
     public BlobContainerClient DirectContainer() => new(ConnectionString, Container);

@@ -58,14 +58,7 @@ public sealed class FtpServersFixture : IAsyncLifetime
         """;
 
     public IObjectStore CreateStore(bool tls = false, string? password = null, string? pin = null)
-    {
-        var errors = new List<string>();
-        var config = EdgeRouter.Configuration.StorageConfigReader.Parse($$"""{ "storages": [ {{StorageJson(tls: tls, password: password, pin: pin)}} ] }""", "test", errors, _ => null)!.Storages[0];
-        var provider = new FtpStorageProvider();
-        provider.Validate(config, new StorageValidationContext(0, config.Id, errors));
-        Assert.Empty(errors);
-        return provider.Create(config, new StorageProviderContext(Folder, null!));
-    }
+        => TestStores.Create(new FtpStorageProvider(), StorageJson(tls: tls, password: password, pin: pin), Folder);
 
     public FtpStorageSettings Settings(bool tls) => new()
     {

@@ -5,6 +5,7 @@ using Amazon.Runtime;
 using EdgeRouter.Configuration;
 using EdgeRouter.Storage;
 using EdgeRouter.Storage.S3;
+using EdgeRouter.Tests.TestUtilities;
 using Microsoft.Extensions.Options;
 
 namespace EdgeRouter.Tests.Storage.S3;
@@ -14,8 +15,6 @@ public static class S3TestStores
 {
     public static IObjectStore Create(string api, string entryJson, int? routeAllConnectionsToPort = null)
     {
-        var errors = new List<string>();
-        var config = StorageConfigReader.Parse($$"""{ "storages": [ {{entryJson}} ] }""", "test", errors, _ => null)!.Storages[0];
         var clientOptions = Options.Create(new S3ClientOptions { ConfigureClient = Routing(routeAllConnectionsToPort) });
         IStorageProvider provider = api switch
         {
@@ -25,9 +24,7 @@ public static class S3TestStores
             StorageProviders.B2 => new B2StorageProvider(clientOptions, TimeProvider.System),
             _ => throw new ArgumentOutOfRangeException(nameof(api)),
         };
-        provider.Validate(config, new StorageValidationContext(0, config.Id, errors));
-        Assert.Empty(errors);
-        return provider.Create(config, new StorageProviderContext(Path.GetTempPath(), null!));
+        return TestStores.Create(provider, entryJson, Path.GetTempPath());
     }
 
     /// <summary>

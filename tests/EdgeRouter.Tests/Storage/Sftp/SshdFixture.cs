@@ -90,14 +90,7 @@ public sealed class SshdFixture : IAsyncLifetime
 
     /// <summary>A store built from <see cref="StorageJson"/> through the production provider.</summary>
     public IObjectStore CreateStore(string? password = null, string? fingerprint = null)
-    {
-        var errors = new List<string>();
-        var config = EdgeRouter.Configuration.StorageConfigReader.Parse($$"""{ "storages": [ {{StorageJson(password: password, fingerprint: fingerprint)}} ] }""", "test", errors, _ => null)!.Storages[0];
-        var provider = new SftpStorageProvider();
-        provider.Validate(config, new StorageValidationContext(0, config.Id, errors));
-        Assert.Empty(errors);
-        return provider.Create(config, new StorageProviderContext(Folder, null!));
-    }
+        => TestStores.Create(new SftpStorageProvider(), StorageJson(password: password, fingerprint: fingerprint), Folder);
 
     public async Task DisposeAsync()
     {
