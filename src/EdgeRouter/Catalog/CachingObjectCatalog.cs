@@ -9,6 +9,10 @@ namespace EdgeRouter.Catalog;
 /// Keeps catalog lookups in memory so a hot key costs no database round-trip and a 404 storm does not reach the
 /// database. Writes through this instance update or evict the entry at once.
 /// </summary>
+/// <remarks>
+/// Unknown keys live in a cache of their own, a tenth of the size: a storm of distinct unknown keys then can
+/// neither push the hot keys out nor make every insertion compact the whole cache.
+/// </remarks>
 internal sealed class CachingObjectCatalog : IObjectCatalog, IDisposable
 {
     // Unknown keys are cached as this value: the cache cannot hold null.
@@ -16,6 +20,7 @@ internal sealed class CachingObjectCatalog : IObjectCatalog, IDisposable
 
     private readonly IObjectCatalog _inner;
     private readonly MemoryCache _cache;
+    private readonly MemoryCache _unknown;
     private readonly MemoryCacheEntryOptions _found;
     private readonly MemoryCacheEntryOptions _notFound;
     private readonly EdgeRouterMetrics _metrics;
@@ -28,7 +33,9 @@ internal sealed class CachingObjectCatalog : IObjectCatalog, IDisposable
         _inner = inner;
         _metrics = metrics;
         var catalog = options.Value.Catalog;
-        _cache = new MemoryCache(new MemoryCacheOptions { SizeLimit = catalog.CacheEntryLimit, Clock = new TimeProviderClock(timeProvider) });
+        var clock = new TimeProviderClock(timeProvider);
+        _cache = new MemoryCache(new MemoryCacheOptions { SizeLimit = catalog.CacheEntryLimit, Clock = clock });
+        _unknown = new MemoryCache(new MemoryCacheOptions { SizeLimit = Math.Max(100, catalog.CacheEntryLimit / 10), Clock = clock });
         _found = new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = catalog.CacheTtl };
         _notFound = new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = catalog.NegativeCacheTtl };
     }
@@ -41,14 +48,19 @@ internal sealed class CachingObjectCatalog : IObjectCatalog, IDisposable
             return ValueTask.FromResult(cached as ObjectRecord);
         }
 
+        if (_unknown.TryGetValue(key, out _))
+        {
+            _metrics.CatalogCacheHit();
+            return ValueTask.FromResult<ObjectRecord?>(null);
+        }
+
         _metrics.CatalogCacheMiss();
         return LoadAsync(key, cancellationToken);
     }
 
     public async Task<CatalogWriteResult> AddAsync(ObjectRecord record, bool overwrite, CancellationToken cancellationToken)
     {
-        Interlocked.Increment(ref _generation);
-        _cache.Remove(record.Key);
+        Forget(record.Key);
         var result = await _inner.AddAsync(record, overwrite, cancellationToken);
         _cache.Set(record.Key, result.Outcome == CatalogWriteOutcome.Conflict ? result.Previous : record, _found);
         return result;
@@ -56,8 +68,7 @@ internal sealed class CachingObjectCatalog : IObjectCatalog, IDisposable
 
     public async Task<bool> RemoveAsync(ObjectRecord expected, CancellationToken cancellationToken)
     {
-        Interlocked.Increment(ref _generation);
-        _cache.Remove(expected.Key);
+        Forget(expected.Key);
         return await _inner.RemoveAsync(expected, cancellationToken);
     }
 
@@ -75,14 +86,19 @@ internal sealed class CachingObjectCatalog : IObjectCatalog, IDisposable
 
     public Task PingAsync(CancellationToken cancellationToken) => _inner.PingAsync(cancellationToken);
 
-    /// <summary>Forgets a key, for changes made elsewhere (another instance, an operator).</summary>
-    public void Evict(string key)
+    /// <summary>Forgets a key, for changes made elsewhere (another instance, an operator) and before every write.</summary>
+    public void Forget(string key)
     {
         Interlocked.Increment(ref _generation);
         _cache.Remove(key);
+        _unknown.Remove(key);
     }
 
-    public void Dispose() => _cache.Dispose();
+    public void Dispose()
+    {
+        _cache.Dispose();
+        _unknown.Dispose();
+    }
 
     private async ValueTask<ObjectRecord?> LoadAsync(string key, CancellationToken cancellationToken)
     {
@@ -90,7 +106,14 @@ internal sealed class CachingObjectCatalog : IObjectCatalog, IDisposable
         var record = await _inner.FindAsync(key, cancellationToken);
         if (Interlocked.Read(ref _generation) == generation)
         {
-            _cache.Set(key, record ?? NotFound, record is null ? _notFound : _found);
+            if (record is null)
+            {
+                _unknown.Set(key, NotFound, _notFound);
+            }
+            else
+            {
+                _cache.Set(key, record, _found);
+            }
         }
 
         return record;

@@ -47,6 +47,33 @@ public sealed class CachingObjectCatalogTests
     }
 
     [Fact]
+    public async Task AStormOfUnknownKeys_DoesNotPushTheHotKeysOut()
+    {
+        var options = Options.Create(new EdgeRouterOptions { Catalog = { CacheEntryLimit = 100 } });
+        using var cache = new CachingObjectCatalog(_inner, options, _time, new EdgeRouterMetrics(new TestMeterFactory()));
+        for (var i = 0; i < 50; i++)
+        {
+            _inner.Records[$"hot/{i}.png"] = Record($"hot/{i}.png");
+            await cache.FindAsync($"hot/{i}.png", CancellationToken.None);
+        }
+
+        for (var i = 0; i < 5_000; i++)
+        {
+            Assert.Null(await cache.FindAsync($"storm/{i}.png", CancellationToken.None));
+        }
+
+        // Let MemoryCache's background compactions finish, then every hot key must still be answered from memory.
+        await Task.Delay(200);
+        var before = _inner.Finds;
+        for (var i = 0; i < 50; i++)
+        {
+            Assert.NotNull(await cache.FindAsync($"hot/{i}.png", CancellationToken.None));
+        }
+
+        Assert.Equal(before, _inner.Finds);
+    }
+
+    [Fact]
     public async Task WritesThroughTheCache_AreSeenAtOnce()
     {
         Assert.Null(await _cache.FindAsync("new.png", CancellationToken.None));
@@ -73,11 +100,13 @@ public sealed class CachingObjectCatalogTests
     {
         public Dictionary<string, ObjectRecord> Records { get; } = [];
 
-        public int Finds { get; private set; }
+        private int _finds;
+
+        public int Finds => Volatile.Read(ref _finds);
 
         public ValueTask<ObjectRecord?> FindAsync(string key, CancellationToken cancellationToken)
         {
-            Finds++;
+            Interlocked.Increment(ref _finds);
             return ValueTask.FromResult(Records.GetValueOrDefault(key));
         }
 
