@@ -35,7 +35,9 @@ internal sealed class CachingObjectCatalog : IObjectCatalog, IDisposable
         var catalog = options.Value.Catalog;
         var clock = new TimeProviderClock(timeProvider);
         _cache = new MemoryCache(new MemoryCacheOptions { SizeLimit = catalog.CacheEntryLimit, Clock = clock });
-        _unknown = new MemoryCache(new MemoryCacheOptions { SizeLimit = Math.Max(100, catalog.CacheEntryLimit / 10), Clock = clock });
+        // A storm of distinct unknown keys keeps this cache full; dropping half at a time makes its compactions (a sort
+        // of every entry) ten times rarer than the default 5%, and losing a remembered unknown key costs one lookup.
+        _unknown = new MemoryCache(new MemoryCacheOptions { SizeLimit = Math.Max(100, catalog.CacheEntryLimit / 10), CompactionPercentage = 0.5, Clock = clock });
         _found = new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = catalog.CacheTtl };
         _notFound = new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = catalog.NegativeCacheTtl };
     }
