@@ -144,10 +144,12 @@ internal sealed class S3CompatibleStorageProvider(IOptions<S3ClientOptions> clie
 }
 
 /// <summary>
-/// <c>oss</c>: Alibaba Cloud OSS through its S3-compatible API. OSS needs virtual-hosted addressing, rejects
-/// aws-chunked bodies and the SDK's flexible-checksum headers, and sets object ACLs by bucket policy.
+/// <c>oss</c>: Alibaba Cloud OSS through its S3-compatible API. As OSS documents for AWS SDKs: the endpoint
+/// <c>s3.oss-&lt;region&gt;.aliyuncs.com</c>, virtual-hosted addressing, SigV4 with the region ID without <c>oss-</c>
+/// (<c>cn-hangzhou</c>). OSS refuses aws-chunked bodies and the SDK's flexible-checksum headers, and sets object ACLs by
+/// bucket policy, so none of those are sent.
 /// </summary>
-internal sealed class OssStorageProvider(IOptions<S3ClientOptions> clientOptions, TimeProvider timeProvider)
+internal sealed partial class OssStorageProvider(IOptions<S3ClientOptions> clientOptions, TimeProvider timeProvider)
     : S3FamilyStorageProvider<OssStorageSettings>(clientOptions, timeProvider)
 {
     public override string Api => StorageProviders.Oss;
@@ -161,23 +163,34 @@ internal sealed class OssStorageProvider(IOptions<S3ClientOptions> clientOptions
         else
         {
             ValidateEndpoint(context, ToUrl(s.Endpoint), required: true);
+            if (Uri.TryCreate(ToUrl(s.Endpoint), UriKind.Absolute, out var uri) && RegionOf(uri.Host) is null && string.IsNullOrWhiteSpace(s.Region))
+            {
+                context.AddError("region", "is required when the endpoint is not an OSS endpoint (a custom domain), e.g. 'cn-hangzhou'.");
+            }
         }
 
         RequireBoth(context, s.AccessKey, "accessKey", s.SecretKey, "secretKey", bothMayBeAbsent: false);
     }
 
     protected override S3ClientPlan Plan(OssStorageSettings s)
-        => Common(s, RegionOf(s.Endpoint!), ToUrl(s.Endpoint!), pathStyle: false, s.AccessKey, s.SecretKey, chunked: false, checksumsWhenRequired: true, acl: false);
+    {
+        var uri = new UriBuilder(ToUrl(s.Endpoint!));
+        var region = s.Region is { Length: > 0 } given ? given : RegionOf(uri.Host)!;
+        if (OssHost().IsMatch(uri.Host) && !uri.Host.StartsWith("s3.", StringComparison.Ordinal))
+        {
+            uri.Host = "s3." + uri.Host;
+        }
+
+        return Common(s, region, uri.Uri.GetLeftPart(UriPartial.Authority), pathStyle: false, s.AccessKey, s.SecretKey, chunked: false, checksumsWhenRequired: true, acl: false);
+    }
 
     private static string ToUrl(string endpoint) => endpoint.Contains("://", StringComparison.Ordinal) ? endpoint : "https://" + endpoint;
 
-    /// <summary><c>oss-cn-hangzhou.aliyuncs.com</c> signs as region <c>cn-hangzhou</c>.</summary>
-    private static string RegionOf(string endpoint)
-    {
-        var host = new Uri(ToUrl(endpoint)).Host;
-        var first = host.Split('.')[0];
-        return first.StartsWith("oss-", StringComparison.Ordinal) ? first["oss-".Length..].Replace("-internal", string.Empty, StringComparison.Ordinal) : "us-east-1";
-    }
+    /// <summary><c>(s3.)oss-cn-hangzhou(-internal).aliyuncs.com</c> signs as <c>cn-hangzhou</c>; other hosts have no region to read.</summary>
+    private static string? RegionOf(string host) => OssHost().Match(host) is { Success: true } m ? m.Groups["region"].Value : null;
+
+    [GeneratedRegex(@"^(s3\.)?oss-(?<region>[a-z0-9-]+?)(-internal)?\.aliyuncs\.com$")]
+    private static partial Regex OssHost();
 }
 
 /// <summary><c>b2</c>: Backblaze B2 through its S3-compatible API, which refuses ACL headers and the SDK's flexible checksums.</summary>

@@ -48,8 +48,14 @@ public sealed class S3CompatibleStorageSettings : AmazonS3StorageSettings
 /// <summary>The <c>oss</c> API: Alibaba Cloud OSS through its S3-compatible interface.</summary>
 public sealed class OssStorageSettings : S3FamilySettings
 {
-    /// <summary>E.g. <c>oss-cn-hangzhou.aliyuncs.com</c> (https is assumed) or a full URL.</summary>
+    /// <summary>
+    /// E.g. <c>oss-cn-hangzhou.aliyuncs.com</c> (https is assumed): requests go to its S3-compatible form
+    /// <c>s3.oss-cn-hangzhou.aliyuncs.com</c>, as OSS documents for AWS SDKs. A custom domain (CNAME) is used as given.
+    /// </summary>
     public string? Endpoint { get; set; }
+
+    /// <summary>The region ID, e.g. <c>cn-hangzhou</c>; needed only when it cannot be read from an OSS endpoint (a CNAME).</summary>
+    public string? Region { get; set; }
 
     public string? AccessKey { get; set; }
 

@@ -15,7 +15,8 @@ public sealed class OssRequestShapeTests : S3RequestShapeTests
         var (path, headers, body) = await PutAsync(store);
 
         Assert.Equal("/2026/11/25/photo one.png", path);
-        Assert.Equal($"photos.oss-cn-hangzhou.aliyuncs.com:{Port}", headers["Host"]);
+        // OSS's documented S3-compatible endpoint for AWS SDKs is s3.oss-<region>.aliyuncs.com.
+        Assert.Equal($"photos.s3.oss-cn-hangzhou.aliyuncs.com:{Port}", headers["Host"]);
         Assert.False(headers.ContainsKey("X-Amz-Acl"));
         AssertPlainSignedBody(headers, body, "cn-hangzhou", "LTAIEXAMPLE");
     }

@@ -22,7 +22,7 @@ public sealed class OssStoreContractTests(S3rverFixture s3) : StorageContractTes
     protected override async Task AssertNothingEscapedAsync()
     {
         using var direct = s3.CreateDirectClient();
-        var listing = await direct.ListObjectsV2Async(new ListObjectsV2Request { BucketName = $"{S3rverFixture.OssBucket}.{S3rverFixture.OssHost}" });
+        var listing = await direct.ListObjectsV2Async(new ListObjectsV2Request { BucketName = S3rverFixture.OssVirtualHost });
         Assert.All(listing.S3Objects ?? [], o => Assert.StartsWith("contract/", o.Key, StringComparison.Ordinal));
     }
 }

@@ -24,7 +24,7 @@ public sealed class S3FamilyRouterTests(S3rverFixture s3)
     {
         var (entry, bucket) = api == "oss"
             ? ($$"""{ "id": "p", "api": "oss", "read": "{{read}}", "bucket": "{{S3rverFixture.OssBucket}}", "endpoint": "http://{{S3rverFixture.OssHost}}:{{s3.Port}}", "accessKey": "{{S3rverFixture.AccessKey}}", "secretKey": "{{S3rverFixture.SecretKey}}" }""",
-               $"{S3rverFixture.OssBucket}.{S3rverFixture.OssHost}")
+               S3rverFixture.OssVirtualHost)
             : ($$"""{ "id": "p", "api": "b2", "read": "{{read}}", "bucket": "{{S3rverFixture.B2Bucket}}", "region": "{{S3rverFixture.B2Region}}", "endpoint": "http://s3.{{S3rverFixture.B2Region}}.backblazeb2.com:{{s3.Port}}", "keyId": "{{S3rverFixture.AccessKey}}", "applicationKey": "{{S3rverFixture.SecretKey}}" }""",
                S3rverFixture.B2Bucket);
         using var factory = new RouterFactory($$"""{ "storages": [ {{entry}} ] }""", services =>
@@ -41,7 +41,7 @@ public sealed class S3FamilyRouterTests(S3rverFixture s3)
         if (read == "presigned")
         {
             Assert.Equal(HttpStatusCode.Found, response.StatusCode);
-            Assert.StartsWith(api == "oss" ? $"http://{S3rverFixture.OssBucket}.{S3rverFixture.OssHost}:" : $"http://{S3rverFixture.B2Bucket}.s3.{S3rverFixture.B2Region}.backblazeb2.com:", response.Headers.Location!.AbsoluteUri, StringComparison.Ordinal);
+            Assert.StartsWith(api == "oss" ? $"http://{S3rverFixture.OssVirtualHost}:" : $"http://{S3rverFixture.B2Bucket}.s3.{S3rverFixture.B2Region}.backblazeb2.com:", response.Headers.Location!.AbsoluteUri, StringComparison.Ordinal);
             using var provider = RoutedClient(s3.Port);
             Assert.Equal(png, await provider.GetByteArrayAsync(response.Headers.Location));
         }

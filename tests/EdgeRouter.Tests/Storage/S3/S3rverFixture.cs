@@ -17,6 +17,9 @@ public sealed class S3rverFixture : IAsyncLifetime
     public const string OssBucket = "photos";
     public const string OssHost = "oss-cn-hangzhou.aliyuncs.com";
     public const string B2Bucket = "b2-photos";
+
+    /// <summary>The host an <c>oss</c> storage sends to (bucket + S3-compatible endpoint); s3rver treats the whole host as the bucket.</summary>
+    public const string OssVirtualHost = $"{OssBucket}.s3.{OssHost}";
     public const string B2Region = "us-west-002";
 
     private readonly string _data = Directory.CreateTempSubdirectory("edgerouter-s3rver-").FullName;
@@ -41,7 +44,7 @@ public sealed class S3rverFixture : IAsyncLifetime
             "--service-endpoint", "backblazeb2.com",
             "--configure-bucket", Bucket,
             "--configure-bucket", B2Bucket,
-            "--configure-bucket", $"{OssBucket}.{OssHost}",
+            "--configure-bucket", OssVirtualHost,
         ], Port);
         await _server.StartAsync();
     }
