@@ -3,9 +3,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
-using EdgeRouter.Health;
 using EdgeRouter.Tests.TestUtilities;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace EdgeRouter.Tests.Storage.Azure;
 
@@ -94,24 +92,6 @@ public sealed class AzureRouterTests(AzuriteFixture azurite)
         using var router = factory.CreateAuthorizedClient();
         await router.PutAsync("/api/v1/objects/azure-router/kept.png?overwrite=true", TestFiles.Raw(TestFiles.Png(), "image/png"));
 
-        await azurite.StopAsync();
-        try
-        {
-            var failedOver = await router.PostAsync("/api/v1/objects", TestFiles.Raw(TestFiles.Png(), "image/png"));
-            Assert.Equal(HttpStatusCode.Created, failedOver.StatusCode);
-            Assert.Equal("local", (await failedOver.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("storage").GetString());
-
-            var read = await router.GetAsync("/azure-router/kept.png");
-            Assert.True(read.StatusCode is HttpStatusCode.BadGateway or HttpStatusCode.GatewayTimeout, $"answered {read.StatusCode}");
-            Assert.True(read.Headers.CacheControl?.NoStore);
-        }
-        finally
-        {
-            await azurite.StartAsync();
-        }
-
-        await factory.Services.GetRequiredService<StorageHealthMonitor>().ProbeAllAsync(TimeSpan.FromSeconds(20), CancellationToken.None);
-        Assert.True(factory.Services.GetRequiredService<IStorageHealth>().IsHealthy("azure"));
-        Assert.Equal(HttpStatusCode.OK, (await router.GetAsync("/azure-router/kept.png")).StatusCode);
+        await OutageScenarios.AssertFailoverWhileStoppedAsync(factory, router, "azure", "azure-router/kept.png", azurite.StopAsync, azurite.StartAsync);
     }
 }

@@ -41,23 +41,7 @@ public sealed class FtpRouterTests(FtpServersFixture ftp)
         var json = $$"""{ "storages": [ {{ftp.StorageJson(weight: 1000)}}, { "id": "local", "api": "local", "root": "local", "read": "stream", "weight": 1 } ] }""";
         using var factory = new RouterFactory(json, settings: new Dictionary<string, string?> { ["EdgeRouter:Uploads:MaxUploadBytes"] = "67108864" });
         using var router = factory.CreateAuthorizedClient();
-        var png = TestFiles.Png(12 * 1024 * 1024);
 
-        HttpResponseMessage response;
-        try
-        {
-            var body = new StreamContent(new Sftp.SftpRouterTests.CallbackAfter(png, 4 * 1024 * 1024, () => ftp.KillPlainAsync().GetAwaiter().GetResult()));
-            body.Headers.ContentType = new("image/png");
-            response = await router.PutAsync("/api/v1/objects/crash/ftp-upload.png", body);
-        }
-        finally
-        {
-            await ftp.StartPlainAsync();
-        }
-
-        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-        Assert.Equal("local", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("storage").GetString());
-        Assert.Equal(png, await router.GetByteArrayAsync("/crash/ftp-upload.png"));
-        Assert.False(File.Exists(Path.Combine(ftp.Root, "crash", "ftp-upload.png")));
+        await OutageScenarios.AssertCrashMidUploadFailsOverAsync(router, "crash/ftp-upload.png", Path.Combine(ftp.Root, "crash", "ftp-upload.png"), ftp.KillPlainAsync, ftp.StartPlainAsync);
     }
 }

@@ -3,9 +3,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
-using EdgeRouter.Health;
 using EdgeRouter.Tests.TestUtilities;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace EdgeRouter.Tests.Storage.S3;
 
@@ -118,26 +116,6 @@ public sealed class S3RouterTests(S3rverFixture s3)
         await router.PutAsync("/api/v1/objects/on-s3.png", TestFiles.Raw(TestFiles.Png(), "image/png"));
         Assert.Equal("s3", (await router.GetFromJsonAsync<JsonElement>("/api/v1/objects/on-s3.png")).GetProperty("storage").GetString());
 
-        await s3.StopAsync();
-        try
-        {
-            var failedOver = await router.PostAsync("/api/v1/objects", TestFiles.Raw(TestFiles.Png(), "image/png"));
-            Assert.Equal(HttpStatusCode.Created, failedOver.StatusCode);
-            Assert.Equal("local", (await failedOver.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("storage").GetString());
-
-            var read = await router.GetAsync("/on-s3.png");
-            Assert.True(read.StatusCode is HttpStatusCode.BadGateway or HttpStatusCode.GatewayTimeout, $"answered {read.StatusCode}");
-            Assert.True(read.Headers.CacheControl?.NoStore);
-        }
-        finally
-        {
-            await s3.StartAsync();
-        }
-
-        await factory.Services.GetRequiredService<StorageHealthMonitor>().ProbeAllAsync(TimeSpan.FromSeconds(10), CancellationToken.None);
-        Assert.True(factory.Services.GetRequiredService<IStorageHealth>().IsHealthy("s3"));
-        Assert.Equal(HttpStatusCode.OK, (await router.GetAsync("/on-s3.png")).StatusCode);
-        var again = await router.PostAsync("/api/v1/objects", TestFiles.Raw(TestFiles.Png(), "image/png"));
-        Assert.Equal("s3", (await again.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("storage").GetString());
+        await OutageScenarios.AssertFailoverWhileStoppedAsync(factory, router, "s3", "on-s3.png", s3.StopAsync, s3.StartAsync);
     }
 }

@@ -41,53 +41,7 @@ public sealed class SftpRouterTests(SshdFixture sshd)
         var json = $$"""{ "storages": [ {{sshd.StorageJson(weight: 1000)}}, { "id": "local", "api": "local", "root": "local", "read": "stream", "weight": 1 } ] }""";
         using var factory = new RouterFactory(json, settings: new Dictionary<string, string?> { ["EdgeRouter:Uploads:MaxUploadBytes"] = "67108864" });
         using var router = factory.CreateAuthorizedClient();
-        var png = TestFiles.Png(12 * 1024 * 1024);
 
-        HttpResponseMessage response;
-        try
-        {
-            // sshd (and the session carrying the upload) dies once 4 MB have been sent.
-            var body = new StreamContent(new CallbackAfter(png, 4 * 1024 * 1024, () => sshd.KillAsync().GetAwaiter().GetResult()));
-            body.Headers.ContentType = new("image/png");
-            response = await router.PutAsync("/api/v1/objects/crash/during-upload.png", body);
-        }
-        finally
-        {
-            await sshd.StartAsync();
-        }
-
-        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-        var created = await response.Content.ReadFromJsonAsync<JsonElement>();
-        Assert.Equal("local", created.GetProperty("storage").GetString());
-        Assert.Equal(png, await router.GetByteArrayAsync("/crash/during-upload.png"));
-        Assert.False(File.Exists(Path.Combine(sshd.Root, "crash", "during-upload.png")));
-    }
-
-    /// <summary>A request body that runs <paramref name="callback"/> once <paramref name="after"/> bytes have been read.</summary>
-    internal sealed class CallbackAfter(byte[] bytes, int after, Action callback) : MemoryStream(bytes)
-    {
-        private bool _called;
-
-        public override int Read(byte[] buffer, int offset, int count)
-        {
-            if (!_called && Position >= after)
-            {
-                _called = true;
-                callback();
-            }
-
-            return base.Read(buffer, offset, Math.Min(count, 64 * 1024));
-        }
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
-            => Task.FromResult(Read(buffer, offset, count));
-
-        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            var array = new byte[buffer.Length];
-            var read = Read(array, 0, array.Length);
-            array.AsSpan(0, read).CopyTo(buffer.Span);
-            return ValueTask.FromResult(read);
-        }
+        await OutageScenarios.AssertCrashMidUploadFailsOverAsync(router, "crash/during-upload.png", Path.Combine(sshd.Root, "crash", "during-upload.png"), sshd.KillAsync, sshd.StartAsync);
     }
 }
