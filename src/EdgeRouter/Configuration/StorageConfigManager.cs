@@ -91,9 +91,6 @@ internal sealed partial class StorageConfigManager : IStorageRegistry, IDisposab
 
     public StorageSnapshot Current => Volatile.Read(ref _current);
 
-    /// <summary>The full path of the storages.json in use.</summary>
-    public string FilePath => _path;
-
     public IReadOnlyList<string> Reload()
     {
         lock (_reloadLock)

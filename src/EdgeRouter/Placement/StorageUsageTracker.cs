@@ -47,14 +47,6 @@ public sealed class StorageUsageTracker(IObjectCatalog catalog) : IDisposable
 
     public void Dispose() => _loadGate.Dispose();
 
-    public StorageUsage Get(string storageId)
-    {
-        lock (_lock)
-        {
-            return _usage.GetValueOrDefault(storageId).Usage;
-        }
-    }
-
     /// <summary>Runs <paramref name="choose"/> under the tracker's lock, so a choice and its reservation are one step.</summary>
     internal T WithLock<T>(Func<Func<string, (StorageUsage Usage, long Reserved)>, T> choose)
     {
