@@ -12,6 +12,10 @@ namespace EdgeRouter.Tests.TestUtilities;
 /// </summary>
 public static class OutageScenarios
 {
+    /// <summary>storages.json with <paramref name="storageEntry"/> (give it a high weight) and a healthy Local storage <c>local</c> of weight 1.</summary>
+    public static string WithLocalFallback(string storageEntry)
+        => $$"""{ "storages": [ {{storageEntry}}, { "id": "local", "api": "local", "root": "local", "read": "stream", "weight": 1 } ] }""";
+
     /// <summary>
     /// With the server stopped, uploads fail over to <c>local</c> and reads of <paramref name="keptKey"/> (on the dead
     /// storage) answer 502/504 with <c>no-store</c>; once it is back and probed, it serves and takes uploads again.

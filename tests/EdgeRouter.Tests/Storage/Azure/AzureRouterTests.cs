@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
@@ -56,19 +55,8 @@ public sealed class AzureRouterTests(AzuriteFixture azurite)
     {
         using var factory = new RouterFactory($$"""{ "storages": [ {{azurite.StorageJson(read: "proxy")}} ] }""");
         using var router = factory.CreateAuthorizedClient();
-        var png = TestFiles.Png(8_000);
-        await router.PutAsync("/api/v1/objects/azure-router/ranged.png?overwrite=true", TestFiles.Raw(png, "image/png"));
 
-        using var ranged = new HttpRequestMessage(HttpMethod.Get, "/azure-router/ranged.png") { Headers = { Range = new RangeHeaderValue(10, 1033) } };
-        var partial = await router.SendAsync(ranged);
-        var head = await router.SendAsync(new HttpRequestMessage(HttpMethod.Head, "/azure-router/ranged.png"));
-        using var conditional = new HttpRequestMessage(HttpMethod.Get, "/azure-router/ranged.png");
-        conditional.Headers.IfNoneMatch.Add(head.Headers.ETag!);
-
-        Assert.Equal(HttpStatusCode.PartialContent, partial.StatusCode);
-        Assert.Equal(png.AsSpan(10, 1024).ToArray(), await partial.Content.ReadAsByteArrayAsync());
-        Assert.Equal(8_000, head.Content.Headers.ContentLength);
-        Assert.Equal(HttpStatusCode.NotModified, (await router.SendAsync(conditional)).StatusCode);
+        await ReadScenarios.AssertProxyRelaysRangeHeadAnd304Async(router, "azure-router/ranged.png", TestFiles.Png(8_000), rangeOffset: 10);
     }
 
     [Fact]
@@ -87,7 +75,7 @@ public sealed class AzureRouterTests(AzuriteFixture azurite)
     [Fact]
     public async Task WithAzuriteStopped_UploadsFailOver_ReadsAre502NoStore_AndAllRecoversAfterRestart()
     {
-        var json = $$"""{ "storages": [ {{azurite.StorageJson(weight: 1000)}}, { "id": "local", "api": "local", "root": "local", "read": "stream", "weight": 1 } ] }""";
+        var json = OutageScenarios.WithLocalFallback(azurite.StorageJson(weight: 1000));
         using var factory = new RouterFactory(json);
         using var router = factory.CreateAuthorizedClient();
         await router.PutAsync("/api/v1/objects/azure-router/kept.png?overwrite=true", TestFiles.Raw(TestFiles.Png(), "image/png"));

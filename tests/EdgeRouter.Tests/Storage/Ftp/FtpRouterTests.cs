@@ -38,7 +38,7 @@ public sealed class FtpRouterTests(FtpServersFixture ftp)
     [Fact]
     public async Task TheServerCrashingMidUpload_FailsOverToAnotherStorage_AndLeavesNothingAtTheKey()
     {
-        var json = $$"""{ "storages": [ {{ftp.StorageJson(weight: 1000)}}, { "id": "local", "api": "local", "root": "local", "read": "stream", "weight": 1 } ] }""";
+        var json = OutageScenarios.WithLocalFallback(ftp.StorageJson(weight: 1000));
         using var factory = new RouterFactory(json, settings: new Dictionary<string, string?> { ["EdgeRouter:Uploads:MaxUploadBytes"] = "67108864" });
         using var router = factory.CreateAuthorizedClient();
 

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
@@ -73,21 +72,8 @@ public sealed class S3RouterTests(S3rverFixture s3)
     {
         using var factory = new RouterFactory($$"""{ "storages": [ {{S3Storage("proxy")}} ] }""");
         using var router = factory.CreateAuthorizedClient();
-        var png = TestFiles.Png(10_000);
-        await router.PutAsync("/api/v1/objects/s3/ranged.png", TestFiles.Raw(png, "image/png"));
 
-        using var ranged = new HttpRequestMessage(HttpMethod.Get, "/s3/ranged.png") { Headers = { Range = new RangeHeaderValue(100, 1123) } };
-        var partial = await router.SendAsync(ranged);
-        var head = await router.SendAsync(new HttpRequestMessage(HttpMethod.Head, "/s3/ranged.png"));
-        using var conditional = new HttpRequestMessage(HttpMethod.Get, "/s3/ranged.png");
-        conditional.Headers.IfNoneMatch.Add(head.Headers.ETag!);
-        var notModified = await router.SendAsync(conditional);
-
-        Assert.Equal(HttpStatusCode.PartialContent, partial.StatusCode);
-        Assert.Equal(png.AsSpan(100, 1024).ToArray(), await partial.Content.ReadAsByteArrayAsync());
-        Assert.Equal(HttpStatusCode.OK, head.StatusCode);
-        Assert.Equal(10_000, head.Content.Headers.ContentLength);
-        Assert.Equal(HttpStatusCode.NotModified, notModified.StatusCode);
+        await ReadScenarios.AssertProxyRelaysRangeHeadAnd304Async(router, "s3/ranged.png", TestFiles.Png(10_000), rangeOffset: 100);
     }
 
     [Fact]
@@ -110,7 +96,7 @@ public sealed class S3RouterTests(S3rverFixture s3)
     [Fact]
     public async Task WithTheServerStopped_UploadsFailOver_ReadsAre502NoStore_AndAllRecoversAfterRestart()
     {
-        var json = $$"""{ "storages": [ {{S3Storage("stream", weight: 1000)}}, { "id": "local", "api": "local", "root": "local", "read": "stream", "weight": 1 } ] }""";
+        var json = OutageScenarios.WithLocalFallback(S3Storage("stream", weight: 1000));
         using var factory = new RouterFactory(json);
         using var router = factory.CreateAuthorizedClient();
         await router.PutAsync("/api/v1/objects/on-s3.png", TestFiles.Raw(TestFiles.Png(), "image/png"));
