@@ -10,7 +10,7 @@ namespace EdgeRouter.Configuration;
 /// <see cref="IStorageProvider"/>. Every problem is collected, each naming the storage and the field.
 /// The admin UI runs exactly this validator before it writes the file.
 /// </summary>
-internal sealed partial class StorageConfigValidator(IEnumerable<IStorageProvider> providers, IOptions<EdgeRouterOptions> siteOptions)
+internal sealed partial class StorageConfigValidator(IEnumerable<IStorageProvider> providers, IOptions<EdgeRouterOptions> siteOptions, IHostEnvironment environment)
     : IValidateOptions<StoragesDocument>
 {
     private static readonly FrozenSet<int> RedirectStatuses = FrozenSet.Create(301, 302, 307, 308);
@@ -30,7 +30,7 @@ internal sealed partial class StorageConfigValidator(IEnumerable<IStorageProvide
         for (var i = 0; i < options.Storages.Count; i++)
         {
             var storage = options.Storages[i];
-            var context = new StorageValidationContext(i, storage.Id, errors);
+            var context = new StorageValidationContext(i, storage.Id, errors, environment.ContentRootPath);
             ValidateCommon(storage, context, seen, site);
 
             if (storage.Api is { } api && _providers.TryGetValue(api, out var provider))

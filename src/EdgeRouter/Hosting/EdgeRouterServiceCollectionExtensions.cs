@@ -8,6 +8,7 @@ using EdgeRouter.Placement;
 using EdgeRouter.Serving;
 using EdgeRouter.Storage;
 using EdgeRouter.Storage.Azure;
+using EdgeRouter.Storage.Gcs;
 using EdgeRouter.Storage.Ftp;
 using EdgeRouter.Storage.Local;
 using EdgeRouter.Storage.S3;
@@ -60,6 +61,7 @@ public static class EdgeRouterServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStorageProvider, SftpStorageProvider>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStorageProvider, FtpStorageProvider>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStorageProvider, AzureBlobStorageProvider>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IStorageProvider, GcsStorageProvider>());
         services.AddOptions<S3ClientOptions>();
         services.TryAddSingleton<StorageConfigValidator>();
         services.TryAddSingleton<StorageConfigManager>();

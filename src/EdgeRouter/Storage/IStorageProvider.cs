@@ -22,10 +22,31 @@ public interface IStorageProvider
 }
 
 /// <summary>Collects the problems found in one storage entry; each names the storage and the field.</summary>
-public sealed class StorageValidationContext(int index, string? id, ICollection<string> errors)
+public sealed class StorageValidationContext(int index, string? id, ICollection<string> errors, string contentRoot)
 {
+    /// <summary>Relative paths in storages.json are resolved against this folder.</summary>
+    public string ContentRoot { get; } = contentRoot;
+
     public void AddError(string field, string message)
         => errors.Add($"storages[{index}] ('{id ?? "?"}'): field '{field}': {message}");
+
+    /// <summary>An optional key prefix must itself be a valid key, ending with '/'.</summary>
+    public void ValidatePrefix(string? prefix, string field = "prefix")
+    {
+        if (prefix is { Length: > 0 } && (!prefix.EndsWith('/') || ObjectKeys.Validate(prefix.TrimEnd('/')) is not null))
+        {
+            AddError(field, "must be a valid key ending with '/', e.g. 'images/'.");
+        }
+    }
+
+    /// <summary>An optional URL field must be absolute http(s). A URL that holds a secret (a SAS) is not echoed.</summary>
+    public void ValidateHttpUrl(string? url, string field, bool holdsSecret = false)
+    {
+        if (url is not null && (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps)))
+        {
+            AddError(field, holdsSecret ? "is not an absolute http(s) URL." : $"'{url}' is not an absolute http(s) URL.");
+        }
+    }
 }
 
 /// <summary>What a provider may need to build a store.</summary>

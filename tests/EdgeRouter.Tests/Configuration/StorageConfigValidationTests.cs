@@ -1,6 +1,7 @@
 using EdgeRouter.Configuration;
 using EdgeRouter.Storage;
 using EdgeRouter.Storage.Local;
+using Microsoft.Extensions.Hosting.Internal;
 using Microsoft.Extensions.Options;
 
 namespace EdgeRouter.Tests.Configuration;
@@ -18,7 +19,8 @@ public sealed class StorageConfigValidationTests
         {
             var validator = new StorageConfigValidator(
                 [new LocalStorageProvider(TimeProvider.System)],
-                Options.Create(new EdgeRouterOptions { SiteUrl = "https://img.example.com/" }));
+                Options.Create(new EdgeRouterOptions { SiteUrl = "https://img.example.com/" }),
+                new HostingEnvironment { ContentRootPath = Path.GetTempPath() });
             var result = validator.Validate(null, document);
             errors.AddRange(result.Failures ?? []);
         }

@@ -10,7 +10,7 @@ public static class TestStores
     {
         var errors = new List<string>();
         var config = StorageConfigReader.Parse($$"""{ "storages": [ {{entryJson}} ] }""", "test", errors, _ => null)!.Storages[0];
-        provider.Validate(config, new StorageValidationContext(0, config.Id, errors));
+        provider.Validate(config, new StorageValidationContext(0, config.Id, errors, contentRoot));
         Assert.Empty(errors);
         return provider.Create(config, new StorageProviderContext(contentRoot, null!));
     }

@@ -33,20 +33,9 @@ internal sealed class AzureBlobStorageProvider(TimeProvider timeProvider) : ISto
             context.AddError("container", "is required.");
         }
 
-        if (s.Endpoint is { } endpoint && (!Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")))
-        {
-            context.AddError("endpoint", $"'{endpoint}' is not an absolute http(s) URL.");
-        }
-
-        if (s.SasUrl is { } sas && !Uri.TryCreate(sas, UriKind.Absolute, out _))
-        {
-            context.AddError("sasUrl", "is not an absolute URL.");
-        }
-
-        if (s.Prefix is { Length: > 0 } prefix && (!prefix.EndsWith('/') || ObjectKeys.Validate(prefix.TrimEnd('/')) is not null))
-        {
-            context.AddError("prefix", "must be a valid key ending with '/', e.g. 'images/'.");
-        }
+        context.ValidateHttpUrl(s.Endpoint, "endpoint");
+        context.ValidateHttpUrl(s.SasUrl, "sasUrl", holdsSecret: true);
+        context.ValidatePrefix(s.Prefix);
 
         if (s.BlockSizeBytes is < 256 * 1024 or > 100 * 1024 * 1024)
         {

@@ -31,10 +31,7 @@ internal abstract partial class S3FamilyStorageProvider<TSettings>(IOptions<S3Cl
             context.AddError("bucket", $"'{settings.Bucket}' is not a valid bucket name (3-63 of a-z, 0-9, '.', '-').");
         }
 
-        if (settings.Prefix is { Length: > 0 } prefix && (!prefix.EndsWith('/') || ObjectKeys.Validate(prefix.TrimEnd('/')) is not null))
-        {
-            context.AddError("prefix", "must be a valid key ending with '/', e.g. 'images/'.");
-        }
+        context.ValidatePrefix(settings.Prefix);
 
         if (settings.PartSizeBytes is < 5 * 1024 * 1024 or > 512 * 1024 * 1024)
         {

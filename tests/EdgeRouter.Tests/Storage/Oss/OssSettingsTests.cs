@@ -11,7 +11,7 @@ public sealed class OssSettingsTests
     {
         var errors = new List<string>();
         var config = StorageConfigReader.Parse($$"""{ "storages": [ {{entry}} ] }""", "test", errors, _ => null)!.Storages[0];
-        new OssStorageProvider(Options.Create(new S3ClientOptions()), TimeProvider.System).Validate(config, new StorageValidationContext(0, config.Id, errors));
+        new OssStorageProvider(Options.Create(new S3ClientOptions()), TimeProvider.System).Validate(config, new StorageValidationContext(0, config.Id, errors, Path.GetTempPath()));
         return errors;
     }
 

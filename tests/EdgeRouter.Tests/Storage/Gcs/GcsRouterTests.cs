@@ -1,0 +1,114 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text.Json;
+using EdgeRouter.Tests.TestUtilities;
+
+namespace EdgeRouter.Tests.Storage.Gcs;
+
+/// <summary>Uploads through the router to the fake GCS, reads back in every read mode, and the service down mid-test.</summary>
+[Collection(GcsGroup.Name)]
+public sealed class GcsRouterTests(GcsFixture gcs)
+{
+    [Theory]
+    [InlineData("redirect")]
+    [InlineData("proxy")]
+    [InlineData("stream")]
+    [InlineData("presigned")]
+    public async Task Upload_ReadBackInEveryMode_ThenDelete(string read)
+    {
+        // A presigned storage keeps its objects private: only the signature opens them.
+        using var factory = new RouterFactory($$"""{ "storages": [ {{gcs.StorageJson(read: read, publicRead: read != "presigned")}} ] }""");
+        using var router = factory.CreateAuthorizedClient();
+        using var direct = new HttpClient();
+        var png = TestFiles.Png(30_000);
+
+        var created = await (await router.PostAsync("/api/v1/objects", TestFiles.Raw(png, "image/png"))).Content.ReadFromJsonAsync<JsonElement>();
+        var key = created.GetProperty("key").GetString()!;
+        Assert.Equal(gcs.BucketUrl + key, created.GetProperty("storageUrl").GetString());
+        Assert.True(gcs.Server.TryGet(key, out _, out var contentType, out var cacheControl, out var acl));
+        Assert.Equal("image/png", contentType);
+        Assert.Equal("public, max-age=86400", cacheControl);
+        Assert.Equal(read == "presigned" ? null : "publicRead", acl);
+
+        var response = await router.GetAsync("/" + key);
+        if (read is "redirect" or "presigned")
+        {
+            Assert.Equal(HttpStatusCode.Found, response.StatusCode);
+            if (read == "presigned")
+            {
+                Assert.Contains("X-Goog-Signature=", response.Headers.Location!.Query, StringComparison.Ordinal);
+                Assert.True(response.Headers.CacheControl?.NoStore);
+                Assert.Equal(HttpStatusCode.Forbidden, (await direct.GetAsync(gcs.BucketUrl + key)).StatusCode);
+            }
+
+            Assert.Equal(png, await direct.GetByteArrayAsync(response.Headers.Location));
+        }
+        else
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal(png, await response.Content.ReadAsByteArrayAsync());
+        }
+
+        Assert.Equal(HttpStatusCode.NoContent, (await router.DeleteAsync("/api/v1/objects/" + key)).StatusCode);
+        Assert.False(gcs.Server.TryGet(key, out _, out _, out _, out _));
+    }
+
+    [Fact]
+    public async Task APresignedUrl_WithATamperedSignature_IsRefusedByTheService()
+    {
+        using var factory = new RouterFactory($$"""{ "storages": [ {{gcs.StorageJson(read: "presigned", publicRead: false)}} ] }""");
+        using var router = factory.CreateAuthorizedClient();
+        using var direct = new HttpClient();
+        await router.PutAsync("/api/v1/objects/gcs-router/signed.png?overwrite=true", TestFiles.Raw(TestFiles.Png(), "image/png"));
+
+        var location = (await router.GetAsync("/gcs-router/signed.png")).Headers.Location!.AbsoluteUri;
+        var tampered = location.Replace("X-Goog-Expires=", "X-Goog-Expires=9", StringComparison.Ordinal);
+
+        Assert.Equal(HttpStatusCode.OK, (await direct.GetAsync(location)).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await direct.GetAsync(tampered)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Proxy_RelaysRangeHeadAnd304()
+    {
+        using var factory = new RouterFactory($$"""{ "storages": [ {{gcs.StorageJson(read: "proxy")}} ] }""");
+        using var router = factory.CreateAuthorizedClient();
+
+        await ReadScenarios.AssertProxyRelaysRangeHeadAnd304Async(router, "gcs-router/ranged.png", TestFiles.Png(8_000), rangeOffset: 10);
+    }
+
+    [Fact]
+    public async Task ATwentyMegabyteUpload_GoesUpInResumableChunks_AndStreamsBackWhole()
+    {
+        using var factory = new RouterFactory($$"""{ "storages": [ {{gcs.StorageJson()}} ] }""", settings: new Dictionary<string, string?> { ["EdgeRouter:Uploads:MaxUploadBytes"] = "67108864" });
+        using var router = factory.CreateAuthorizedClient();
+        var big = TestFiles.Png(20 * 1024 * 1024 + 7);
+
+        var created = await (await router.PostAsync("/api/v1/objects", TestFiles.Raw(big, "image/png"))).Content.ReadFromJsonAsync<JsonElement>();
+        var key = created.GetProperty("key").GetString()!;
+        var back = await router.GetByteArrayAsync("/" + key);
+
+        Assert.Equal(SHA256.HashData(big), SHA256.HashData(back));
+        var chunks = gcs.Server.Server.LogEntries.Count(e => e.RequestMessage.Method == "PUT" && e.RequestMessage.Url.Contains("upload_id=", StringComparison.Ordinal)
+            && e.RequestMessage.Headers!["Content-Length"].ToString() == "1048576");
+        Assert.True(chunks >= 20, $"{chunks} full 1 MiB chunks");
+    }
+
+    [Fact]
+    public async Task WithTheServiceDown_UploadsFailOver_ReadsAre502NoStore_AndAllRecoversAfterwards()
+    {
+        var json = OutageScenarios.WithLocalFallback(gcs.StorageJson(weight: 1000));
+        using var factory = new RouterFactory(json);
+        using var router = factory.CreateAuthorizedClient();
+        await router.PutAsync("/api/v1/objects/gcs-router/kept.png?overwrite=true", TestFiles.Raw(TestFiles.Png(), "image/png"));
+
+        await OutageScenarios.AssertFailoverWhileStoppedAsync(
+            factory,
+            router,
+            "gcs",
+            "gcs-router/kept.png",
+            () => { gcs.Server.Unavailable = true; return Task.CompletedTask; },
+            () => { gcs.Server.Unavailable = false; return Task.CompletedTask; });
+    }
+}
