@@ -16,6 +16,12 @@ command -v wrk  >/dev/null 2>&1 || need_apt+=(wrk)
 /usr/bin/python3 -c "import pyftpdlib" 2>/dev/null || need_apt+=(python3-pyftpdlib)
 /usr/bin/python3 -c "import OpenSSL" 2>/dev/null   || need_apt+=(python3-openssl)
 command -v openssl >/dev/null 2>&1                  || need_apt+=(openssl)
+# Swift tests run a one-node OpenStack Swift (tempauth needs memcached); swift-ring-builder comes with 'swift'.
+for server in proxy account container object; do
+  [ -x "/usr/bin/swift-$server-server" ] || need_apt+=("swift-$server")
+done
+command -v swift-ring-builder >/dev/null 2>&1       || need_apt+=(swift)
+[ -x /usr/bin/memcached ]                          || need_apt+=(memcached)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "test-deps: installing ${need_apt[*]} with apt-get"
   export DEBIAN_FRONTEND=noninteractive

@@ -9,6 +9,7 @@ using EdgeRouter.Serving;
 using EdgeRouter.Storage;
 using EdgeRouter.Storage.Azure;
 using EdgeRouter.Storage.Gcs;
+using EdgeRouter.Storage.Swift;
 using EdgeRouter.Storage.Ftp;
 using EdgeRouter.Storage.Local;
 using EdgeRouter.Storage.S3;
@@ -62,6 +63,7 @@ public static class EdgeRouterServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStorageProvider, FtpStorageProvider>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStorageProvider, AzureBlobStorageProvider>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStorageProvider, GcsStorageProvider>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IStorageProvider, SwiftStorageProvider>());
         services.AddOptions<S3ClientOptions>();
         services.TryAddSingleton<StorageConfigValidator>();
         services.TryAddSingleton<StorageConfigManager>();

@@ -44,7 +44,7 @@ internal sealed class StorageForwarding : IDisposable
 
     /// <summary>
     /// Sends the request to exactly the mapped URL (passed as the destination prefix) without the client's query,
-    /// credentials or cookies, and keeps a backend's 5xx out of every cache.
+    /// credentials or cookies, keeps a backend's 5xx out of every cache, and quotes a bare ETag.
     /// </summary>
     private sealed class StorageTransformer : HttpTransformer
     {
@@ -62,6 +62,14 @@ internal sealed class StorageForwarding : IDisposable
         {
             var proceed = await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
             httpContext.Response.Headers.Remove("Set-Cookie");
+
+            // Some backends (OpenStack Swift) answer a bare MD5 as the ETag; HTTP wants it quoted, and caches and
+            // clients that parse strictly would otherwise drop it and never revalidate.
+            if (httpContext.Response.Headers.ETag is [{ Length: > 0 } etag] && etag[0] != '"' && !etag.StartsWith("W/", StringComparison.Ordinal))
+            {
+                httpContext.Response.Headers.ETag = $"\"{etag}\"";
+            }
+
             if (proxyResponse is null || (int)proxyResponse.StatusCode >= 500)
             {
                 httpContext.Response.Headers.CacheControl = "no-store";

@@ -14,6 +14,7 @@ public static class StorageProviders
     public const string Ftp = "ftp";
     public const string Azure = "azure";
     public const string Gcs = "gcs";
+    public const string Swift = "swift";
 
     /// <summary>A case-insensitive lookup by <see cref="IStorageProvider.Api"/>; two providers with one name are a bug.</summary>
     internal static FrozenDictionary<string, IStorageProvider> ToLookup(IEnumerable<IStorageProvider> providers)

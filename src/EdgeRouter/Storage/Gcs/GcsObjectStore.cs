@@ -14,7 +14,7 @@ namespace EdgeRouter.Storage.Gcs;
 /// <c>alt=media</c> response as it arrives.
 /// </summary>
 internal sealed class GcsObjectStore(string storageId, StorageClient client, Uri endpoint, string bucket, string prefix, ServiceAccountCredential? signer, GcsStorageSettings settings)
-    : IObjectStore, IPresignedUrlStore
+    : IObjectStore, IPresignedUrlStore, IAsyncDisposable
 {
     public async Task<StoredObject> PutAsync(string key, Stream content, ObjectWriteOptions options, CancellationToken cancellationToken)
     {
@@ -150,6 +150,12 @@ internal sealed class GcsObjectStore(string storageId, StorageClient client, Uri
             .WithPort(endpoint.IsDefaultPort ? null : endpoint.Port);
         return await UrlSigner.FromCredential(signer).SignAsync(
             UrlSigner.RequestTemplate.FromBucket(bucket).WithObjectName(NameOf(key)), options, cancellationToken);
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        client.Dispose();
+        return ValueTask.CompletedTask;
     }
 
     private string NameOf(string key)

@@ -38,20 +38,20 @@ public sealed class SshdFixture : IAsyncLifetime
         }
 
         File.SetUnixFileMode(Folder, (UnixFileMode)0x1ED);
-        Run("ssh-keygen", "-q", "-t", "ed25519", "-N", string.Empty, "-f", Path.Combine(Folder, "hostkey"));
-        Run("ssh-keygen", "-q", "-t", "ed25519", "-N", string.Empty, "-f", ClientKeyPath);
+        Commands.Run("ssh-keygen", "-q", "-t", "ed25519", "-N", string.Empty, "-f", Path.Combine(Folder, "hostkey"));
+        Commands.Run("ssh-keygen", "-q", "-t", "ed25519", "-N", string.Empty, "-f", ClientKeyPath);
         File.Copy(ClientKeyPath + ".pub", Path.Combine(Folder, "authorized_keys"));
         File.SetUnixFileMode(Path.Combine(Folder, "authorized_keys"), (UnixFileMode)0x1A4);
-        if (Run("id", User).ExitCode != 0)
+        if (Commands.Run("id", User).ExitCode != 0)
         {
-            Run("useradd", "-M", "-s", "/usr/sbin/nologin", User);
+            Commands.Run("useradd", "-M", "-s", "/usr/sbin/nologin", User);
         }
 
-        Run("sh", "-c", $"echo '{User}:{Password}' | chpasswd");
+        Commands.Run("sh", "-c", $"echo '{User}:{Password}' | chpasswd");
         Directory.CreateDirectory(Base);
-        Run("chown", User, Base);
+        Commands.Run("chown", User, Base);
         Directory.CreateDirectory("/run/sshd");
-        HostKeyFingerprint = Run("ssh-keygen", "-lf", Path.Combine(Folder, "hostkey.pub")).Output.Split(' ')[1];
+        HostKeyFingerprint = Commands.Run("ssh-keygen", "-lf", Path.Combine(Folder, "hostkey.pub")).Output.Split(' ')[1];
         await File.WriteAllTextAsync(Path.Combine(Folder, "sshd_config"), $"""
             Port {Port}
             ListenAddress 127.0.0.1
@@ -102,13 +102,6 @@ public sealed class SshdFixture : IAsyncLifetime
         Directory.Delete(Folder, recursive: true);
     }
 
-    private static (int ExitCode, string Output) Run(string file, params string[] arguments)
-    {
-        using var process = Process.Start(new ProcessStartInfo(file, arguments) { RedirectStandardOutput = true, RedirectStandardError = true })!;
-        var output = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        return (process.ExitCode, output);
-    }
 }
 
 [CollectionDefinition(Name)]

@@ -1,0 +1,71 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text.Json;
+
+namespace EdgeRouter.Tests.TestUtilities;
+
+/// <summary>Upload-read-delete through the router, shared by each remote storage API's tests.</summary>
+public static class RoundTripScenarios
+{
+    /// <summary>
+    /// With one storage (<paramref name="storageEntry"/>, read mode <paramref name="read"/>), uploads a PNG through the router
+    /// and checks its mapped URL; lets the caller check the object at the backend; reads it back through the router
+    /// (following a redirect straight to the backend: the mapped URL itself, or a signed URL carrying
+    /// <paramref name="signatureParameter"/> and <c>no-store</c>); deletes it, and lets the caller check it is gone.
+    /// </summary>
+    public static async Task AssertEveryReadModeAsync(string storageEntry, string read, string storageUrlPrefix, string signatureParameter, Func<string, Task> assertStored, Func<string, Task> assertGone)
+    {
+        using var factory = new RouterFactory($$"""{ "storages": [ {{storageEntry}} ] }""");
+        using var router = factory.CreateAuthorizedClient();
+        using var direct = new HttpClient();
+        var png = TestFiles.Png(30_000);
+
+        var created = await (await router.PostAsync("/api/v1/objects", TestFiles.Raw(png, "image/png"))).Content.ReadFromJsonAsync<JsonElement>();
+        var key = created.GetProperty("key").GetString()!;
+        Assert.Equal(storageUrlPrefix + key, created.GetProperty("storageUrl").GetString());
+        await assertStored(key);
+
+        var response = await router.GetAsync("/" + key);
+        if (read is "redirect" or "presigned")
+        {
+            Assert.Equal(HttpStatusCode.Found, response.StatusCode);
+            if (read == "redirect")
+            {
+                Assert.Equal(storageUrlPrefix + key, response.Headers.Location!.OriginalString);
+            }
+            else
+            {
+                Assert.Contains(signatureParameter, response.Headers.Location!.Query, StringComparison.Ordinal);
+                Assert.True(response.Headers.CacheControl?.NoStore);
+            }
+
+            Assert.Equal(png, await direct.GetByteArrayAsync(response.Headers.Location));
+        }
+        else
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal(png, await response.Content.ReadAsByteArrayAsync());
+        }
+
+        Assert.Equal(HttpStatusCode.NoContent, (await router.DeleteAsync("/api/v1/objects/" + key)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await router.GetAsync("/" + key)).StatusCode);
+        await assertGone(key);
+    }
+
+    /// <summary>Uploads 20 MiB through the router to <paramref name="storageEntry"/>, streams it back whole, and returns its key.</summary>
+    public static async Task<string> AssertTwentyMegabytesRoundTripAsync(string storageEntry)
+    {
+        using var factory = new RouterFactory($$"""{ "storages": [ {{storageEntry}} ] }""", settings: new Dictionary<string, string?> { ["EdgeRouter:Uploads:MaxUploadBytes"] = "67108864" });
+        using var router = factory.CreateAuthorizedClient();
+        var big = TestFiles.Png(20 * 1024 * 1024 + 7);
+
+        var created = await (await router.PostAsync("/api/v1/objects", TestFiles.Multipart(big, "image/png"))).Content.ReadFromJsonAsync<JsonElement>();
+        var key = created.GetProperty("key").GetString()!;
+        var back = await router.GetByteArrayAsync("/" + key);
+
+        Assert.Equal(TestFiles.Sha256(big), created.GetProperty("sha256").GetString());
+        Assert.Equal(SHA256.HashData(big), SHA256.HashData(back));
+        return key;
+    }
+}
