@@ -129,6 +129,7 @@ public sealed class FakeGcsServer : IDisposable
         return (request.Method, segments) switch
         {
             ("POST", [_, "upload", "storage", "v1", "b", var b, "o"]) when Query(request, "uploadType") == "resumable" => StartUpload(request, b),
+            ("POST", [_, "upload", "storage", "v1", "b", var b, "o"]) when Query(request, "uploadType") == "multipart" => MultipartUpload(request, b),
             ("PUT", [_, "upload", "storage", "v1", "b", _, "o"]) => ContinueUpload(request),
             ("GET", [_, "storage", "v1", "b", _, "o", var n]) when Query(request, "alt") == "media" => Download(request, Uri.UnescapeDataString(n)),
             ("GET", [_, "storage", "v1", "b", _, "o", var n]) => Metadata(Uri.UnescapeDataString(n)),
@@ -179,6 +180,84 @@ public sealed class FakeGcsServer : IDisposable
         var id = Guid.NewGuid().ToString("N");
         _sessions[id] = new UploadSession(name, (string?)metadata["contentType"], (string?)metadata["cacheControl"], Query(request, "ifGenerationMatch"), Query(request, "predefinedAcl"));
         return Respond(200, [], ("Location", $"{Url}/upload/storage/v1/b/{bucket}/o?uploadType=resumable&upload_id={id}"));
+    }
+
+    /// <summary>
+    /// https://cloud.google.com/storage/docs/uploading-objects#uploading-an-object (multipart/related: the JSON
+    /// metadata, then the bytes). An <c>md5Hash</c> in the metadata is checked against the bytes, as the service does.
+    /// </summary>
+    private ResponseMessage MultipartUpload(IRequestMessage request, string bucket)
+    {
+        var contentType = Header(request, "Content-Type") ?? string.Empty;
+        var boundary = contentType.Split(';').Select(p => p.Trim()).FirstOrDefault(p => p.StartsWith("boundary=", StringComparison.Ordinal))?["boundary=".Length..].Trim('"');
+        if (!contentType.StartsWith("multipart/related", StringComparison.Ordinal) || boundary is null)
+        {
+            return Error(400, "uploadType=multipart needs a multipart/related body.");
+        }
+
+        var parts = SplitMultipart(request.BodyAsBytes ?? [], boundary);
+        if (parts is not [var (_, metadataBytes), var (mediaHeaders, media)])
+        {
+            return Error(400, $"Expected 2 parts (metadata, media), got {parts.Count}.");
+        }
+
+        var metadata = JsonNode.Parse(metadataBytes)!.AsObject();
+        if ((string?)metadata["md5Hash"] is { } md5 && md5 != Convert.ToBase64String(Md5(media)))
+        {
+            return Error(400, "Provided MD5 hash does not match calculated MD5 hash.");
+        }
+
+        var mediaType = mediaHeaders.GetValueOrDefault("content-type");
+        return Store(bucket, (string?)metadata["name"], media, (string?)metadata["contentType"] ?? mediaType, (string?)metadata["cacheControl"], request);
+    }
+
+    private ResponseMessage Store(string bucket, string? name, byte[] content, string? contentType, string? cacheControl, IRequestMessage request)
+    {
+        if (bucket != Bucket || string.IsNullOrEmpty(name))
+        {
+            return Error(bucket != Bucket ? 404 : 400, bucket != Bucket ? "The specified bucket does not exist." : "Required object name.");
+        }
+
+        if (Query(request, "ifGenerationMatch") == "0" && _objects.ContainsKey(name))
+        {
+            return Error(412, "At least one of the pre-conditions you specified did not hold.");
+        }
+
+        var stored = new StoredObject(content, contentType ?? "application/octet-stream", cacheControl, Interlocked.Increment(ref _generation), DateTimeOffset.UtcNow, Query(request, "predefinedAcl"));
+        _objects[name] = stored;
+        return Json(200, Resource(name, stored));
+    }
+
+    private static List<(Dictionary<string, string> Headers, byte[] Body)> SplitMultipart(byte[] body, string boundary)
+    {
+        var delimiter = Encoding.ASCII.GetBytes("--" + boundary);
+        var parts = new List<(Dictionary<string, string>, byte[])>();
+        var span = body.AsSpan();
+        var start = span.IndexOf(delimiter);
+        while (start >= 0)
+        {
+            var after = start + delimiter.Length;
+            if (span[after..].StartsWith("--"u8))
+            {
+                break;
+            }
+
+            var next = span[after..].IndexOf(delimiter);
+            if (next < 0)
+            {
+                break;
+            }
+
+            // A part: CRLF, headers, CRLF CRLF, bytes, CRLF before the next delimiter.
+            var part = span.Slice(after + 2, next - 4);
+            var split = part.IndexOf("\r\n\r\n"u8);
+            var headers = Encoding.ASCII.GetString(part[..split]).Split("\r\n", StringSplitOptions.RemoveEmptyEntries)
+                .Select(h => h.Split(':', 2)).ToDictionary(h => h[0].Trim().ToLowerInvariant(), h => h[1].Trim());
+            parts.Add((headers, part[(split + 4)..].ToArray()));
+            start = after + next;
+        }
+
+        return parts;
     }
 
     private ResponseMessage ContinueUpload(IRequestMessage request)
