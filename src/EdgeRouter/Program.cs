@@ -43,8 +43,7 @@ try
 {
     builder.Configuration.UseAppSettingsBesideBinary(builder.Environment);
 
-    // Every byte counts on a CDN origin's hot path; the Server header tells clients nothing they need.
-    builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
+    builder.WebHost.UseEdgeRouterKestrel(builder.Configuration);
 
     builder.Services.AddEdgeRouter(builder.Configuration);
 
@@ -53,7 +52,9 @@ try
 
     var app = builder.Build();
     app.UseExceptionHandler();
-    app.UseAuthentication();
+
+    // No UseAuthentication: the upload API's policy names its scheme, so authorization authenticates those
+    // requests alone, and object reads (the hot path) never run an authentication handler.
     app.UseAuthorization();
     app.MapEdgeRouter();
     app.MapReverseProxy();

@@ -78,6 +78,12 @@ public sealed class ServingOptions
     public TimeSpan ProxyActivityTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
     public TimeSpan ProxyConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Runs requests on Kestrel's socket threads instead of handing each to the thread pool (fewer thread hops);
+    /// read once at start-up. Turn off if a custom extension blocks on the request path.
+    /// </summary>
+    public bool InlineIoScheduling { get; set; } = true;
 }
 
 public sealed class HealthOptions

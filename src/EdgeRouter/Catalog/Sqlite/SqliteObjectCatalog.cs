@@ -259,6 +259,9 @@ internal sealed class SqliteObjectCatalog : IObjectCatalog
 
     private async Task<T> Run<T>(Func<SqliteConnection, Task<T>> action)
     {
+        // Microsoft.Data.Sqlite's async methods complete synchronously, and the caller may be a socket thread
+        // (inline I/O scheduling): do the blocking work on the thread pool, so no connection waits behind it.
+        await Task.Yield();
         try
         {
             await using var connection = new SqliteConnection(_connectionString);

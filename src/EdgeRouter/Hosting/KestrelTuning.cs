@@ -1,0 +1,33 @@
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
+
+#pragma warning disable IDE0130 // Extension methods live where IWebHostBuilder does, as ASP.NET Core's own do.
+namespace Microsoft.AspNetCore.Hosting;
+#pragma warning restore IDE0130
+
+public static class EdgeRouterWebHostBuilderExtensions
+{
+    private const string InlineCompletions = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
+
+    /// <summary>
+    /// Kestrel settings for an origin whose hot path is short and never blocks: no Server header and, unless
+    /// <c>EdgeRouter:Serving:InlineIoScheduling</c> is false, request processing inline on the socket threads.
+    /// </summary>
+    /// <remarks>
+    /// Inline scheduling skips two thread hops per request (socket thread to I/O queue to thread pool), which
+    /// cut the CPU per proxied read by about 30% in the load tests. It is safe because nothing on the request
+    /// path blocks: the SQLite catalog moves its (synchronous) work to the thread pool, file and backend I/O is
+    /// asynchronous, and logging is queued. Must run before any socket is used: the runtime reads the variable once.
+    /// </remarks>
+    public static IWebHostBuilder UseEdgeRouterKestrel(this IWebHostBuilder webHost, IConfiguration configuration)
+    {
+        var inline = configuration.GetValue("EdgeRouter:Serving:InlineIoScheduling", defaultValue: true);
+        if (inline && Environment.GetEnvironmentVariable(InlineCompletions) is null)
+        {
+            Environment.SetEnvironmentVariable(InlineCompletions, "1");
+        }
+
+        return webHost
+            .ConfigureKestrel(kestrel => kestrel.AddServerHeader = false)
+            .UseSockets(sockets => sockets.UnsafePreferInlineScheduling = inline);
+    }
+}
