@@ -22,6 +22,9 @@ for server in proxy account container object; do
 done
 command -v swift-ring-builder >/dev/null 2>&1       || need_apt+=(swift)
 [ -x /usr/bin/memcached ]                          || need_apt+=(memcached)
+# Scale-out tests run a throwaway PostgreSQL cluster and a Redis server.
+ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need_apt+=(postgresql)
+[ -x /usr/bin/redis-server ]                       || need_apt+=(redis-server)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "test-deps: installing ${need_apt[*]} with apt-get"
   export DEBIAN_FRONTEND=noninteractive

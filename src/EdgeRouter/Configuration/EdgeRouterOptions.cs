@@ -48,11 +48,27 @@ public sealed class UploadOptions
     ];
 }
 
+/// <summary>The names <see cref="CatalogOptions.Provider"/> takes.</summary>
+public static class CatalogProviders
+{
+    public const string Sqlite = "sqlite";
+    public const string Postgres = "postgres";
+
+    public static readonly IReadOnlyList<string> All = [Sqlite, Postgres];
+}
+
 public sealed class CatalogOptions
 {
+    /// <summary><c>sqlite</c> (embedded, one instance) or <c>postgres</c> (shared by several instances).</summary>
     public string Provider { get; set; } = "sqlite";
 
     public string ConnectionString { get; set; } = "Data Source=data/catalog.db";
+
+    /// <summary>PostgreSQL: the most connections this instance opens (Npgsql's Maximum Pool Size); default 100.</summary>
+    public int? PoolSize { get; set; }
+
+    /// <summary>PostgreSQL: how long an upload's capacity reservation holds if its instance dies before settling it.</summary>
+    public TimeSpan ReservationLifetime { get; set; } = TimeSpan.FromMinutes(30);
 
     /// <summary>How long a found record stays in the in-memory cache. Writes through this instance evict it at once.</summary>
     public TimeSpan CacheTtl { get; set; } = TimeSpan.FromMinutes(10);

@@ -54,9 +54,19 @@ internal sealed partial class EdgeRouterOptionsValidator : IValidateOptions<Edge
             }
         }
 
-        if (!string.Equals(options.Catalog.Provider, "sqlite", StringComparison.OrdinalIgnoreCase))
+        if (!CatalogProviders.All.Contains(options.Catalog.Provider, StringComparer.OrdinalIgnoreCase))
         {
-            errors.Add($"{S}:Catalog:Provider: '{options.Catalog.Provider}' is not available (known: sqlite).");
+            errors.Add($"{S}:Catalog:Provider: '{options.Catalog.Provider}' is not available (known: {string.Join(", ", CatalogProviders.All)}).");
+        }
+
+        if (options.Catalog.PoolSize is < 1)
+        {
+            errors.Add($"{S}:Catalog:PoolSize: must be at least 1.");
+        }
+
+        if (options.Catalog.ReservationLifetime <= TimeSpan.Zero)
+        {
+            errors.Add($"{S}:Catalog:ReservationLifetime: must be positive.");
         }
 
         if (string.IsNullOrWhiteSpace(options.Catalog.ConnectionString))

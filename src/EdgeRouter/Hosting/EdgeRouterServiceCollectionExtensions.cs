@@ -1,4 +1,5 @@
 using EdgeRouter.Catalog;
+using EdgeRouter.Catalog.Postgres;
 using EdgeRouter.Catalog.Sqlite;
 using EdgeRouter.Configuration;
 using EdgeRouter.Health;
@@ -70,10 +71,23 @@ public static class EdgeRouterServiceCollectionExtensions
         services.TryAddSingleton<IStorageRegistry>(sp => sp.GetRequiredService<StorageConfigManager>());
         services.AddHostedService<StorageConfigStartup>();
 
-        // Catalog: SQLite behind an in-memory cache.
-        services.TryAddSingleton<SqliteObjectCatalog>();
+        // Catalog: embedded SQLite, or PostgreSQL shared by several instances (which also keeps their shared
+        // capacity reservations), behind an in-memory cache.
+        Func<IServiceProvider, IObjectCatalog> database;
+        if (string.Equals(configuration[$"{EdgeRouterOptions.SectionName}:Catalog:Provider"], CatalogProviders.Postgres, StringComparison.OrdinalIgnoreCase))
+        {
+            services.TryAddSingleton<PostgresObjectCatalog>();
+            services.TryAddSingleton<ICapacityLedger>(sp => sp.GetRequiredService<PostgresObjectCatalog>());
+            database = sp => sp.GetRequiredService<PostgresObjectCatalog>();
+        }
+        else
+        {
+            services.TryAddSingleton<SqliteObjectCatalog>();
+            database = sp => sp.GetRequiredService<SqliteObjectCatalog>();
+        }
+
         services.TryAddSingleton<IObjectCatalog>(sp => new CachingObjectCatalog(
-            sp.GetRequiredService<SqliteObjectCatalog>(),
+            database(sp),
             sp.GetRequiredService<IOptions<EdgeRouterOptions>>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<EdgeRouterMetrics>()));

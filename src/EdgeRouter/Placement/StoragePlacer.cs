@@ -17,8 +17,11 @@ public enum PlacementFailure
     InsufficientStorage,
 }
 
-/// <summary>A storage chosen for an upload, with the bytes reserved on it until the upload commits or fails.</summary>
-public readonly record struct Placement(StorageDefinition? Storage, long Reserved, PlacementFailure Failure);
+/// <summary>
+/// A storage chosen for an upload, with the bytes reserved on it until the upload commits or fails; with a shared
+/// catalog, also the reservation in the <see cref="ICapacityLedger"/>.
+/// </summary>
+public readonly record struct Placement(StorageDefinition? Storage, long Reserved, PlacementFailure Failure, Guid? SharedReservation = null);
 
 /// <summary>Filters the storages that may take an upload, lets the configured policy choose, and reserves room.</summary>
 public sealed class StoragePlacer
@@ -27,9 +30,11 @@ public sealed class StoragePlacer
     private readonly IStorageHealth _health;
     private readonly StorageUsageTracker _usage;
     private readonly IPlacementPolicy _policy;
+    private readonly ICapacityLedger? _ledger;
 
-    public StoragePlacer(IStorageRegistry registry, IStorageHealth health, StorageUsageTracker usage, IEnumerable<IPlacementPolicy> policies, IOptions<EdgeRouterOptions> options)
+    public StoragePlacer(IStorageRegistry registry, IStorageHealth health, StorageUsageTracker usage, IEnumerable<IPlacementPolicy> policies, IOptions<EdgeRouterOptions> options, ICapacityLedger? ledger = null)
     {
+        _ledger = ledger;
         _registry = registry;
         _health = health;
         _usage = usage;
@@ -44,6 +49,31 @@ public sealed class StoragePlacer
     public async ValueTask<Placement> PlaceAsync(long size, IReadOnlySet<string> excluded, CancellationToken cancellationToken)
     {
         await _usage.EnsureLoadedAsync(cancellationToken);
+        var refused = new HashSet<string>(excluded, StringComparer.Ordinal);
+        while (true)
+        {
+            var placement = PlaceLocally(size, refused);
+            if (placement.Storage is not { Capacity: { } capacity } storage || _ledger is null)
+            {
+                // A storage the shared ledger refused was full, whatever this instance's counts said.
+                return placement.Failure == PlacementFailure.NoStorageAvailable && refused.Count > excluded.Count
+                    ? placement with { Failure = PlacementFailure.InsufficientStorage }
+                    : placement;
+            }
+
+            // This instance's counts chose; the ledger, which sees every instance's uploads, decides.
+            if (await _ledger.TryReserveAsync(storage.Id, size, capacity, cancellationToken) is { } reservation)
+            {
+                return placement with { SharedReservation = reservation };
+            }
+
+            _usage.Release(storage.Id, size);
+            refused.Add(storage.Id);
+        }
+    }
+
+    private Placement PlaceLocally(long size, HashSet<string> excluded)
+    {
         var storages = _registry.Current.Storages;
         return _usage.WithLock(usageOf =>
         {

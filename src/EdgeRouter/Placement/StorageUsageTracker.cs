@@ -6,7 +6,7 @@ namespace EdgeRouter.Placement;
 /// Bytes and objects per storage, loaded once from the catalog and kept current by this instance's writes, plus
 /// the bytes of uploads in flight, so concurrent uploads cannot together overfill a storage.
 /// </summary>
-public sealed class StorageUsageTracker(IObjectCatalog catalog) : IDisposable
+public sealed class StorageUsageTracker(IObjectCatalog catalog, ICapacityLedger? ledger = null) : IDisposable
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<string, (StorageUsage Usage, long Reserved)> _usage = new(StringComparer.Ordinal);
@@ -65,11 +65,37 @@ public sealed class StorageUsageTracker(IObjectCatalog catalog) : IDisposable
 
     public void Release(string storageId, long reservedBytes) => Apply(storageId, 0, 0, reservedBytes);
 
-    /// <summary>Turns a reservation into stored bytes.</summary>
-    public void Commit(string storageId, long reservedBytes, long storedBytes) => Apply(storageId, storedBytes, 1, reservedBytes);
+    /// <summary>Gives back a placement's room: here and, with a shared catalog, in the ledger.</summary>
+    public async ValueTask ReleaseAsync(Placement placement)
+    {
+        Release(placement.Storage!.Id, placement.Reserved);
+        await ReleaseSharedAsync(placement);
+    }
+
+    /// <summary>Turns a placement's reservation into stored bytes; the shared catalog counts them from its records.</summary>
+    public async ValueTask CommitAsync(Placement placement, long storedBytes)
+    {
+        Apply(placement.Storage!.Id, storedBytes, 1, placement.Reserved);
+        await ReleaseSharedAsync(placement);
+    }
 
     /// <summary>Takes a deleted or replaced object off its storage.</summary>
     public void Remove(string storageId, long bytes) => Apply(storageId, -bytes, -1, 0);
+
+    private async ValueTask ReleaseSharedAsync(Placement placement)
+    {
+        if (ledger is not null && placement.SharedReservation is { } reservation)
+        {
+            try
+            {
+                await ledger.ReleaseAsync(reservation, CancellationToken.None);
+            }
+            catch (CatalogUnavailableException)
+            {
+                // The reservation expires on its own; holding a little room a while longer is the safe side.
+            }
+        }
+    }
 
     private void Apply(string storageId, long bytes, long objects, long releasedReservation)
     {

@@ -118,16 +118,17 @@ internal sealed partial class UploadHandler(
 
             // 5. Place and write.
             var sizeHint = Math.Max(0, request.ContentLength ?? 0);
-            var (stored, storage, key, reserved, placementFailure) = await WriteWithFailoverAsync(body, requestedKey, contentType!, sizeHint, cancellationToken);
+            var (stored, placement, key) = await WriteWithFailoverAsync(body, requestedKey, contentType!, sizeHint, cancellationToken);
             if (stored is null)
             {
-                return placementFailure == PlacementFailure.InsufficientStorage
+                return placement.Failure == PlacementFailure.InsufficientStorage
                     ? Reject(StatusCodes.Status507InsufficientStorage, "Insufficient storage", "No storage has room for this upload.")
                     : Reject(StatusCodes.Status503ServiceUnavailable, "No storage available", "No storage can take uploads now; try again later.", retry: true);
             }
 
             // 6. Commit the catalog record.
-            var record = new ObjectRecord(key!, storage!.Id, body.Received, contentType!, body.Sha256Hex, timeProvider.GetUtcNow());
+            var storage = placement.Storage!;
+            var record = new ObjectRecord(key!, storage.Id, body.Received, contentType!, body.Sha256Hex, timeProvider.GetUtcNow());
             var replacedInPlace = existing?.StorageId == storage.Id;
             CatalogWriteResult result;
             try
@@ -137,7 +138,7 @@ internal sealed partial class UploadHandler(
             catch (CatalogUnavailableException ex)
             {
                 Log.CatalogCommitFailed(logger, record.Key, storage.Id, ex.Message);
-                usage.Release(storage.Id, reserved);
+                await usage.ReleaseAsync(placement);
                 if (!replacedInPlace)
                 {
                     await DeleteQuietlyAsync(storage, record.Key);
@@ -148,7 +149,7 @@ internal sealed partial class UploadHandler(
 
             if (result.Outcome == CatalogWriteOutcome.Conflict)
             {
-                usage.Release(storage.Id, reserved);
+                await usage.ReleaseAsync(placement);
                 if (result.Previous!.StorageId != storage.Id)
                 {
                     await DeleteQuietlyAsync(storage, record.Key);
@@ -158,7 +159,7 @@ internal sealed partial class UploadHandler(
             }
 
             // 7. Account, clean up what was replaced, answer.
-            usage.Commit(storage.Id, reserved, record.Size);
+            await usage.CommitAsync(placement, record.Size);
             if (result.Previous is { } previous)
             {
                 usage.Remove(previous.StorageId, previous.Size);
@@ -199,7 +200,7 @@ internal sealed partial class UploadHandler(
             record.CreatedAt);
     }
 
-    private async Task<(StoredObject? Stored, StorageDefinition? Storage, string? Key, long Reserved, PlacementFailure Failure)> WriteWithFailoverAsync(
+    private async Task<(StoredObject? Stored, Placement.Placement Placement, string? Key)> WriteWithFailoverAsync(
         UploadBody body, string? requestedKey, string contentType, long sizeHint, CancellationToken cancellationToken)
     {
         var excluded = new HashSet<string>(StringComparer.Ordinal);
@@ -208,7 +209,7 @@ internal sealed partial class UploadHandler(
             var placement = await placer.PlaceAsync(sizeHint, excluded, cancellationToken);
             if (placement.Storage is not { } storage)
             {
-                return (null, null, null, 0, placement.Failure);
+                return (null, placement, null);
             }
 
             var key = requestedKey ?? keyGenerator.Generate(storage.Config.KeyLayout, ContentSniffer.ExtensionFor(contentType));
@@ -225,11 +226,11 @@ internal sealed partial class UploadHandler(
                     throw new StorageException($"Storage stored {stored.Size} bytes of a {body.Received}-byte body.");
                 }
 
-                return (stored, storage, key, placement.Reserved, PlacementFailure.None);
+                return (stored, placement, key);
             }
             catch (Exception ex) when (ex is not UploadBodyException and not OperationCanceledException)
             {
-                usage.Release(storage.Id, placement.Reserved);
+                await usage.ReleaseAsync(placement);
                 if (ex is ObjectAlreadyExistsException && requestedKey is null)
                 {
                     continue; // 96-bit ids do not collide in practice; a collision just takes another id.
@@ -242,7 +243,7 @@ internal sealed partial class UploadHandler(
             }
             catch
             {
-                usage.Release(storage.Id, placement.Reserved);
+                await usage.ReleaseAsync(placement);
                 throw;
             }
         }

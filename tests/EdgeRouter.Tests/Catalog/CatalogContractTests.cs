@@ -42,6 +42,25 @@ public abstract class CatalogContractTests
     }
 
     [Fact]
+    public async Task ConcurrentWritersOfOneKey_EndWithOneRecord_OneUsageCount_AndTheLosersQueuedForDeletion()
+    {
+        var key = "race/" + Guid.NewGuid();
+        var prefix = "w" + Guid.NewGuid().ToString("N")[..6];
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 16).Select(i => Task.Run(
+            () => Catalog.AddAsync(Record(key, $"{prefix}-{i}", 100 + i, $"sha{i}"), overwrite: true, CancellationToken.None))));
+
+        var winner = await Catalog.FindAsync(key, CancellationToken.None);
+        Assert.NotNull(winner);
+        Assert.Equal(1, results.Count(r => r.Outcome == CatalogWriteOutcome.Added));
+        var usage = await Catalog.GetUsageAsync(CancellationToken.None);
+        Assert.Equal(1, Enumerable.Range(0, 16).Sum(i => usage.GetValueOrDefault($"{prefix}-{i}").Objects));
+        var queued = (await Catalog.GetPendingDeletesAsync(10_000, CancellationToken.None)).Where(p => p.Key == key).Select(p => p.StorageId).ToHashSet();
+        Assert.DoesNotContain(winner.StorageId, queued);
+        Assert.Equal(15, queued.Count);
+    }
+
+    [Fact]
     public async Task Usage_FollowsAddsReplacementsAndRemovals()
     {
         var storage = "u-" + Guid.NewGuid().ToString("N")[..8];

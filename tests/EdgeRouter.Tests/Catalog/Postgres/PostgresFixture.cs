@@ -1,0 +1,88 @@
+using System.Globalization;
+using EdgeRouter.Tests.TestUtilities;
+using Npgsql;
+
+namespace EdgeRouter.Tests.Catalog.Postgres;
+
+/// <summary>
+/// A throwaway PostgreSQL cluster (Debian's <c>postgresql</c>): <c>initdb</c> into a temp folder and <c>postgres</c>
+/// on a loopback port, with no durability (fsync off), started once for all tests that need it. PostgreSQL
+/// refuses to run as root, so under root (CI) it runs as the <c>postgres</c> system user.
+/// </summary>
+public sealed class PostgresFixture : IAsyncLifetime
+{
+    public const string User = "edgerouter";
+
+    private readonly string _folder = Directory.CreateTempSubdirectory("edgerouter-pg-").FullName;
+    private ServerProcess? _server;
+    private string _bin = string.Empty;
+
+    public int Port { get; } = ServerProcess.FreePort();
+
+    private static bool IsRoot => string.Equals(Environment.UserName, "root", StringComparison.Ordinal);
+
+    public async Task InitializeAsync()
+    {
+        _bin = Directory.GetDirectories("/usr/lib/postgresql").OrderByDescending(d => int.Parse(Path.GetFileName(d), CultureInfo.InvariantCulture)).Select(d => Path.Combine(d, "bin")).FirstOrDefault()
+            ?? throw new InvalidOperationException("PostgreSQL is not installed (/usr/lib/postgresql/*/bin); run scripts/test-deps.sh.");
+        if (IsRoot)
+        {
+            Commands.Run("chown", "postgres:postgres", _folder);
+        }
+
+        var (file, arguments) = AsServerUser("initdb", "-D", Data, "-U", User, "-A", "trust", "--no-sync", "-E", "UTF8", "--locale", "C");
+        var (exit, output) = Commands.Run(file, arguments);
+        if (exit != 0)
+        {
+            throw new InvalidOperationException($"initdb failed ({exit}): {output}");
+        }
+
+        await StartAsync();
+    }
+
+    public Task StopAsync() => _server?.StopAsync() ?? Task.CompletedTask;
+
+    public Task RestartAsync() => StartAsync();
+
+    /// <summary>A connection string to a new, empty database.</summary>
+    public async Task<string> CreateDatabaseAsync()
+    {
+        var name = "t_" + Guid.NewGuid().ToString("N")[..12];
+        await using var connection = new NpgsqlConnection(ConnectionString("postgres"));
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand($"CREATE DATABASE {name}", connection);
+        await command.ExecuteNonQueryAsync();
+        return ConnectionString(name);
+    }
+
+    public string ConnectionString(string database) => $"Host=127.0.0.1;Port={Port};Username={User};Database={database};Pooling=true;Timeout=5;Command Timeout=10";
+
+    public async Task DisposeAsync()
+    {
+        await StopAsync();
+        Directory.Delete(_folder, recursive: true);
+    }
+
+    private string Data => Path.Combine(_folder, "data");
+
+    private async Task StartAsync()
+    {
+        var (file, arguments) = AsServerUser(
+            "postgres", "-D", Data, "-p", Port.ToString(CultureInfo.InvariantCulture), "-k", _folder,
+            "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "full_page_writes=off", "-c", "max_connections=300");
+        _server = new ServerProcess("postgres", file, arguments, Port);
+        await _server.StartAsync(TimeSpan.FromSeconds(30));
+    }
+
+    // setpriv execs the program in place (no forked parent), so stopping the process stops PostgreSQL itself.
+    private (string File, string[] Arguments) AsServerUser(string program, params string[] arguments)
+        => IsRoot
+            ? ("/usr/bin/setpriv", ["--reuid=postgres", "--regid=postgres", "--init-groups", "--", Path.Combine(_bin, program), .. arguments])
+            : (Path.Combine(_bin, program), arguments);
+}
+
+[CollectionDefinition(Name)]
+public sealed class PostgresGroup : ICollectionFixture<PostgresFixture>
+{
+    public const string Name = "postgres";
+}

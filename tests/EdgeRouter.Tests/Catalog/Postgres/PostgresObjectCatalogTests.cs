@@ -1,0 +1,110 @@
+using EdgeRouter.Catalog;
+using EdgeRouter.Catalog.Postgres;
+using EdgeRouter.Configuration;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace EdgeRouter.Tests.Catalog.Postgres;
+
+/// <summary>The catalog contract on a real PostgreSQL, plus what only a shared catalog must do.</summary>
+[Collection(PostgresGroup.Name)]
+public sealed class PostgresObjectCatalogTests(PostgresFixture postgres) : CatalogContractTests, IAsyncLifetime
+{
+    private PostgresObjectCatalog? _catalog;
+    private string _connectionString = string.Empty;
+
+    protected override IObjectCatalog Catalog => _catalog!;
+
+    public async Task InitializeAsync()
+    {
+        _connectionString = await postgres.CreateDatabaseAsync();
+        _catalog = Create(_connectionString);
+    }
+
+    public async Task DisposeAsync() => await _catalog!.DisposeAsync();
+
+    [Fact]
+    public async Task InstancesStartingTogether_MigrateTheSchemaOnce()
+    {
+        var database = await postgres.CreateDatabaseAsync();
+
+        var catalogs = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => Task.Run(() => Create(database))));
+
+        await using var connection = new NpgsqlConnection(database);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT count(*), max(version) FROM edgerouter_schema", connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        Assert.Equal(1, reader.GetInt64(0));
+        Assert.Equal(1, reader.GetInt32(1));
+        foreach (var catalog in catalogs)
+        {
+            await catalog.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task TwoInstancesWritingOneKeyAtOnce_EndWithOneRecord_AndEveryLoserQueuedForDeletion()
+    {
+        await using var other = Create(_connectionString);
+        var key = "race/" + Guid.NewGuid();
+        var writers = Enumerable.Range(0, 20).Select(i => (i % 2 == 0 ? (IObjectCatalog)_catalog! : other)
+            .AddAsync(new ObjectRecord(key, $"s{i}", 100 + i, "image/png", $"sha{i}", DateTimeOffset.UnixEpoch), overwrite: true, CancellationToken.None));
+
+        var results = await Task.WhenAll(writers);
+
+        var winner = await Catalog.FindAsync(key, CancellationToken.None);
+        Assert.NotNull(winner);
+        Assert.Equal(1, results.Count(r => r.Outcome == CatalogWriteOutcome.Added));
+        var pending = (await Catalog.GetPendingDeletesAsync(1000, CancellationToken.None)).Where(p => p.Key == key).Select(p => p.StorageId).ToHashSet();
+        Assert.DoesNotContain(winner.StorageId, pending);
+        Assert.Equal(19, pending.Count);
+        var usage = await Catalog.GetUsageAsync(CancellationToken.None);
+        Assert.Equal(1, Enumerable.Range(0, 20).Sum(i => usage.GetValueOrDefault($"s{i}").Objects));
+    }
+
+    [Fact]
+    public async Task Reservations_NeverLetConcurrentInstancesOverfillAStorage()
+    {
+        await using var other = Create(_connectionString);
+        var storage = "cap-" + Guid.NewGuid().ToString("N")[..8];
+
+        // 1,000 bytes of room, 50 instances' worth of 100-byte uploads asking at once.
+        var asks = await Task.WhenAll(Enumerable.Range(0, 50).Select(i => (i % 2 == 0 ? _catalog! : other).TryReserveAsync(storage, 100, 1_000, CancellationToken.None)));
+
+        Assert.Equal(10, asks.Count(a => a is not null));
+        await _catalog!.ReleaseAsync(asks.First(a => a is not null)!.Value, CancellationToken.None);
+        Assert.NotNull(await other.TryReserveAsync(storage, 100, 1_000, CancellationToken.None));
+        Assert.Null(await other.TryReserveAsync(storage, 100, 1_000, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task AReservationLeftByACrashedInstance_Expires()
+    {
+        await using var shortLived = Create(_connectionString, TimeSpan.FromMilliseconds(300));
+        var storage = "exp-" + Guid.NewGuid().ToString("N")[..8];
+
+        Assert.NotNull(await shortLived.TryReserveAsync(storage, 900, 1_000, CancellationToken.None));
+        Assert.Null(await shortLived.TryReserveAsync(storage, 900, 1_000, CancellationToken.None));
+        await Task.Delay(600);
+
+        Assert.NotNull(await shortLived.TryReserveAsync(storage, 900, 1_000, CancellationToken.None));
+    }
+
+    [Fact]
+    public void WithTheServerUnreachable_StartingIsACatalogErrorThatSaysSo()
+    {
+        var error = Assert.Throws<CatalogUnavailableException>(() => Create($"Host=127.0.0.1;Port={TestUtilities.ServerProcess.FreePort()};Username=x;Database=x;Timeout=2"));
+
+        Assert.StartsWith("The PostgreSQL catalog could not be opened or migrated: ", error.Message, StringComparison.Ordinal);
+    }
+
+    private static PostgresObjectCatalog Create(string connectionString, TimeSpan? reservationLifetime = null)
+    {
+        var options = Options.Create(new EdgeRouterOptions
+        {
+            Catalog = new CatalogOptions { Provider = CatalogProviders.Postgres, ConnectionString = connectionString, ReservationLifetime = reservationLifetime ?? TimeSpan.FromMinutes(30) },
+        });
+        return new PostgresObjectCatalog(options, TimeProvider.System);
+    }
+}
