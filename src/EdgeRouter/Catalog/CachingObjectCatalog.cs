@@ -1,5 +1,7 @@
 using EdgeRouter.Configuration;
 using EdgeRouter.Observability;
+using EdgeRouter.Caching;
+using Microsoft.Extensions.Caching.Hybrid;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
 
@@ -7,14 +9,21 @@ namespace EdgeRouter.Catalog;
 
 /// <summary>
 /// Keeps catalog lookups in memory so a hot key costs no database round-trip and a 404 storm does not reach the
-/// database. Writes through this instance update or evict the entry at once.
+/// database. Writes through this instance update or evict the entry at once; with several instances, a write
+/// also evicts the shared second level (Redis, through <see cref="HybridCache"/>) and tells every other instance
+/// to drop its entry (<see cref="IClusterEvents"/>).
 /// </summary>
 /// <remarks>
-/// Unknown keys live in a cache of their own, a tenth of the size: a storm of distinct unknown keys then can
-/// neither push the hot keys out nor make every insertion compact the whole cache.
+/// The first level is a plain <see cref="MemoryCache"/>: a hit is one dictionary lookup with no allocation. A miss
+/// goes through <see cref="HybridCache"/> (its own memory level off): concurrent misses of one key make one
+/// database call, and with Redis they ask Redis before the database. Unknown keys live in a cache of their own, a
+/// tenth of the size: a storm of distinct unknown keys then can neither push the hot keys out nor make every
+/// insertion compact the whole cache.
 /// </remarks>
 internal sealed class CachingObjectCatalog : IObjectCatalog, IDisposable
 {
+    private const string KeyPrefix = "edgerouter:catalog:";
+
     // Unknown keys are cached as this value: the cache cannot hold null.
     private static readonly object NotFound = new();
 
@@ -23,15 +32,24 @@ internal sealed class CachingObjectCatalog : IObjectCatalog, IDisposable
     private readonly MemoryCache _unknown;
     private readonly MemoryCacheEntryOptions _found;
     private readonly MemoryCacheEntryOptions _notFound;
+    private readonly MemoryCacheEntryOptions _degraded;
+    private readonly HybridCacheEntryOptions _shared;
+    private readonly HybridCacheEntryOptions _sharedNotFound;
+    private readonly HybridCache _hybrid;
+    private readonly IClusterEvents? _events;
+    private readonly TimeProvider _timeProvider;
     private readonly EdgeRouterMetrics _metrics;
 
     // Bumped by every write; a miss that raced a write does not put what it read into the cache.
     private long _generation;
 
-    public CachingObjectCatalog(IObjectCatalog inner, IOptions<EdgeRouterOptions> options, TimeProvider timeProvider, EdgeRouterMetrics metrics)
+    public CachingObjectCatalog(IObjectCatalog inner, IOptions<EdgeRouterOptions> options, TimeProvider timeProvider, EdgeRouterMetrics metrics, HybridCache hybrid, IClusterEvents? events = null)
     {
         _inner = inner;
         _metrics = metrics;
+        _hybrid = hybrid;
+        _events = events;
+        _timeProvider = timeProvider;
         var catalog = options.Value.Catalog;
         var clock = new TimeProviderClock(timeProvider);
         _cache = new MemoryCache(new MemoryCacheOptions { SizeLimit = catalog.CacheEntryLimit, Clock = clock });
@@ -40,7 +58,20 @@ internal sealed class CachingObjectCatalog : IObjectCatalog, IDisposable
         _unknown = new MemoryCache(new MemoryCacheOptions { SizeLimit = Math.Max(100, catalog.CacheEntryLimit / 10), CompactionPercentage = 0.5, Clock = clock });
         _found = new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = catalog.CacheTtl };
         _notFound = new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = catalog.NegativeCacheTtl };
+        _degraded = new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = catalog.DegradedCacheTtl };
+        _shared = new HybridCacheEntryOptions { Expiration = catalog.CacheTtl, Flags = HybridCacheEntryFlags.DisableLocalCache };
+        _sharedNotFound = new HybridCacheEntryOptions { Expiration = catalog.NegativeCacheTtl, Flags = HybridCacheEntryFlags.DisableLocalCache };
+        if (events is not null)
+        {
+            events.KeyChanged += Forget;
+
+            // While the channel is down this instance may miss changes, and on its return it has: start afresh.
+            events.ConnectionChanged += _ => ForgetAll();
+        }
     }
+
+    /// <summary>While the instances cannot tell each other about changes, nothing is kept for long, nor asked of Redis.</summary>
+    private bool Degraded => _events is { IsConnected: false };
 
     public ValueTask<ObjectRecord?> FindAsync(string key, CancellationToken cancellationToken)
     {
@@ -64,14 +95,25 @@ internal sealed class CachingObjectCatalog : IObjectCatalog, IDisposable
     {
         Forget(record.Key);
         var result = await _inner.AddAsync(record, overwrite, cancellationToken);
-        _cache.Set(record.Key, result.Outcome == CatalogWriteOutcome.Conflict ? result.Previous : record, _found);
+        _cache.Set(record.Key, result.Outcome == CatalogWriteOutcome.Conflict ? result.Previous : record, Degraded ? _degraded : _found);
+        if (result.Outcome != CatalogWriteOutcome.Conflict)
+        {
+            await AnnounceAsync(record.Key);
+        }
+
         return result;
     }
 
     public async Task<bool> RemoveAsync(ObjectRecord expected, CancellationToken cancellationToken)
     {
         Forget(expected.Key);
-        return await _inner.RemoveAsync(expected, cancellationToken);
+        var removed = await _inner.RemoveAsync(expected, cancellationToken);
+        if (removed)
+        {
+            await AnnounceAsync(expected.Key);
+        }
+
+        return removed;
     }
 
     public Task<IReadOnlyList<PendingDelete>> GetPendingDeletesAsync(int limit, CancellationToken cancellationToken)
@@ -96,6 +138,14 @@ internal sealed class CachingObjectCatalog : IObjectCatalog, IDisposable
         _unknown.Remove(key);
     }
 
+    /// <summary>Forgets every key: the instances could not tell each other about changes for a while.</summary>
+    public void ForgetAll()
+    {
+        Interlocked.Increment(ref _generation);
+        _cache.Clear();
+        _unknown.Clear();
+    }
+
     public void Dispose()
     {
         _cache.Dispose();
@@ -105,21 +155,55 @@ internal sealed class CachingObjectCatalog : IObjectCatalog, IDisposable
     private async ValueTask<ObjectRecord?> LoadAsync(string key, CancellationToken cancellationToken)
     {
         var generation = Interlocked.Read(ref _generation);
-        var record = await _inner.FindAsync(key, cancellationToken);
+        var degraded = Degraded;
+        var entry = await _hybrid.GetOrCreateAsync(
+            KeyPrefix + key,
+            (Inner: _inner, Key: key),
+            static async (state, token) => new CatalogEntry(await state.Inner.FindAsync(state.Key, token)),
+            degraded ? NoSharedCache : _shared,
+            cancellationToken: cancellationToken);
+        var record = entry.Record;
+        if (record is null && !degraded)
+        {
+            // An unknown key is remembered briefly at every level: it may be uploaded any moment.
+            await _hybrid.SetAsync(KeyPrefix + key, entry, _sharedNotFound, cancellationToken: cancellationToken);
+        }
+
         if (Interlocked.Read(ref _generation) == generation)
         {
             if (record is null)
             {
-                _unknown.Set(key, NotFound, _notFound);
+                _unknown.Set(key, NotFound, degraded ? _degraded : _notFound);
             }
             else
             {
-                _cache.Set(key, record, _found);
+                _cache.Set(key, record, degraded ? _degraded : _found);
             }
         }
 
         return record;
     }
+
+    private static readonly HybridCacheEntryOptions NoSharedCache = new() { Flags = HybridCacheEntryFlags.DisableLocalCache | HybridCacheEntryFlags.DisableDistributedCache };
+
+    /// <summary>After a committed change: evict the shared level and tell the other instances.</summary>
+    private async Task AnnounceAsync(string key)
+    {
+        if (_events is null)
+        {
+            return;
+        }
+
+        await _hybrid.RemoveAsync(KeyPrefix + key);
+        await _events.PublishKeyChangedAsync(key);
+
+        // A lookup on another instance that read the database just before this commit may write the old value to
+        // Redis just after the eviction above; evicting once more a moment later closes that window.
+        _ = Task.Delay(TimeSpan.FromSeconds(1), _timeProvider).ContinueWith(_ => _hybrid.RemoveAsync(KeyPrefix + key).AsTask(), TaskScheduler.Default);
+    }
+
+    /// <summary>What the shared level holds for a key, found or not.</summary>
+    internal sealed record CatalogEntry(ObjectRecord? Record);
 
     private sealed class TimeProviderClock(TimeProvider timeProvider) : Microsoft.Extensions.Internal.ISystemClock
     {

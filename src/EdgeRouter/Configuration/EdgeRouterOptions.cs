@@ -77,6 +77,17 @@ public sealed class CatalogOptions
     public TimeSpan NegativeCacheTtl { get; set; } = TimeSpan.FromSeconds(5);
 
     public int CacheEntryLimit { get; set; } = 200_000;
+
+    /// <summary>
+    /// Redis (StackExchange.Redis configuration, e.g. <c>redis1:6379,password=…</c>) shared by several instances: the
+    /// second-level cache of lookups and the channel that tells every instance what changed. Empty: one instance.
+    /// </summary>
+    public string? Redis { get; set; }
+
+    public string RedisChannel { get; set; } = "edgerouter:changes";
+
+    /// <summary>While Redis is unreachable, how long an instance keeps a lookup, since it may miss another's change.</summary>
+    public TimeSpan DegradedCacheTtl { get; set; } = TimeSpan.FromSeconds(1);
 }
 
 public sealed class ServingOptions

@@ -1,3 +1,4 @@
+using EdgeRouter.Caching;
 using System.Collections.Concurrent;
 using EdgeRouter.Configuration;
 using EdgeRouter.Observability;
@@ -34,11 +35,28 @@ public interface IStorageHealth
     void ReportProbeFailure(string storageId, string message);
 }
 
-internal sealed partial class StorageHealthTracker(TimeProvider timeProvider, IOptions<EdgeRouterOptions> options, ILogger<StorageHealthTracker> logger) : IStorageHealth
+internal sealed partial class StorageHealthTracker : IStorageHealth
 {
-    private readonly int _probeFailureThreshold = Math.Max(1, options.Value.Health.UnhealthyAfterProbeFailures);
-
+    private readonly int _probeFailureThreshold;
     private readonly ConcurrentDictionary<string, StorageHealthStatus> _statuses = new(StringComparer.Ordinal);
+    private readonly TimeProvider timeProvider;
+    private readonly ILogger<StorageHealthTracker> logger;
+    private readonly IClusterEvents? _events;
+
+    public StorageHealthTracker(TimeProvider timeProvider, IOptions<EdgeRouterOptions> options, ILogger<StorageHealthTracker> logger, IClusterEvents? events = null)
+    {
+        this.timeProvider = timeProvider;
+        this.logger = logger;
+        _probeFailureThreshold = Math.Max(1, options.Value.Health.UnhealthyAfterProbeFailures);
+        _events = events;
+
+        // A storage another instance saw fail is taken out here too, rather than each instance failing an upload
+        // first; this instance's own probes bring it back.
+        if (events is not null)
+        {
+            events.StorageFailed += (storageId, reason) => Record(storageId, $"reported by another instance: {reason}", threshold: 1);
+        }
+    }
 
     public bool IsHealthy(string storageId) => GetStatus(storageId).Healthy;
 
@@ -55,11 +73,18 @@ internal sealed partial class StorageHealthTracker(TimeProvider timeProvider, IO
         }
     }
 
-    public void ReportFailure(string storageId, string message) => Record(storageId, message, threshold: 1);
+    public void ReportFailure(string storageId, string message)
+    {
+        if (Record(storageId, message, threshold: 1) && _events is not null)
+        {
+            _ = _events.PublishStorageFailedAsync(storageId, message).AsTask();
+        }
+    }
 
     public void ReportProbeFailure(string storageId, string message) => Record(storageId, message, _probeFailureThreshold);
 
-    private void Record(string storageId, string message, int threshold)
+    /// <summary>Counts a failure; true when it took the storage out.</summary>
+    private bool Record(string storageId, string message, int threshold)
     {
         var previous = GetStatus(storageId);
         var failures = previous.ConsecutiveFailures + 1;
@@ -68,7 +93,10 @@ internal sealed partial class StorageHealthTracker(TimeProvider timeProvider, IO
         if (previous.Healthy && !healthy)
         {
             Log.Unhealthy(logger, storageId, message);
+            return true;
         }
+
+        return false;
     }
 
     private static partial class Log

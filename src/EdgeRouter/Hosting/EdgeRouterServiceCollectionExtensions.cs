@@ -1,3 +1,5 @@
+using EdgeRouter.Caching;
+using EdgeRouter.Caching.Redis;
 using EdgeRouter.Catalog;
 using EdgeRouter.Catalog.Postgres;
 using EdgeRouter.Catalog.Sqlite;
@@ -18,6 +20,8 @@ using EdgeRouter.Storage.Sftp;
 using EdgeRouter.Uploads;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Caching.Hybrid;
+using Microsoft.Extensions.Caching.StackExchangeRedis;
 using Microsoft.Extensions.Options;
 
 #pragma warning disable IDE0130 // Extension methods live where IServiceCollection does, as ASP.NET Core's own do.
@@ -86,11 +90,25 @@ public static class EdgeRouterServiceCollectionExtensions
             database = sp => sp.GetRequiredService<SqliteObjectCatalog>();
         }
 
+        // With Redis: a second-level cache of lookups and a channel that tells every instance what changed.
+        services.AddHybridCache(hybrid => hybrid.MaximumKeyLength = 2048);
+        if (!string.IsNullOrWhiteSpace(configuration[$"{EdgeRouterOptions.SectionName}:Catalog:Redis"]))
+        {
+            services.TryAddSingleton<RedisClusterEvents>();
+            services.TryAddSingleton<IClusterEvents>(sp => sp.GetRequiredService<RedisClusterEvents>());
+            services.AddStackExchangeRedisCache(_ => { });
+            services.AddOptions<RedisCacheOptions>().Configure<RedisClusterEvents>(
+                (redis, events) => redis.ConnectionMultiplexerFactory = () => Task.FromResult(events.Multiplexer));
+            services.AddHealthChecks().AddCheck<ClusterEventsHealthCheck>("redis", tags: [EdgeRouterEndpointRouteBuilderExtensions.ReadyTag]);
+        }
+
         services.TryAddSingleton<IObjectCatalog>(sp => new CachingObjectCatalog(
             database(sp),
             sp.GetRequiredService<IOptions<EdgeRouterOptions>>(),
             sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<EdgeRouterMetrics>()));
+            sp.GetRequiredService<EdgeRouterMetrics>(),
+            sp.GetRequiredService<HybridCache>(),
+            sp.GetService<IClusterEvents>()));
         services.TryAddSingleton<PendingDeleteProcessor>();
         services.AddHostedService(sp => sp.GetRequiredService<PendingDeleteProcessor>());
 

@@ -26,4 +26,8 @@ internal static class EventIds
     public const int StorageRecovered = 301;
 
     public const int AnonymousUploads = 400;
+
+    public const int ClusterDegraded = 500;
+    public const int ClusterRecovered = 501;
+    public const int ClusterPublishFailed = 502;
 }

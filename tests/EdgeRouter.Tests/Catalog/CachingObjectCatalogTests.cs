@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using EdgeRouter.Catalog;
 using EdgeRouter.Configuration;
 using EdgeRouter.Observability;
+using EdgeRouter.Tests.TestUtilities;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 
@@ -16,7 +17,7 @@ public sealed class CachingObjectCatalogTests
     public CachingObjectCatalogTests()
     {
         var options = Options.Create(new EdgeRouterOptions { Catalog = { CacheTtl = TimeSpan.FromMinutes(10), NegativeCacheTtl = TimeSpan.FromSeconds(5) } });
-        _cache = new CachingObjectCatalog(_inner, options, _time, new EdgeRouterMetrics(new TestMeterFactory()));
+        _cache = new CachingObjectCatalog(_inner, options, _time, new EdgeRouterMetrics(new TestMeterFactory()), TestHybridCache.Create());
     }
 
     [Fact]
@@ -50,7 +51,7 @@ public sealed class CachingObjectCatalogTests
     public async Task AStormOfUnknownKeys_DoesNotPushTheHotKeysOut()
     {
         var options = Options.Create(new EdgeRouterOptions { Catalog = { CacheEntryLimit = 100 } });
-        using var cache = new CachingObjectCatalog(_inner, options, _time, new EdgeRouterMetrics(new TestMeterFactory()));
+        using var cache = new CachingObjectCatalog(_inner, options, _time, new EdgeRouterMetrics(new TestMeterFactory()), TestHybridCache.Create());
         for (var i = 0; i < 50; i++)
         {
             _inner.Records[$"hot/{i}.png"] = Record($"hot/{i}.png");

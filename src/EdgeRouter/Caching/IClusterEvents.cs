@@ -1,0 +1,24 @@
+namespace EdgeRouter.Caching;
+
+/// <summary>
+/// What one instance tells the others: a key changed (drop it from memory), a storage failed (stop placing on it).
+/// One instance alone has none; several share one through Redis.
+/// </summary>
+public interface IClusterEvents
+{
+    /// <summary>False while the channel is down: every instance then keeps cached entries briefly, since it may miss changes.</summary>
+    bool IsConnected { get; }
+
+    /// <summary>A key another instance changed.</summary>
+    event Action<string>? KeyChanged;
+
+    /// <summary>A storage another instance saw fail, with the reason.</summary>
+    event Action<string, string>? StorageFailed;
+
+    /// <summary>The channel went down or came back; entries cached meanwhile cannot be trusted.</summary>
+    event Action<bool>? ConnectionChanged;
+
+    ValueTask PublishKeyChangedAsync(string key);
+
+    ValueTask PublishStorageFailedAsync(string storageId, string reason);
+}

@@ -1,0 +1,116 @@
+using EdgeRouter.Configuration;
+using EdgeRouter.Observability;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace EdgeRouter.Caching.Redis;
+
+/// <summary>
+/// <see cref="IClusterEvents"/> over one Redis pub/sub channel. The connection retries by itself (no abort on a
+/// failed connect), so an instance that starts or runs while Redis is down recovers when it returns. A message
+/// is "instance id, kind, payload", one per line; an instance ignores its own.
+/// </summary>
+internal sealed partial class RedisClusterEvents : IClusterEvents, IAsyncDisposable
+{
+    private const string KeyKind = "key";
+    private const string StorageKind = "storage-failed";
+
+    private readonly RedisChannel _channel;
+    private readonly string _instance = Guid.NewGuid().ToString("N");
+    private readonly ConnectionMultiplexer _redis;
+    private readonly ILogger<RedisClusterEvents> _logger;
+
+    public RedisClusterEvents(IOptions<EdgeRouterOptions> options, ILogger<RedisClusterEvents> logger)
+    {
+        _logger = logger;
+        var cache = options.Value.Catalog;
+        _channel = RedisChannel.Literal(cache.RedisChannel);
+        var configuration = ConfigurationOptions.Parse(cache.Redis!);
+        configuration.AbortOnConnectFail = false;
+        configuration.ConnectTimeout = 2000;
+        configuration.ReconnectRetryPolicy = new LinearRetry(500);
+        _redis = ConnectionMultiplexer.Connect(configuration);
+        _redis.ConnectionFailed += (_, e) => OnConnection(false, e.FailureType.ToString());
+        _redis.ConnectionRestored += (_, _) => OnConnection(true, null);
+        _redis.GetSubscriber().Subscribe(_channel, (_, message) => Receive(message));
+        if (!_redis.IsConnected)
+        {
+            Log.Degraded(_logger, "not connected at start-up");
+        }
+    }
+
+    public bool IsConnected => _redis.IsConnected;
+
+    /// <summary>The one connection, shared with the Redis second-level cache.</summary>
+    internal IConnectionMultiplexer Multiplexer => _redis;
+
+    public event Action<string>? KeyChanged;
+
+    public event Action<string, string>? StorageFailed;
+
+    public event Action<bool>? ConnectionChanged;
+
+    public ValueTask PublishKeyChangedAsync(string key) => PublishAsync(KeyKind, key);
+
+    public ValueTask PublishStorageFailedAsync(string storageId, string reason) => PublishAsync(StorageKind, $"{storageId}\n{reason}");
+
+    public async ValueTask DisposeAsync() => await _redis.DisposeAsync();
+
+    private async ValueTask PublishAsync(string kind, string payload)
+    {
+        try
+        {
+            await _redis.GetSubscriber().PublishAsync(_channel, $"{_instance}\n{kind}\n{payload}");
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            // The others keep entries only briefly while the channel is down, so a lost message costs freshness, not correctness for long.
+            Log.PublishFailed(_logger, kind, ex.Message);
+        }
+    }
+
+    private void Receive(RedisValue message)
+    {
+        var parts = ((string?)message ?? string.Empty).Split('\n', 3);
+        if (parts.Length < 3 || parts[0] == _instance)
+        {
+            return;
+        }
+
+        switch (parts[1])
+        {
+            case KeyKind:
+                KeyChanged?.Invoke(parts[2]);
+                break;
+            case StorageKind when parts[2].Split('\n', 2) is [var storageId, var reason]:
+                StorageFailed?.Invoke(storageId, reason);
+                break;
+        }
+    }
+
+    private void OnConnection(bool connected, string? failure)
+    {
+        if (connected)
+        {
+            Log.Recovered(_logger);
+        }
+        else
+        {
+            Log.Degraded(_logger, failure!);
+        }
+
+        ConnectionChanged?.Invoke(connected);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = EventIds.ClusterDegraded, Level = LogLevel.Warning, Message = "Redis is unreachable ({Failure}): serving from the database with short-lived cache entries until it returns.")]
+        public static partial void Degraded(ILogger logger, string failure);
+
+        [LoggerMessage(EventId = EventIds.ClusterRecovered, Level = LogLevel.Information, Message = "Redis is back: cache invalidation across instances works again.")]
+        public static partial void Recovered(ILogger logger);
+
+        [LoggerMessage(EventId = EventIds.ClusterPublishFailed, Level = LogLevel.Warning, Message = "Could not tell the other instances about a change ({Kind}): {Error}")]
+        public static partial void PublishFailed(ILogger logger, string kind, string error);
+    }
+}
