@@ -34,6 +34,7 @@ internal sealed class CachingObjectCatalog : IObjectCatalog, IDisposable
     private readonly MemoryCacheEntryOptions _notFound;
     private readonly MemoryCacheEntryOptions _degraded;
     private readonly HybridCacheEntryOptions _shared;
+    private readonly HybridCacheEntryOptions _sharedLookup;
     private readonly HybridCacheEntryOptions _sharedNotFound;
     private readonly HybridCache _hybrid;
     private readonly IClusterEvents? _events;
@@ -60,10 +61,16 @@ internal sealed class CachingObjectCatalog : IObjectCatalog, IDisposable
         _notFound = new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = catalog.NegativeCacheTtl };
         _degraded = new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = catalog.DegradedCacheTtl };
         _shared = new HybridCacheEntryOptions { Expiration = catalog.CacheTtl, Flags = HybridCacheEntryFlags.DisableLocalCache };
+        _sharedLookup = new HybridCacheEntryOptions { Flags = HybridCacheEntryFlags.DisableLocalCache | HybridCacheEntryFlags.DisableDistributedCacheWrite };
         _sharedNotFound = new HybridCacheEntryOptions { Expiration = catalog.NegativeCacheTtl, Flags = HybridCacheEntryFlags.DisableLocalCache };
         if (events is not null)
         {
-            events.KeyChanged += Forget;
+            // Redis too: this instance may have written the old value there just before the change.
+            events.KeyChanged += key =>
+            {
+                Forget(key);
+                _ = hybrid.RemoveAsync(KeyPrefix + key).AsTask();
+            };
 
             // While the channel is down this instance may miss changes, and on its return it has: start afresh.
             events.ConnectionChanged += _ => ForgetAll();
@@ -156,19 +163,19 @@ internal sealed class CachingObjectCatalog : IObjectCatalog, IDisposable
     {
         var generation = Interlocked.Read(ref _generation);
         var degraded = Degraded;
+        var load = new Load(_inner, key);
         var entry = await _hybrid.GetOrCreateAsync(
             KeyPrefix + key,
-            (Inner: _inner, Key: key),
-            static async (state, token) => new CatalogEntry(await state.Inner.FindAsync(state.Key, token)),
-            degraded ? NoSharedCache : _shared,
+            load,
+            static async (load, token) =>
+            {
+                var found = await load.Inner.FindAsync(load.Key, token);
+                load.FromDatabase = true;
+                return new CatalogEntry(found);
+            },
+            degraded ? NoSharedCache : _sharedLookup,
             cancellationToken: cancellationToken);
         var record = entry.Record;
-        if (record is null && !degraded)
-        {
-            // An unknown key is remembered briefly at every level: it may be uploaded any moment.
-            await _hybrid.SetAsync(KeyPrefix + key, entry, _sharedNotFound, cancellationToken: cancellationToken);
-        }
-
         if (Interlocked.Read(ref _generation) == generation)
         {
             if (record is null)
@@ -178,6 +185,13 @@ internal sealed class CachingObjectCatalog : IObjectCatalog, IDisposable
             else
             {
                 _cache.Set(key, record, degraded ? _degraded : _found);
+            }
+
+            // Only the caller whose lookup read the database shares the answer, awaited (not in the background),
+            // and only if no change to the key arrived meanwhile. An unknown key is kept briefly: it may be uploaded any moment.
+            if (load.FromDatabase && !degraded)
+            {
+                await _hybrid.SetAsync(KeyPrefix + key, entry, record is null ? _sharedNotFound : _shared, cancellationToken: cancellationToken);
             }
         }
 
@@ -200,6 +214,15 @@ internal sealed class CachingObjectCatalog : IObjectCatalog, IDisposable
         // A lookup on another instance that read the database just before this commit may write the old value to
         // Redis just after the eviction above; evicting once more a moment later closes that window.
         _ = Task.Delay(TimeSpan.FromSeconds(1), _timeProvider).ContinueWith(_ => _hybrid.RemoveAsync(KeyPrefix + key).AsTask(), TaskScheduler.Default);
+    }
+
+    private sealed class Load(IObjectCatalog inner, string key)
+    {
+        public IObjectCatalog Inner { get; } = inner;
+
+        public string Key { get; } = key;
+
+        public bool FromDatabase { get; set; }
     }
 
     /// <summary>What the shared level holds for a key, found or not.</summary>

@@ -1,4 +1,3 @@
-using System.Diagnostics.Metrics;
 using EdgeRouter.Catalog;
 using EdgeRouter.Configuration;
 using EdgeRouter.Observability;
@@ -87,46 +86,4 @@ public sealed class CachingObjectCatalogTests
     }
 
     private static ObjectRecord Record(string key) => new(key, "s", 1, "image/png", "ab", DateTimeOffset.UnixEpoch);
-
-    private sealed class TestMeterFactory : IMeterFactory
-    {
-        public Meter Create(MeterOptions options) => new(options);
-
-        public void Dispose()
-        {
-        }
-    }
-
-    private sealed class CountingCatalog : IObjectCatalog
-    {
-        public Dictionary<string, ObjectRecord> Records { get; } = [];
-
-        private int _finds;
-
-        public int Finds => Volatile.Read(ref _finds);
-
-        public ValueTask<ObjectRecord?> FindAsync(string key, CancellationToken cancellationToken)
-        {
-            Interlocked.Increment(ref _finds);
-            return ValueTask.FromResult(Records.GetValueOrDefault(key));
-        }
-
-        public Task<CatalogWriteResult> AddAsync(ObjectRecord record, bool overwrite, CancellationToken cancellationToken)
-        {
-            Records[record.Key] = record;
-            return Task.FromResult(new CatalogWriteResult(CatalogWriteOutcome.Added, null));
-        }
-
-        public Task<bool> RemoveAsync(ObjectRecord expected, CancellationToken cancellationToken) => Task.FromResult(Records.Remove(expected.Key));
-
-        public Task<IReadOnlyList<PendingDelete>> GetPendingDeletesAsync(int limit, CancellationToken cancellationToken) => Task.FromResult<IReadOnlyList<PendingDelete>>([]);
-
-        public Task CompletePendingDeleteAsync(PendingDelete pending, CancellationToken cancellationToken) => Task.CompletedTask;
-
-        public Task<IReadOnlyDictionary<string, StorageUsage>> GetUsageAsync(CancellationToken cancellationToken) => Task.FromResult<IReadOnlyDictionary<string, StorageUsage>>(new Dictionary<string, StorageUsage>());
-
-        public Task<IReadOnlyList<ObjectRecord>> ListAsync(string prefix, string? after, int limit, CancellationToken cancellationToken) => Task.FromResult<IReadOnlyList<ObjectRecord>>([]);
-
-        public Task PingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-    }
 }

@@ -14,7 +14,7 @@ public sealed class ServerProcess : IAsyncDisposable
     private readonly System.Text.StringBuilder _output = new();
     private Process? _process;
 
-    public ServerProcess(string name, string fileName, IEnumerable<string> arguments, int port, string? workingDirectory = null)
+    public ServerProcess(string name, string fileName, IEnumerable<string> arguments, int port, string? workingDirectory = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         Name = name;
         Port = port;
@@ -24,6 +24,10 @@ public sealed class ServerProcess : IAsyncDisposable
             RedirectStandardError = true,
             WorkingDirectory = workingDirectory ?? Environment.CurrentDirectory,
         };
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            _start.Environment[key] = value;
+        }
     }
 
     public string Name { get; }

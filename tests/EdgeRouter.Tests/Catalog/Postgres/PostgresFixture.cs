@@ -81,8 +81,9 @@ public sealed class PostgresFixture : IAsyncLifetime
             : (Path.Combine(_bin, program), arguments);
 }
 
+/// <summary>Everything that needs the shared catalog's servers: one PostgreSQL and one Redis for the whole run.</summary>
 [CollectionDefinition(Name)]
-public sealed class PostgresGroup : ICollectionFixture<PostgresFixture>
+public sealed class SharedCatalogGroup : ICollectionFixture<PostgresFixture>, ICollectionFixture<Caching.Redis.RedisFixture>
 {
-    public const string Name = "postgres";
+    public const string Name = "postgres+redis";
 }

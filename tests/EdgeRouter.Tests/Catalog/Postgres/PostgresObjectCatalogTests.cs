@@ -7,7 +7,7 @@ using Npgsql;
 namespace EdgeRouter.Tests.Catalog.Postgres;
 
 /// <summary>The catalog contract on a real PostgreSQL, plus what only a shared catalog must do.</summary>
-[Collection(PostgresGroup.Name)]
+[Collection(SharedCatalogGroup.Name)]
 public sealed class PostgresObjectCatalogTests(PostgresFixture postgres) : CatalogContractTests, IAsyncLifetime
 {
     private PostgresObjectCatalog? _catalog;

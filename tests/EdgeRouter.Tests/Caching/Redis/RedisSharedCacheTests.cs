@@ -1,0 +1,158 @@
+using EdgeRouter.Caching.Redis;
+using EdgeRouter.Catalog;
+using EdgeRouter.Configuration;
+using EdgeRouter.Health;
+using EdgeRouter.Observability;
+using EdgeRouter.Tests.Catalog.Postgres;
+using EdgeRouter.Tests.TestUtilities;
+using Microsoft.Extensions.Caching.Hybrid;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace EdgeRouter.Tests.Caching.Redis;
+
+/// <summary>
+/// Two "instances" in one process (each its own cache, Redis connection and health tracker) on a real Redis and one
+/// counting database: what Redis spares the database, and what one instance tells the other.
+/// </summary>
+[Collection(SharedCatalogGroup.Name)]
+public sealed class RedisSharedCacheTests(RedisFixture redis) : IAsyncLifetime
+{
+    private readonly CountingCatalog _database = new();
+    private Instance? _a;
+    private Instance? _b;
+
+    public async Task InitializeAsync()
+    {
+        _a = Instance.Create(redis, _database);
+        _b = Instance.Create(redis, _database);
+        await Task.WhenAll(_a.ConnectedAsync(), _b.ConnectedAsync());
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _a!.DisposeAsync();
+        await _b!.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task AnL1MissOnB_IsAnsweredByRedis_NotTheDatabase()
+    {
+        var key = $"l2/{Guid.NewGuid():N}.png";
+        _database.Records[key] = new ObjectRecord(key, "s", 10, "image/png", "ab", DateTimeOffset.UnixEpoch);
+
+        Assert.NotNull(await _a!.Catalog.FindAsync(key, CancellationToken.None));
+        var readsAfterA = _database.Finds;
+        var onB = await _b!.Catalog.FindAsync(key, CancellationToken.None);
+
+        Assert.Equal(_database.Records[key], onB);
+        Assert.Equal(readsAfterA, _database.Finds);
+    }
+
+    [Fact]
+    public async Task AStormOfOneUnknownKey_BarelyReachesTheDatabase_AndTheOtherInstanceFindsTheAnswerInRedis()
+    {
+        var key = $"unknown/{Guid.NewGuid():N}.png";
+        var before = _database.Finds;
+
+        // Concurrent misses share one lookup; one more may slip in at the instant between the shared answer and
+        // its memory entry. Either way, 200 requests are not 200 queries.
+        await Task.WhenAll(Enumerable.Range(0, 200).Select(_ => _a!.Catalog.FindAsync(key, CancellationToken.None).AsTask()));
+        var onA = _database.Finds - before;
+        Assert.InRange(onA, 1, 2);
+
+        await Task.WhenAll(Enumerable.Range(0, 200).Select(_ => _b!.Catalog.FindAsync(key, CancellationToken.None).AsTask()));
+        Assert.Equal(before + onA, _database.Finds);
+    }
+
+    [Fact]
+    public async Task ADeleteOnA_EvictsBsMemory_ThroughTheChannel()
+    {
+        var record = new ObjectRecord($"evict/{Guid.NewGuid():N}.png", "s", 10, "image/png", "ab", DateTimeOffset.UnixEpoch);
+        await _a!.Catalog.AddAsync(record, false, CancellationToken.None);
+        Assert.NotNull(await _b!.Catalog.FindAsync(record.Key, CancellationToken.None));
+
+        Assert.True(await _a.Catalog.RemoveAsync(record, CancellationToken.None));
+
+        var deadline = DateTime.UtcNow.AddSeconds(1);
+        while (await _b.Catalog.FindAsync(record.Key, CancellationToken.None) is not null && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(10);
+        }
+
+        Assert.Null(await _b.Catalog.FindAsync(record.Key, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task AStorageThatFailsOnA_IsTakenOutOnB()
+    {
+        var storage = "failing-" + Guid.NewGuid().ToString("N")[..6];
+
+        _a!.Health.ReportFailure(storage, "PUT answered 503");
+
+        var deadline = DateTime.UtcNow.AddSeconds(2);
+        while (_b!.Health.IsHealthy(storage) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(10);
+        }
+
+        Assert.False(_b.Health.IsHealthy(storage));
+        Assert.Equal("reported by another instance: PUT answered 503", _b.Health.GetStatus(storage).LastError);
+    }
+
+    private sealed class Instance : IAsyncDisposable
+    {
+        private readonly RedisClusterEvents _events;
+        private readonly ServiceProvider _services;
+
+        private Instance(RedisClusterEvents events, ServiceProvider services, CachingObjectCatalog catalog, StorageHealthTracker health)
+        {
+            _events = events;
+            _services = services;
+            Catalog = catalog;
+            Health = health;
+        }
+
+        public const string Channel = "edgerouter-tests:changes";
+
+        public CachingObjectCatalog Catalog { get; }
+
+        public StorageHealthTracker Health { get; }
+
+        public static Instance Create(RedisFixture redis, IObjectCatalog database)
+        {
+            var options = Options.Create(new EdgeRouterOptions { Catalog = { Redis = redis.Configuration, RedisChannel = Channel } });
+            var events = new RedisClusterEvents(options, NullLogger<RedisClusterEvents>.Instance);
+            var services = new ServiceCollection();
+            services.AddHybridCache();
+            services.AddStackExchangeRedisCache(cache => cache.ConnectionMultiplexerFactory = () => Task.FromResult(events.Multiplexer));
+            var provider = services.BuildServiceProvider();
+            var catalog = new CachingObjectCatalog(database, options, TimeProvider.System, new EdgeRouterMetrics(new TestMeterFactory()), provider.GetRequiredService<HybridCache>(), events);
+            var health = new StorageHealthTracker(TimeProvider.System, options, NullLogger<StorageHealthTracker>.Instance, events);
+            return new Instance(events, provider, catalog, health);
+        }
+
+        /// <summary>Waits until both instances' subscriptions are live: a probe on the channel reaches two subscribers.</summary>
+        public async Task ConnectedAsync()
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while (DateTime.UtcNow < deadline)
+            {
+                if (_events.IsConnected && await _events.Multiplexer.GetSubscriber().PublishAsync(StackExchange.Redis.RedisChannel.Literal(Channel), "probe") >= 2)
+                {
+                    return;
+                }
+
+                await Task.Delay(20);
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            Catalog.Dispose();
+            await _services.DisposeAsync();
+            await _events.DisposeAsync();
+        }
+    }
+}

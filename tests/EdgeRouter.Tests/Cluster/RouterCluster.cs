@@ -1,0 +1,84 @@
+using System.Globalization;
+using System.Net.Http.Headers;
+using EdgeRouter.Tests.Caching.Redis;
+using EdgeRouter.Tests.Catalog.Postgres;
+using EdgeRouter.Tests.TestUtilities;
+
+namespace EdgeRouter.Tests.Cluster;
+
+/// <summary>
+/// Several real router processes on their own ports, as production runs them: one shared storages.json, one
+/// PostgreSQL database (new for each cluster), one Redis.
+/// </summary>
+public sealed class RouterCluster : IAsyncDisposable
+{
+    public const string ApiKey = "cluster-test-key-0f3c9b";
+
+    private readonly string _root = Directory.CreateTempSubdirectory("edgerouter-cluster-").FullName;
+    private readonly List<ServerProcess> _routers = [];
+
+    private RouterCluster()
+    {
+    }
+
+    /// <summary>The folder the Local storages of <see cref="StartAsync"/>'s storages.json write to.</summary>
+    public string Files => Path.Combine(_root, "files");
+
+    public IReadOnlyList<HttpClient> Clients { get; private set; } = [];
+
+    /// <summary>Starts <paramref name="instances"/> routers; <paramref name="storages"/> is storages.json with <c>{files}</c> for <see cref="Files"/>.</summary>
+    public static async Task<RouterCluster> StartAsync(PostgresFixture postgres, RedisFixture redis, string storages, int instances = 2)
+    {
+        var cluster = new RouterCluster();
+        Directory.CreateDirectory(Path.Combine(cluster._root, "config"));
+        Directory.CreateDirectory(cluster.Files);
+        await File.WriteAllTextAsync(Path.Combine(cluster._root, "config", "storages.json"), storages.Replace("{files}", cluster.Files, StringComparison.Ordinal));
+        var database = await postgres.CreateDatabaseAsync();
+        var clients = new List<HttpClient>();
+        for (var i = 0; i < instances; i++)
+        {
+            var port = ServerProcess.FreePort();
+            var url = $"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}";
+            var router = new ServerProcess(
+                $"router-{i}",
+                "dotnet",
+                [Path.Combine(AppContext.BaseDirectory, "EdgeRouter.dll"), "--urls", url],
+                port,
+                cluster._root,
+                new Dictionary<string, string>
+                {
+                    ["EDGEROUTER_API_KEY"] = ApiKey,
+                    ["EdgeRouter__SiteUrl"] = url + "/",
+                    ["EdgeRouter__Catalog__Provider"] = "postgres",
+                    ["EdgeRouter__Catalog__ConnectionString"] = database,
+                    ["EdgeRouter__Catalog__Redis"] = redis.Configuration,
+                    ["EdgeRouter__Uploads__SpoolDirectory"] = Path.Combine(cluster._root, $"spool-{i}"),
+                    ["EdgeRouter__Health__ProbeInterval"] = "00:00:01",
+                    ["Logging__LogLevel__Default"] = "Warning",
+                });
+            cluster._routers.Add(router);
+            await router.StartAsync(TimeSpan.FromSeconds(60));
+            clients.Add(new HttpClient { BaseAddress = new Uri(url), DefaultRequestHeaders = { Authorization = new AuthenticationHeaderValue("Bearer", ApiKey) } });
+        }
+
+        cluster.Clients = clients;
+        return cluster;
+    }
+
+    public string Output(int instance) => _routers[instance].Output;
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var client in Clients)
+        {
+            client.Dispose();
+        }
+
+        foreach (var router in _routers)
+        {
+            await router.StopAsync();
+        }
+
+        Directory.Delete(_root, recursive: true);
+    }
+}

@@ -1,0 +1,139 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text.Json;
+using EdgeRouter.Tests.Caching.Redis;
+using EdgeRouter.Tests.Catalog.Postgres;
+using EdgeRouter.Tests.TestUtilities;
+
+namespace EdgeRouter.Tests.Cluster;
+
+/// <summary>Two router processes on one PostgreSQL catalog and one Redis: what one instance does, the other sees.</summary>
+[Collection(SharedCatalogGroup.Name)]
+public sealed class TwoRoutersTests(PostgresFixture postgres, RedisFixture redis)
+{
+    private const string OneLocalStorage = """{ "storages": [ { "id": "local", "api": "local", "root": "{files}", "read": "stream" } ] }""";
+
+    [Fact]
+    public async Task AnUploadOnA_ReadsOnBAtOnce_AndADeleteOnA_Is404OnBWithinASecond()
+    {
+        await using var cluster = await RouterCluster.StartAsync(postgres, redis, OneLocalStorage);
+        var (a, b) = (cluster.Clients[0], cluster.Clients[1]);
+        var png = TestFiles.Png(5_000);
+
+        Assert.Equal(HttpStatusCode.Created, (await a.PutAsync("/api/v1/objects/shared/one.png", TestFiles.Raw(png, "image/png"))).StatusCode);
+        Assert.Equal(png, await b.GetByteArrayAsync("/shared/one.png"));
+
+        Assert.Equal(HttpStatusCode.NoContent, (await a.DeleteAsync("/api/v1/objects/shared/one.png")).StatusCode);
+        var gone = await TimeUntil404Async(b, "/shared/one.png", TimeSpan.FromSeconds(5));
+
+        Assert.True(gone < TimeSpan.FromSeconds(1), $"B still served the deleted key after {gone.TotalMilliseconds:F0} ms");
+    }
+
+    [Fact]
+    public async Task TwoHundredConcurrentUploadsAcrossBoth_NeverOverfillASmallStorage()
+    {
+        // Room for 40 objects of 1,000 bytes; 200 uploads at once, half through each instance.
+        await using var cluster = await RouterCluster.StartAsync(postgres, redis, """
+            { "storages": [ { "id": "small", "api": "local", "root": "{files}", "read": "stream", "capacity": 40000 } ] }
+            """);
+        var body = TestFiles.Png(1_000);
+
+        var statuses = await Task.WhenAll(Enumerable.Range(0, 200).Select(i => cluster.Clients[i % 2].PostAsync("/api/v1/objects", TestFiles.Raw(body, "image/png"))));
+
+        var created = statuses.Count(r => r.StatusCode == HttpStatusCode.Created);
+        Assert.All(statuses, r => Assert.Contains(r.StatusCode, new[] { HttpStatusCode.Created, HttpStatusCode.InsufficientStorage }));
+        Assert.InRange(created, 1, 40);
+        var stored = Directory.EnumerateFiles(cluster.Files, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
+        Assert.True(stored <= 40_000, $"{stored} bytes stored on a 40,000-byte storage");
+        Assert.Equal(created * 1_000L, stored);
+    }
+
+    [Fact]
+    public async Task WithRedisKilled_ReadsGoOn_ReadyzSaysDegraded_AndAfterItsReturnInvalidationWorksAgain()
+    {
+        await using var cluster = await RouterCluster.StartAsync(postgres, redis, OneLocalStorage);
+        var (a, b) = (cluster.Clients[0], cluster.Clients[1]);
+        await a.PutAsync("/api/v1/objects/redis/kept.png", TestFiles.Raw(TestFiles.Png(), "image/png"));
+        Assert.Equal(HttpStatusCode.OK, (await b.GetAsync("/redis/kept.png")).StatusCode);
+
+        await redis.KillAsync();
+        try
+        {
+            Assert.Equal(HttpStatusCode.OK, (await b.GetAsync("/redis/kept.png")).StatusCode);
+            await a.PutAsync("/api/v1/objects/redis/during.png", TestFiles.Raw(TestFiles.Png(), "image/png"));
+            Assert.Equal(HttpStatusCode.OK, (await b.GetAsync("/redis/during.png")).StatusCode);
+            await WaitForRedisStatusAsync(b, "Degraded");
+        }
+        finally
+        {
+            await redis.StartAsync();
+        }
+
+        await WaitForRedisStatusAsync(a, "Healthy");
+        await WaitForRedisStatusAsync(b, "Healthy");
+        Assert.Equal(HttpStatusCode.OK, (await b.GetAsync("/redis/kept.png")).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await a.DeleteAsync("/api/v1/objects/redis/kept.png")).StatusCode);
+        Assert.True(await TimeUntil404Async(b, "/redis/kept.png", TimeSpan.FromSeconds(5)) < TimeSpan.FromSeconds(1));
+    }
+
+    [Fact]
+    public async Task WithPostgresKilled_UploadsAre503ProblemsLeavingNothing_AndCachedReadsGoOn()
+    {
+        await using var cluster = await RouterCluster.StartAsync(postgres, redis, OneLocalStorage);
+        var (a, b) = (cluster.Clients[0], cluster.Clients[1]);
+        await a.PutAsync("/api/v1/objects/pg/kept.png", TestFiles.Raw(TestFiles.Png(), "image/png"));
+        Assert.Equal(HttpStatusCode.OK, (await b.GetAsync("/pg/kept.png")).StatusCode);
+        var filesBefore = Directory.EnumerateFiles(cluster.Files, "*", SearchOption.AllDirectories).Count();
+
+        await postgres.StopAsync();
+        try
+        {
+            var upload = await a.PostAsync("/api/v1/objects", TestFiles.Raw(TestFiles.Png(), "image/png"));
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, upload.StatusCode);
+            Assert.Equal("application/problem+json", upload.Content.Headers.ContentType?.MediaType);
+            using var problem = JsonDocument.Parse(await upload.Content.ReadAsStringAsync());
+            Assert.Contains("catalog", problem.RootElement.GetProperty("detail").GetString(), StringComparison.OrdinalIgnoreCase);
+            Assert.Equal(filesBefore, Directory.EnumerateFiles(cluster.Files, "*", SearchOption.AllDirectories).Count());
+            Assert.Equal(HttpStatusCode.OK, (await b.GetAsync("/pg/kept.png")).StatusCode);
+        }
+        finally
+        {
+            await postgres.RestartAsync();
+        }
+    }
+
+    private static async Task<TimeSpan> TimeUntil404Async(HttpClient client, string path, TimeSpan limit)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < limit)
+        {
+            if ((await client.GetAsync(path)).StatusCode == HttpStatusCode.NotFound)
+            {
+                return clock.Elapsed;
+            }
+
+            await Task.Delay(20);
+        }
+
+        return clock.Elapsed;
+    }
+
+    private static async Task WaitForRedisStatusAsync(HttpClient client, string status)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        string? seen = null;
+        while (DateTime.UtcNow < deadline)
+        {
+            using var ready = JsonDocument.Parse(await client.GetStringAsync("/readyz"));
+            seen = ready.RootElement.GetProperty("checks").GetProperty("redis").GetProperty("status").GetString();
+            if (seen == status)
+            {
+                return;
+            }
+
+            await Task.Delay(100);
+        }
+
+        Assert.Fail($"/readyz redis status stayed {seen}, expected {status}");
+    }
+}

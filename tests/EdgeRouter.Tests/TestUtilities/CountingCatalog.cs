@@ -1,0 +1,38 @@
+using System.Collections.Concurrent;
+using EdgeRouter.Catalog;
+
+namespace EdgeRouter.Tests.TestUtilities;
+
+/// <summary>A catalog in memory that counts its lookups, to see what a cache in front of it spares the database.</summary>
+internal sealed class CountingCatalog : IObjectCatalog
+{
+    public ConcurrentDictionary<string, ObjectRecord> Records { get; } = new();
+
+    private int _finds;
+
+    public int Finds => Volatile.Read(ref _finds);
+
+    public ValueTask<ObjectRecord?> FindAsync(string key, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _finds);
+        return ValueTask.FromResult(Records.GetValueOrDefault(key));
+    }
+
+    public Task<CatalogWriteResult> AddAsync(ObjectRecord record, bool overwrite, CancellationToken cancellationToken)
+    {
+        Records[record.Key] = record;
+        return Task.FromResult(new CatalogWriteResult(CatalogWriteOutcome.Added, null));
+    }
+
+    public Task<bool> RemoveAsync(ObjectRecord expected, CancellationToken cancellationToken) => Task.FromResult(Records.TryRemove(expected.Key, out _));
+
+    public Task<IReadOnlyList<PendingDelete>> GetPendingDeletesAsync(int limit, CancellationToken cancellationToken) => Task.FromResult<IReadOnlyList<PendingDelete>>([]);
+
+    public Task CompletePendingDeleteAsync(PendingDelete pending, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task<IReadOnlyDictionary<string, StorageUsage>> GetUsageAsync(CancellationToken cancellationToken) => Task.FromResult<IReadOnlyDictionary<string, StorageUsage>>(new Dictionary<string, StorageUsage>());
+
+    public Task<IReadOnlyList<ObjectRecord>> ListAsync(string prefix, string? after, int limit, CancellationToken cancellationToken) => Task.FromResult<IReadOnlyList<ObjectRecord>>([]);
+
+    public Task PingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}
