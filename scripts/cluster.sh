@@ -2,9 +2,12 @@
 # A local scale-out cluster to try: PostgreSQL (catalog), Redis (shared cache and change notices) and two
 # EdgeRouter instances on loopback, sharing config/storages.json. Everything lives under data/cluster/ and
 # stops on Ctrl-C. Usage: bash scripts/cluster.sh [first-port]   (routers on 5081 and 5082 by default)
+#        bash scripts/cluster.sh --servers-only   (PostgreSQL and Redis alone, e.g. for the load tests' --postgres)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
+servers_only=false
+if [ "${1:-}" = --servers-only ]; then servers_only=true; shift; fi
 base=${1:-5081}
 pg_port=55432 redis_port=56379
 work=$root/data/cluster
@@ -35,6 +38,14 @@ pids+=($!)
 until "$bin/pg_isready" -q -h 127.0.0.1 -p $pg_port; do sleep 0.2; done
 "$bin/psql" -q -h 127.0.0.1 -p $pg_port -U edgerouter -d postgres -tc "SELECT 1 FROM pg_database WHERE datname = 'edgerouter'" | grep -q 1 \
   || "$bin/createdb" -h 127.0.0.1 -p $pg_port -U edgerouter edgerouter
+
+if $servers_only; then
+  echo "cluster: PostgreSQL on 127.0.0.1:$pg_port (database edgerouter), Redis on 127.0.0.1:$redis_port. Ctrl-C stops both."
+  echo "  load tests: dotnet run --project loadtests/EdgeRouter.LoadTests -c Release -- reads \\"
+  echo "    --postgres 'Host=127.0.0.1;Port=$pg_port;Username=edgerouter;Database=edgerouter' --redis 127.0.0.1:$redis_port"
+  wait
+  exit 0
+fi
 
 key=${EDGEROUTER_API_KEY:-cluster-demo-key}
 for i in 0 1; do

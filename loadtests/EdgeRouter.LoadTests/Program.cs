@@ -38,7 +38,10 @@ static ReadSettings ReadOptions(Dictionary<string, string> options, bool smoke, 
         Threads: Int("threads", 1, 1),
         Pin: !noPin && Environment.ProcessorCount >= 2,
         Smoke: smoke,
-        Only: only);
+        Only: only,
+        Shared: options.GetValueOrDefault("postgres") is { } postgres
+            ? new SharedCatalog(postgres, options.GetValueOrDefault("redis") ?? throw new ArgumentException("--postgres needs --redis too."))
+            : null);
 }
 
 static int Usage()
@@ -47,10 +50,11 @@ static int Usage()
         usage: dotnet run --project loadtests/EdgeRouter.LoadTests -c Release -- <command> [options]
 
           reads [--objects 10000] [--duration 20] [--warmup 30] [--repeats 3] [--connections 64] [--threads 1]
-                [--scenarios a,b] [--no-pin] [--smoke]
+                [--scenarios a,b] [--no-pin] [--smoke] [--postgres CONNECTION --redis HOST:PORT]
               Read throughput of the router vs nginx baselines (direct, proxy_pass, return 302); writes
               loadtests/results/<time>/report.json, report.md and chart.svg. --smoke: a few seconds per scenario,
-              fails on any error or missing report (what CI runs).
+              fails on any error or missing report (what CI runs). --postgres/--redis: the router runs on a
+              PostgreSQL catalog and Redis (start both with: bash scripts/cluster.sh --servers-only).
 
           upload-s3 [--size 1GiB] [--repeats 2]
               A large upload through the router to a real S3 server (s3rver) against the same upload straight

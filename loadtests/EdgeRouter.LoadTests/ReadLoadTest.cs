@@ -16,7 +16,11 @@ public sealed record ReadSettings(
     int Threads,
     bool Pin,
     bool Smoke,
-    IReadOnlySet<string>? Only);
+    IReadOnlySet<string>? Only,
+    SharedCatalog? Shared = null);
+
+/// <summary>Run the router on a PostgreSQL catalog and Redis (the scale-out configuration) instead of SQLite.</summary>
+public sealed record SharedCatalog(string PostgresConnection, string Redis);
 
 /// <summary>One measured run of a scenario on one target.</summary>
 public sealed record Measurement(WrkResult Wrk, double CpuUsPerRequest);
@@ -51,7 +55,7 @@ internal static class ReadLoadTest
             Dictionary<string, string> keyFiles;
             await using (var seeding = new Processes())
             {
-                await StartRouterAsync(seeding, work, ports, files, "redirect", pin: false, cacheEntries: null);
+                await StartRouterAsync(seeding, work, ports, files, "redirect", pin: false, cacheEntries: null, settings.Shared);
                 keyFiles = await SeedAsync(work, ports, files, settings.Objects, cancellationToken);
             }
 
@@ -68,7 +72,7 @@ internal static class ReadLoadTest
                 foreach (var group in scenarios.GroupBy(s => s.CatalogCacheEntries))
                 {
                     await using var routerProcess = new Processes();
-                    var router = await StartRouterAsync(routerProcess, work, ports, files, "redirect", settings.Pin, group.Key);
+                    var router = await StartRouterAsync(routerProcess, work, ports, files, "redirect", settings.Pin, group.Key, settings.Shared);
                     var groupScenarios = group.ToList();
                     Progress($"repeat {repeat}/{settings.Repeats}: warming the router{(group.Key is { } entries ? $" (catalog cache {entries} entries)" : string.Empty)} up for {settings.WarmUp.TotalSeconds:0} s");
                     var warmSlice = TimeSpan.FromSeconds(Math.Max(1, settings.WarmUp.TotalSeconds / groupScenarios.Count));
@@ -124,12 +128,12 @@ internal static class ReadLoadTest
         return problems.Count == 0 ? 0 : 1;
     }
 
-    private static async Task<Process> StartRouterAsync(Processes processes, string work, Ports ports, string files, string seedingStorage, bool pin, int? cacheEntries)
+    private static async Task<Process> StartRouterAsync(Processes processes, string work, Ports ports, string files, string seedingStorage, bool pin, int? cacheEntries, SharedCatalog? shared)
     {
         await WriteStoragesAsync(work, ports, files, seedingStorage);
         string[] router = ["dotnet", Path.Combine(Processes.RepositoryRoot, "src/EdgeRouter/bin/Release/net10.0/EdgeRouter.dll"), "--urls", ports.RouterUrl];
         var process = processes.Start("router", pin ? "taskset" : router[0], pin ? ["-c", "1", .. router] : router[1..],
-            new Dictionary<string, string>(Cache(cacheEntries))
+            new Dictionary<string, string>(Cache(cacheEntries).Concat(Shared(shared)))
             {
                 ["EDGEROUTER_API_KEY"] = ApiKey,
                 ["EdgeRouter__SiteUrl"] = ports.RouterUrl + "/",
@@ -140,6 +144,13 @@ internal static class ReadLoadTest
             workingDirectory: work);
         await Processes.WaitForPortAsync(ports.Router, process, "router");
         return process;
+
+        static IEnumerable<KeyValuePair<string, string>> Shared(SharedCatalog? shared) => shared is null ? [] :
+        [
+            new("EdgeRouter__Catalog__Provider", "postgres"),
+            new("EdgeRouter__Catalog__ConnectionString", shared.PostgresConnection),
+            new("EdgeRouter__Catalog__Redis", shared.Redis),
+        ];
 
         static IEnumerable<KeyValuePair<string, string>> Cache(int? entries)
             => entries is { } n ? [new("EdgeRouter__Catalog__CacheEntryLimit", n.ToString(CultureInfo.InvariantCulture))] : [];

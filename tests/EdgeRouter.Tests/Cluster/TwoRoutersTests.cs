@@ -95,6 +95,7 @@ public sealed class TwoRoutersTests(PostgresFixture postgres, RedisFixture redis
             Assert.Contains("catalog", problem.RootElement.GetProperty("detail").GetString(), StringComparison.OrdinalIgnoreCase);
             Assert.Equal(filesBefore, Directory.EnumerateFiles(cluster.Files, "*", SearchOption.AllDirectories).Count());
             Assert.Equal(HttpStatusCode.OK, (await b.GetAsync("/pg/kept.png")).StatusCode);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, (await b.GetAsync("/readyz")).StatusCode);
         }
         finally
         {
