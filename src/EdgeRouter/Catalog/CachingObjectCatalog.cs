@@ -14,9 +14,9 @@ namespace EdgeRouter.Catalog;
 /// to drop its entry (<see cref="IClusterEvents"/>).
 /// </summary>
 /// <remarks>
-/// The first level is a plain <see cref="MemoryCache"/>: a hit is one dictionary lookup with no allocation. A miss
-/// goes through <see cref="HybridCache"/> (its own memory level off): concurrent misses of one key make one
-/// database call, and with Redis they ask Redis before the database. Unknown keys live in a cache of their own, a
+/// The first level is a plain <see cref="MemoryCache"/>: a hit is one dictionary lookup with no allocation. With
+/// several instances a miss goes through <see cref="HybridCache"/> (its own memory level off): it asks Redis before
+/// the database, and concurrent misses of one key make one database call. One instance asks its database directly. Unknown keys live in a cache of their own, a
 /// tenth of the size: a storm of distinct unknown keys then can neither push the hot keys out nor make every
 /// insertion compact the whole cache.
 /// </remarks>
@@ -163,18 +163,23 @@ internal sealed class CachingObjectCatalog : IObjectCatalog, IDisposable
     {
         var generation = Interlocked.Read(ref _generation);
         var degraded = Degraded;
+
+        // One instance asks its database straight away: a local lookup costs less than the shared level's bookkeeping.
+        var shared = _events is not null && !degraded;
         var load = new Load(_inner, key);
-        var entry = await _hybrid.GetOrCreateAsync(
-            KeyPrefix + key,
-            load,
-            static async (load, token) =>
-            {
-                var found = await load.Inner.FindAsync(load.Key, token);
-                load.FromDatabase = true;
-                return new CatalogEntry(found);
-            },
-            degraded ? NoSharedCache : _sharedLookup,
-            cancellationToken: cancellationToken);
+        var entry = shared
+            ? await _hybrid.GetOrCreateAsync(
+                KeyPrefix + key,
+                load,
+                static async (load, token) =>
+                {
+                    var found = await load.Inner.FindAsync(load.Key, token);
+                    load.FromDatabase = true;
+                    return new CatalogEntry(found);
+                },
+                _sharedLookup,
+                cancellationToken: cancellationToken)
+            : new CatalogEntry(await _inner.FindAsync(key, cancellationToken));
         var record = entry.Record;
         if (Interlocked.Read(ref _generation) == generation)
         {
@@ -189,7 +194,7 @@ internal sealed class CachingObjectCatalog : IObjectCatalog, IDisposable
 
             // Only the caller whose lookup read the database shares the answer, awaited (not in the background),
             // and only if no change to the key arrived meanwhile. An unknown key is kept briefly: it may be uploaded any moment.
-            if (load.FromDatabase && !degraded)
+            if (shared && load.FromDatabase)
             {
                 await _hybrid.SetAsync(KeyPrefix + key, entry, record is null ? _sharedNotFound : _shared, cancellationToken: cancellationToken);
             }
@@ -197,8 +202,6 @@ internal sealed class CachingObjectCatalog : IObjectCatalog, IDisposable
 
         return record;
     }
-
-    private static readonly HybridCacheEntryOptions NoSharedCache = new() { Flags = HybridCacheEntryFlags.DisableLocalCache | HybridCacheEntryFlags.DisableDistributedCache };
 
     /// <summary>After a committed change: evict the shared level and tell the other instances.</summary>
     private async Task AnnounceAsync(string key)
@@ -225,7 +228,8 @@ internal sealed class CachingObjectCatalog : IObjectCatalog, IDisposable
         public bool FromDatabase { get; set; }
     }
 
-    /// <summary>What the shared level holds for a key, found or not.</summary>
+    /// <summary>What the shared level holds for a key, found or not. Immutable, so HybridCache hands it out without copying.</summary>
+    [System.ComponentModel.ImmutableObject(true)]
     internal sealed record CatalogEntry(ObjectRecord? Record);
 
     private sealed class TimeProviderClock(TimeProvider timeProvider) : Microsoft.Extensions.Internal.ISystemClock

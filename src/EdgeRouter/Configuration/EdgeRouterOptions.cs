@@ -108,9 +108,9 @@ public sealed class ServingOptions
 
     /// <summary>
     /// Runs requests on Kestrel's socket threads instead of handing each to the thread pool (fewer thread hops);
-    /// read once at start-up. Turn off if a custom extension blocks on the request path.
+    /// read once at start-up. Default: on for one instance, off with the shared catalog (PostgreSQL, Redis).
     /// </summary>
-    public bool InlineIoScheduling { get; set; } = true;
+    public bool? InlineIoScheduling { get; set; }
 }
 
 public sealed class HealthOptions
