@@ -57,6 +57,7 @@ try
     // requests alone, and object reads (the hot path) never run an authentication handler.
     app.UseAuthorization();
     app.MapEdgeRouter();
+    app.MapEdgeRouterAdmin();
     app.MapReverseProxy();
     await app.RunAsync();
     return 0;

@@ -1,3 +1,4 @@
+using EdgeRouter.Admin;
 using EdgeRouter.Caching;
 using EdgeRouter.Caching.Redis;
 using EdgeRouter.Catalog;
@@ -134,6 +135,10 @@ public static class EdgeRouterServiceCollectionExtensions
         services.TryAddSingleton<KeyGenerator>();
         services.TryAddSingleton<KeyLocks>();
         services.TryAddSingleton<UploadHandler>();
+
+        // Admin: its own key and API, fed by the router through the admin contract.
+        services.AddEdgeRouterAdmin(configuration);
+        services.TryAddSingleton<IAdminDataSource, AdminDataSource>();
 
         // Reads.
         services.AddHttpForwarder();

@@ -1,0 +1,101 @@
+using System.Collections.Concurrent;
+using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Encodings.Web;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace EdgeRouter.Admin.Authentication;
+
+/// <summary>
+/// <c>Authorization: Bearer &lt;admin key&gt;</c>, compared in constant time against the configured hashes. An address
+/// that fails <see cref="AdminOptions.MaxFailedAttempts"/> times is refused for <see cref="AdminOptions.LockoutDuration"/>,
+/// even with the right key, so a key cannot be guessed at speed.
+/// </summary>
+internal sealed class AdminKeyAuthenticationHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> options,
+    ILoggerFactory logger,
+    UrlEncoder encoder,
+    IOptions<AdminOptions> admin,
+    AdminLockout lockout)
+    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    public const string SchemeName = "EdgeRouterAdminKey";
+
+    protected override Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        var address = Context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+        if (lockout.IsLockedOut(address))
+        {
+            Context.Items[AdminLockout.LockedOutItem] = true;
+            return Task.FromResult(AuthenticateResult.Fail("Too many failed attempts from this address."));
+        }
+
+        var header = Request.Headers.Authorization.ToString();
+        if (!header.StartsWith("Bearer ", StringComparison.Ordinal))
+        {
+            return Task.FromResult(AuthenticateResult.NoResult());
+        }
+
+        var digest = SHA256.HashData(Encoding.UTF8.GetBytes(header["Bearer ".Length..].Trim()));
+        var match = false;
+        foreach (var hash in admin.Value.KeyHashes)
+        {
+            match |= CryptographicOperations.FixedTimeEquals(digest, Convert.FromHexString(hash.AsSpan("sha256:".Length)));
+        }
+
+        if (!match)
+        {
+            lockout.RecordFailure(address);
+            return Task.FromResult(AuthenticateResult.Fail("The admin key is not valid."));
+        }
+
+        lockout.Reset(address);
+        var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, "admin-key:" + Convert.ToHexStringLower(digest.AsSpan(0, 4)))], SchemeName);
+        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName)));
+    }
+
+    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        var locked = Context.Items.ContainsKey(AdminLockout.LockedOutItem);
+        Response.StatusCode = locked ? StatusCodes.Status429TooManyRequests : StatusCodes.Status401Unauthorized;
+        if (!locked)
+        {
+            Response.Headers.WWWAuthenticate = "Bearer realm=\"EdgeRouter admin\"";
+        }
+
+        await Results.Problem(
+            title: locked ? "Locked out" : "Admin key required",
+            detail: locked ? "Too many failed attempts from this address; try again later." : "Send 'Authorization: Bearer <admin key>'.",
+            statusCode: Response.StatusCode).ExecuteAsync(Context);
+    }
+}
+
+/// <summary>Failed admin sign-ins per address, and the lock-outs they earn.</summary>
+internal sealed class AdminLockout(IOptions<AdminOptions> options, TimeProvider timeProvider)
+{
+    public const string LockedOutItem = "EdgeRouter.Admin.LockedOut";
+
+    private readonly ConcurrentDictionary<string, (int Failures, DateTimeOffset Until)> _addresses = new(StringComparer.Ordinal);
+
+    public bool IsLockedOut(string address)
+        => _addresses.TryGetValue(address, out var state) && state.Until > timeProvider.GetUtcNow();
+
+    public void RecordFailure(string address)
+    {
+        var now = timeProvider.GetUtcNow();
+        _addresses.AddOrUpdate(
+            address,
+            _ => (1, DateTimeOffset.MinValue),
+            (_, state) =>
+            {
+                var failures = state.Until != DateTimeOffset.MinValue && state.Until <= now ? 1 : state.Failures + 1;
+                return failures >= options.Value.MaxFailedAttempts ? (failures, now + options.Value.LockoutDuration) : (failures, DateTimeOffset.MinValue);
+            });
+    }
+
+    public void Reset(string address) => _addresses.TryRemove(address, out _);
+}

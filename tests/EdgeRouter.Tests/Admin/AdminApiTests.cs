@@ -1,0 +1,156 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using EdgeRouter.Tests.TestUtilities;
+
+namespace EdgeRouter.Tests.Admin;
+
+/// <summary>The admin API through the real host: its own key, lock-out, masked secrets, usage, objects, test connection.</summary>
+public sealed class AdminApiTests : IDisposable
+{
+    private const string AdminKey = "admin-key-7d1e0c94b2";
+    private const string SecretKey = "S3CR3T-never-shown-9f8e7d";
+
+    private readonly RouterFactory _factory;
+
+    public AdminApiTests()
+    {
+        var brokenPort = ServerProcess.FreePort();
+        _factory = new RouterFactory(
+            $$"""
+            { "storages": [
+              { "id": "local", "api": "local", "root": "data/objects", "read": "stream", "weight": 3, "capacity": 1000000 },
+              { "id": "broken", "api": "s3compatible", "read": "redirect", "weight": 1, "storageUrl": "http://127.0.0.1:{{brokenPort}}/b/",
+                "endpoint": "http://127.0.0.1:{{brokenPort}}", "pathStyle": true, "bucket": "bucket", "accessKey": "AKIAEXAMPLE", "secretKey": "{{SecretKey}}" }
+            ] }
+            """,
+            settings: new Dictionary<string, string?>
+            {
+                ["Admin:KeyHashes:0"] = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(AdminKey))),
+                ["Admin:MaxFailedAttempts"] = "3",
+            });
+    }
+
+    public void Dispose() => _factory.Dispose();
+
+    [Theory]
+    [InlineData("GET", "/admin/api/storages")]
+    [InlineData("GET", "/admin/api/objects")]
+    [InlineData("POST", "/admin/api/storages/local/test")]
+    public async Task EveryRoute_NeedsTheAdminKey_AndAnUploadKeyIsNotOne(string method, string path)
+    {
+        using var anonymous = _factory.CreateClient();
+        using var uploader = _factory.CreateAuthorizedClient();
+
+        var none = await anonymous.SendAsync(new HttpRequestMessage(new HttpMethod(method), path));
+        var upload = await uploader.SendAsync(new HttpRequestMessage(new HttpMethod(method), path));
+
+        Assert.Equal(HttpStatusCode.Unauthorized, none.StatusCode);
+        Assert.Equal("application/problem+json", none.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(HttpStatusCode.Unauthorized, upload.StatusCode);
+    }
+
+    [Fact]
+    public async Task RepeatedWrongKeys_LockTheAddressOut_EvenForTheRightKey()
+    {
+        using var client = _factory.CreateClient();
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, (await Send(client, "wrong-" + i, HttpMethod.Get, "/admin/api/storages")).StatusCode);
+        }
+
+        var locked = await Send(client, AdminKey, HttpMethod.Get, "/admin/api/storages");
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, locked.StatusCode);
+        Assert.Contains("Too many failed attempts", await locked.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Storages_ShowUsageShareAndHealth_AndNeverASecret()
+    {
+        using var uploader = _factory.CreateAuthorizedClient();
+        using var admin = _factory.CreateClient();
+        var upload = await uploader.PutAsync("/api/v1/objects/usage/x.png", TestFiles.Raw(TestFiles.Png(2_000), "image/png"));
+        Assert.True(upload.StatusCode == HttpStatusCode.Created, await upload.Content.ReadAsStringAsync());
+
+        var response = await Send(admin, AdminKey, HttpMethod.Get, "/admin/api/storages");
+        var body = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.DoesNotContain(SecretKey, body, StringComparison.Ordinal);
+        using var json = JsonDocument.Parse(body);
+        var local = json.RootElement.EnumerateArray().Single(s => s.GetProperty("id").GetString() == "local");
+        var broken = json.RootElement.EnumerateArray().Single(s => s.GetProperty("id").GetString() == "broken");
+        Assert.Equal(75.0, local.GetProperty("sharePercent").GetDouble());
+        Assert.Equal(1, local.GetProperty("objects").GetInt64());
+        Assert.True(local.GetProperty("usedBytes").GetInt64() >= 2_000);
+        Assert.Equal("••••••••", broken.GetProperty("settings").GetProperty("secretKey").GetString());
+        Assert.Equal("bucket", broken.GetProperty("settings").GetProperty("bucket").GetString());
+    }
+
+    [Fact]
+    public async Task Objects_ArePagedByPrefix_WithSiteAndStorageUrls()
+    {
+        using var uploader = _factory.CreateAuthorizedClient();
+        using var admin = _factory.CreateClient();
+        foreach (var name in new[] { "a", "b", "c" })
+        {
+            await uploader.PutAsync($"/api/v1/objects/paged/{name}.png", TestFiles.Raw(TestFiles.Png(), "image/png"));
+        }
+
+        using var first = JsonDocument.Parse(await (await Send(admin, AdminKey, HttpMethod.Get, "/admin/api/objects?prefix=paged/&limit=2")).Content.ReadAsStringAsync());
+        var next = first.RootElement.GetProperty("next").GetString();
+        using var second = JsonDocument.Parse(await (await Send(admin, AdminKey, HttpMethod.Get, $"/admin/api/objects?prefix=paged/&limit=2&after={next}")).Content.ReadAsStringAsync());
+
+        Assert.Equal(["paged/a.png", "paged/b.png"], first.RootElement.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("key").GetString()));
+        Assert.Equal("paged/b.png", next);
+        var last = Assert.Single(second.RootElement.GetProperty("items").EnumerateArray());
+        Assert.Equal("paged/c.png", last.GetProperty("key").GetString());
+        Assert.Equal("http://router.test/paged/c.png", last.GetProperty("siteUrl").GetString());
+        Assert.Equal(JsonValueKind.Null, second.RootElement.GetProperty("next").ValueKind);
+        Assert.Equal(HttpStatusCode.BadRequest, (await Send(admin, AdminKey, HttpMethod.Get, "/admin/api/objects?limit=0")).StatusCode);
+    }
+
+    [Fact]
+    public async Task TestConnection_OnAGoodStorage_PassesEveryStep_AndLeavesNothing()
+    {
+        using var admin = _factory.CreateClient();
+
+        using var result = JsonDocument.Parse(await (await Send(admin, AdminKey, HttpMethod.Post, "/admin/api/storages/local/test")).Content.ReadAsStringAsync());
+
+        Assert.True(result.RootElement.GetProperty("succeeded").GetBoolean());
+        Assert.Equal(4, result.RootElement.GetProperty("steps").GetArrayLength());
+        var root = Path.Combine(_factory.Root, "data", "objects", ".edgerouter");
+        Assert.True(!Directory.Exists(root) || !Directory.EnumerateFiles(root, "admin-test-*", SearchOption.AllDirectories).Any());
+    }
+
+    [Fact]
+    public async Task TestConnection_OnABrokenStorage_SaysWhichStepFailed_AndAnUnknownOneIs404()
+    {
+        using var admin = _factory.CreateClient();
+
+        using var result = JsonDocument.Parse(await (await Send(admin, AdminKey, HttpMethod.Post, "/admin/api/storages/broken/test")).Content.ReadAsStringAsync());
+        var unknown = await Send(admin, AdminKey, HttpMethod.Post, "/admin/api/storages/nope/test");
+
+        Assert.False(result.RootElement.GetProperty("succeeded").GetBoolean());
+        var step = Assert.Single(result.RootElement.GetProperty("steps").EnumerateArray());
+        Assert.Equal("put through the API", step.GetProperty("name").GetString());
+        Assert.False(step.GetProperty("succeeded").GetBoolean());
+        Assert.DoesNotContain(SecretKey, result.RootElement.GetRawText(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+    }
+
+    [Fact]
+    public async Task WithNoAdminKey_TheAdminIsOff()
+    {
+        using var factory = new RouterFactory("""{ "storages": [ { "id": "local", "api": "local", "root": "data/objects", "read": "stream" } ] }""");
+        using var client = factory.CreateClient();
+
+        Assert.Equal(HttpStatusCode.NotFound, (await Send(client, AdminKey, HttpMethod.Get, "/admin/api/storages")).StatusCode);
+    }
+
+    private static Task<HttpResponseMessage> Send(HttpClient client, string key, HttpMethod method, string path)
+        => client.SendAsync(new HttpRequestMessage(method, path) { Headers = { Authorization = new AuthenticationHeaderValue("Bearer", key) } });
+}
