@@ -61,7 +61,7 @@ internal sealed class PostgresObjectCatalog : IObjectCatalog, ICapacityLedger, I
 
     // Any constant that no other application uses as its advisory lock key.
     private const long MigrationLock = 0x4564676552_7472;
-    private const string Columns = "key, storage_id, size, content_type, sha256, created_ms";
+    private const string Columns = CatalogRows.Columns;
 
     private readonly NpgsqlDataSource _dataSource;
     private readonly TimeProvider _timeProvider;
@@ -87,8 +87,7 @@ internal sealed class PostgresObjectCatalog : IObjectCatalog, ICapacityLedger, I
         return await Run(async connection =>
         {
             await using var command = new NpgsqlCommand($"SELECT {Columns} FROM objects WHERE key = $1", connection) { Parameters = { new() { Value = key } } };
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            return await reader.ReadAsync(cancellationToken) ? ReadRecord(reader) : null;
+            return await CatalogRows.FirstRecordAsync(command, cancellationToken);
         });
     }
 
@@ -102,7 +101,7 @@ internal sealed class PostgresObjectCatalog : IObjectCatalog, ICapacityLedger, I
             await using (var find = new NpgsqlCommand($"SELECT {Columns} FROM objects WHERE key = $1", connection, transaction) { Parameters = { new() { Value = record.Key } } })
             await using (var reader = await find.ExecuteReaderAsync(cancellationToken))
             {
-                previous = await reader.ReadAsync(cancellationToken) ? ReadRecord(reader) : null;
+                previous = await reader.ReadAsync(cancellationToken) ? CatalogRows.Record(reader) : null;
             }
 
             if (previous is not null && !overwrite)
@@ -160,14 +159,7 @@ internal sealed class PostgresObjectCatalog : IObjectCatalog, ICapacityLedger, I
         return await Run<IReadOnlyList<PendingDelete>>(async connection =>
         {
             await using var command = new NpgsqlCommand("SELECT storage_id, key FROM pending_deletes ORDER BY enqueued_ms LIMIT $1", connection) { Parameters = { new() { Value = limit } } };
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            var pending = new List<PendingDelete>();
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                pending.Add(new PendingDelete(reader.GetString(0), reader.GetString(1)));
-            }
-
-            return pending;
+            return await CatalogRows.PendingDeletesAsync(command, cancellationToken);
         });
     }
 
@@ -179,14 +171,7 @@ internal sealed class PostgresObjectCatalog : IObjectCatalog, ICapacityLedger, I
         return await Run<IReadOnlyDictionary<string, StorageUsage>>(async connection =>
         {
             await using var command = new NpgsqlCommand("SELECT storage_id, bytes, objects FROM storage_usage", connection);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            var usage = new Dictionary<string, StorageUsage>(StringComparer.Ordinal);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                usage[reader.GetString(0)] = new StorageUsage(reader.GetInt64(1), reader.GetInt64(2));
-            }
-
-            return usage;
+            return await CatalogRows.UsageAsync(command, cancellationToken);
         });
     }
 
@@ -201,14 +186,7 @@ internal sealed class PostgresObjectCatalog : IObjectCatalog, ICapacityLedger, I
             {
                 Parameters = { new() { Value = prefix }, new() { Value = after ?? string.Empty }, new() { Value = limit } },
             };
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            var records = new List<ObjectRecord>();
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                records.Add(ReadRecord(reader));
-            }
-
-            return records;
+            return await CatalogRows.RecordsAsync(command, cancellationToken);
         });
     }
 
@@ -279,13 +257,6 @@ internal sealed class PostgresObjectCatalog : IObjectCatalog, ICapacityLedger, I
         return await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    private static ObjectRecord ReadRecord(NpgsqlDataReader reader) => new(
-        reader.GetString(0),
-        reader.GetString(1),
-        reader.GetInt64(2),
-        reader.GetString(3),
-        reader.GetString(4),
-        DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(5)));
 
     private async Task<T> Run<T>(Func<NpgsqlConnection, Task<T>> action)
     {

@@ -1,4 +1,3 @@
-using System.Data.Common;
 using EdgeRouter.Configuration;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
@@ -50,7 +49,7 @@ internal sealed class SqliteObjectCatalog : IObjectCatalog
         """,
     ];
 
-    private const string Columns = "key, storage_id, size, content_type, sha256, created_ms";
+    private const string Columns = CatalogRows.Columns;
 
     private readonly string _connectionString;
     private readonly TimeProvider _timeProvider;
@@ -76,8 +75,7 @@ internal sealed class SqliteObjectCatalog : IObjectCatalog
             await using var command = connection.CreateCommand();
             command.CommandText = $"SELECT {Columns} FROM objects WHERE key = $key";
             command.Parameters.AddWithValue("$key", key);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            return await reader.ReadAsync(cancellationToken) ? ReadRecord(reader) : null;
+            return await CatalogRows.FirstRecordAsync(command, cancellationToken);
         });
     }
 
@@ -94,7 +92,7 @@ internal sealed class SqliteObjectCatalog : IObjectCatalog
                 find.CommandText = $"SELECT {Columns} FROM objects WHERE key = $key";
                 find.Parameters.AddWithValue("$key", record.Key);
                 await using var reader = await find.ExecuteReaderAsync(cancellationToken);
-                previous = await reader.ReadAsync(cancellationToken) ? ReadRecord(reader) : null;
+                previous = await reader.ReadAsync(cancellationToken) ? CatalogRows.Record(reader) : null;
             }
 
             if (previous is not null && !overwrite)
@@ -158,14 +156,7 @@ internal sealed class SqliteObjectCatalog : IObjectCatalog
             await using var command = connection.CreateCommand();
             command.CommandText = "SELECT storage_id, key FROM pending_deletes ORDER BY enqueued_ms LIMIT $limit";
             command.Parameters.AddWithValue("$limit", limit);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            var pending = new List<PendingDelete>();
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                pending.Add(new PendingDelete(reader.GetString(0), reader.GetString(1)));
-            }
-
-            return pending;
+            return await CatalogRows.PendingDeletesAsync(command, cancellationToken);
         });
     }
 
@@ -202,14 +193,7 @@ internal sealed class SqliteObjectCatalog : IObjectCatalog
         {
             await using var command = connection.CreateCommand();
             command.CommandText = "SELECT storage_id, bytes, objects FROM storage_usage";
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            var usage = new Dictionary<string, StorageUsage>(StringComparer.Ordinal);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                usage[reader.GetString(0)] = new StorageUsage(reader.GetInt64(1), reader.GetInt64(2));
-            }
-
-            return usage;
+            return await CatalogRows.UsageAsync(command, cancellationToken);
         });
     }
 
@@ -228,14 +212,7 @@ internal sealed class SqliteObjectCatalog : IObjectCatalog
             command.Parameters.AddWithValue("$after", after ?? string.Empty);
             command.Parameters.AddWithValue("$prefix", prefix);
             command.Parameters.AddWithValue("$limit", limit);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            var records = new List<ObjectRecord>();
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                records.Add(ReadRecord(reader));
-            }
-
-            return records;
+            return await CatalogRows.RecordsAsync(command, cancellationToken);
         });
     }
 
@@ -249,13 +226,6 @@ internal sealed class SqliteObjectCatalog : IObjectCatalog
         });
     }
 
-    private static ObjectRecord ReadRecord(DbDataReader reader) => new(
-        reader.GetString(0),
-        reader.GetString(1),
-        reader.GetInt64(2),
-        reader.GetString(3),
-        reader.GetString(4),
-        DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(5)));
 
     private async Task<T> Run<T>(Func<SqliteConnection, Task<T>> action)
     {
