@@ -2,6 +2,7 @@ using EdgeRouter.Admin;
 using EdgeRouter.Admin.Api;
 using EdgeRouter.Admin.Authentication;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -15,6 +16,7 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class AdminServiceCollectionExtensions
 {
     internal const string PolicyName = "EdgeRouterAdmin";
+    internal const string OpenApiDocument = "admin";
 
     private static readonly Action<ILogger, Exception?> AdminIsOff = LoggerMessage.Define(
         LogLevel.Warning, new EventId(901, "AdminOff"), "The admin is off: no Admin:KeyHashes are configured.");
@@ -31,6 +33,9 @@ public static class AdminServiceCollectionExtensions
         services.TryAddSingleton<AdminLockout>();
         services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, AdminKeyAuthenticationHandler>(AdminKeyAuthenticationHandler.SchemeName, null);
         services.AddAuthorizationBuilder().AddPolicy(PolicyName, policy => policy.AddAuthenticationSchemes(AdminKeyAuthenticationHandler.SchemeName).RequireAuthenticatedUser());
+
+        // The admin API's own OpenAPI document: only its routes, not the router's public ones.
+        services.AddOpenApi(OpenApiDocument, openApi => openApi.ShouldInclude = api => api.ActionDescriptor.EndpointMetadata.OfType<AdminApiMarker>().Any());
         return services;
     }
 
@@ -45,6 +50,7 @@ public static class AdminServiceCollectionExtensions
         }
 
         endpoints.MapAdminApi(options);
+        endpoints.MapOpenApi(options.PathBase + "/api/openapi/{documentName}.json").RequireAuthorization(PolicyName);
         return endpoints;
     }
 }

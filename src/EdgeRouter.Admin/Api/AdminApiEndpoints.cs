@@ -14,7 +14,7 @@ internal static partial class AdminApiEndpoints
 
     public static RouteGroupBuilder MapAdminApi(this IEndpointRouteBuilder endpoints, AdminOptions options)
     {
-        var api = endpoints.MapGroup(options.PathBase + "/api").RequireAuthorization(AdminServiceCollectionExtensions.PolicyName);
+        var api = endpoints.MapGroup(options.PathBase + "/api").RequireAuthorization(AdminServiceCollectionExtensions.PolicyName).WithMetadata(new AdminApiMarker());
 
         api.MapGet("/storages", async (IAdminDataSource data, CancellationToken cancellationToken) =>
         {
@@ -78,3 +78,6 @@ internal static partial class AdminApiEndpoints
         public static partial void Audit(ILogger logger, string who, string what, string outcome);
     }
 }
+
+/// <summary>Marks the admin API's endpoints, so its OpenAPI document holds them wherever the admin is mounted.</summary>
+internal sealed class AdminApiMarker;

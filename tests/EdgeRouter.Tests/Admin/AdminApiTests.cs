@@ -143,6 +143,21 @@ public sealed class AdminApiTests : IDisposable
     }
 
     [Fact]
+    public async Task TheOpenApiDocument_DescribesTheAdminApiAlone_ToAdminsOnly()
+    {
+        using var client = _factory.CreateClient();
+
+        var anonymous = await client.GetAsync("/admin/api/openapi/admin.json");
+        var document = await Send(client, AdminKey, HttpMethod.Get, "/admin/api/openapi/admin.json");
+
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, document.StatusCode);
+        using var json = JsonDocument.Parse(await document.Content.ReadAsStringAsync());
+        var paths = json.RootElement.GetProperty("paths").EnumerateObject().Select(p => p.Name).Order().ToList();
+        Assert.Equal(["/admin/api/objects", "/admin/api/storages", "/admin/api/storages/{id}/test"], paths);
+    }
+
+    [Fact]
     public async Task WithNoAdminKey_TheAdminIsOff()
     {
         using var factory = new RouterFactory("""{ "storages": [ { "id": "local", "api": "local", "root": "data/objects", "read": "stream" } ] }""");
