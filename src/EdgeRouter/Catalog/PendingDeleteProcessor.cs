@@ -52,7 +52,7 @@ internal sealed partial class PendingDeleteProcessor(
     {
         foreach (var pending in await catalog.GetPendingDeletesAsync(500, cancellationToken))
         {
-            using (await keyLocks.AcquireAsync(pending.Key, cancellationToken))
+            await using (await keyLocks.AcquireAsync(pending.Key, cancellationToken))
             {
                 await TryDeleteAsync(pending, cancellationToken);
             }

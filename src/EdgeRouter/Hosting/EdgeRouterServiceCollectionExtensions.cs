@@ -83,6 +83,7 @@ public static class EdgeRouterServiceCollectionExtensions
         {
             services.TryAddSingleton<PostgresObjectCatalog>();
             services.TryAddSingleton<ICapacityLedger>(sp => sp.GetRequiredService<PostgresObjectCatalog>());
+            services.TryAddSingleton<IDistributedKeyLock>(sp => sp.GetRequiredService<PostgresObjectCatalog>());
             database = sp => sp.GetRequiredService<PostgresObjectCatalog>();
         }
         else

@@ -48,7 +48,7 @@ internal static partial class ObjectApiEndpoints
             return Problems.Result(StatusCodes.Status400BadRequest, "Invalid key", error);
         }
 
-        using (await keyLocks.AcquireAsync(key!, cancellationToken))
+        await using (await keyLocks.AcquireAsync(key!, cancellationToken))
         {
             var record = await catalog.FindAsync(key!, cancellationToken);
             if (record is null || !await catalog.RemoveAsync(record, cancellationToken))

@@ -109,7 +109,7 @@ internal sealed partial class UploadHandler(
             }
 
             // 4. A caller-chosen key is locked for the whole write, and an existing one refused before anything is stored.
-            using var keyLock = requestedKey is null ? null : await keyLocks.AcquireAsync(requestedKey, cancellationToken);
+            await using var keyLock = requestedKey is null ? null : await keyLocks.AcquireAsync(requestedKey, cancellationToken);
             var existing = requestedKey is null ? null : await catalog.FindAsync(requestedKey, cancellationToken);
             if (existing is not null && !overwrite)
             {

@@ -59,7 +59,7 @@ public sealed class TwoRoutersTests(PostgresFixture postgres, RedisFixture redis
             """);
         var (a, b) = (cluster.Clients[0], cluster.Clients[1]);
 
-        for (var round = 0; round < 10; round++)
+        for (var round = 0; round < 20; round++)
         {
             var body = TestFiles.Png(1_000 + round);
             await Task.WhenAll(

@@ -1,5 +1,6 @@
 using EdgeRouter.Configuration;
 using EdgeRouter.Placement;
+using EdgeRouter.Uploads;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -11,7 +12,7 @@ namespace EdgeRouter.Catalog.Postgres;
 /// advisory lock on it, so two instances cannot both see a key free. The router creates and migrates the schema
 /// at start-up, under a session advisory lock, so instances starting together migrate once.
 /// </summary>
-internal sealed class PostgresObjectCatalog : IObjectCatalog, ICapacityLedger, IAsyncDisposable
+internal sealed class PostgresObjectCatalog : IObjectCatalog, ICapacityLedger, IDistributedKeyLock, IAsyncDisposable
 {
     // Each entry migrates the schema from its index to index + 1; append, never edit.
     private static readonly string[] Migrations =
@@ -231,7 +232,51 @@ internal sealed class PostgresObjectCatalog : IObjectCatalog, ICapacityLedger, I
     public async Task ReleaseAsync(Guid reservation, CancellationToken cancellationToken)
         => await Run(connection => ExecuteAsync(connection, null, "DELETE FROM reservations WHERE id = $1", cancellationToken, reservation));
 
+    /// <summary>
+    /// A session advisory lock on the key, held on a connection of its own until released, so an upload (object
+    /// written, then recorded) and a delete of the same key in two instances cannot interleave. Its lock space
+    /// (seed 1) differs from the writers' transaction locks (seed 0), which the holder itself takes meanwhile.
+    /// </summary>
+    public async ValueTask<IAsyncDisposable> AcquireAsync(string key, CancellationToken cancellationToken)
+    {
+        NpgsqlConnection? connection = null;
+        try
+        {
+            connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+            await ExecuteAsync(connection, null, "SELECT pg_advisory_lock(hashtextextended($1, 1))", cancellationToken, key);
+            return new KeyLease(connection, key);
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+        {
+            if (connection is not null)
+            {
+                await connection.DisposeAsync();
+            }
+
+            throw new CatalogUnavailableException($"The catalog could not lock key '{key}': {ex.Message}", ex);
+        }
+    }
+
     public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
+
+    private sealed class KeyLease(NpgsqlConnection connection, string key) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            try
+            {
+                await ExecuteAsync(connection, null, "SELECT pg_advisory_unlock(hashtextextended($1, 1))", CancellationToken.None, key);
+            }
+            catch (NpgsqlException)
+            {
+                // A broken connection is not returned to the pool, and its session (with the lock) ends with it.
+            }
+            finally
+            {
+                await connection.DisposeAsync();
+            }
+        }
+    }
 
     private static Task<int> LockKeyAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string key, CancellationToken cancellationToken)
         => ExecuteAsync(connection, transaction, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", cancellationToken, key);
