@@ -98,6 +98,12 @@ internal sealed class CachingObjectCatalog : IObjectCatalog, IDisposable
         return LoadAsync(key, cancellationToken);
     }
 
+    public ValueTask<ObjectRecord?> FindCurrentAsync(string key, CancellationToken cancellationToken)
+    {
+        Forget(key);
+        return _inner.FindAsync(key, cancellationToken);
+    }
+
     public async Task<CatalogWriteResult> AddAsync(ObjectRecord record, bool overwrite, CancellationToken cancellationToken)
     {
         Forget(record.Key);

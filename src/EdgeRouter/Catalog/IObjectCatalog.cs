@@ -35,6 +35,12 @@ public interface IObjectCatalog
     ValueTask<ObjectRecord?> FindAsync(string key, CancellationToken cancellationToken);
 
     /// <summary>
+    /// The record as the database has it now, past any cache: for a decision that must not act on a stale answer
+    /// (deleting an object the catalog may have just been given again).
+    /// </summary>
+    ValueTask<ObjectRecord?> FindCurrentAsync(string key, CancellationToken cancellationToken) => FindAsync(key, cancellationToken);
+
+    /// <summary>
     /// Adds the record, or replaces an existing one when <paramref name="overwrite"/> is set, atomically with the
     /// usage counts. A replaced object on another storage is queued for deletion in the same transaction.
     /// </summary>

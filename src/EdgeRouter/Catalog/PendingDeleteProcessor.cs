@@ -20,7 +20,8 @@ internal sealed partial class PendingDeleteProcessor(
     /// <summary>Deletes one queued object now. The caller holds the key's lock.</summary>
     public async Task<bool> TryDeleteAsync(PendingDelete pending, CancellationToken cancellationToken)
     {
-        var current = await catalog.FindAsync(pending.Key, cancellationToken);
+        // Past the cache: another instance may have just written the key to this storage again.
+        var current = await catalog.FindCurrentAsync(pending.Key, cancellationToken);
         if (current?.StorageId == pending.StorageId)
         {
             // The key was written to the same storage again since: the object there is live.

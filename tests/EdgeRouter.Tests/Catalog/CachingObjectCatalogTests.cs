@@ -20,6 +20,20 @@ public sealed class CachingObjectCatalogTests
     }
 
     [Fact]
+    public async Task FindCurrent_ReadsTheDatabase_PastAStaleEntry_AndRefreshesIt()
+    {
+        _inner.Records["moved.png"] = new ObjectRecord("moved.png", "old", 1, "image/png", "ab", DateTimeOffset.UnixEpoch);
+        Assert.Equal("old", (await _cache.FindAsync("moved.png", CancellationToken.None))!.StorageId);
+
+        // Changed behind the cache's back, as another instance's write is until its notice arrives.
+        _inner.Records["moved.png"] = new ObjectRecord("moved.png", "new", 1, "image/png", "cd", DateTimeOffset.UnixEpoch);
+
+        Assert.Equal("old", (await _cache.FindAsync("moved.png", CancellationToken.None))!.StorageId);
+        Assert.Equal("new", (await _cache.FindCurrentAsync("moved.png", CancellationToken.None))!.StorageId);
+        Assert.Equal("new", (await _cache.FindAsync("moved.png", CancellationToken.None))!.StorageId);
+    }
+
+    [Fact]
     public async Task AHotKey_IsReadFromTheDatabaseOnce()
     {
         _inner.Records["a.png"] = Record("a.png");
