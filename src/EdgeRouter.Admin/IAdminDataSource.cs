@@ -19,7 +19,15 @@ public interface IAdminDataSource
     /// it; null when there is no such storage. Nothing is left behind, whatever step fails.
     /// </summary>
     Task<AdminConnectionTest?> TestStorageAsync(string storageId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Changes a storage's weight or active flag where the configuration lives, validated as a hand edit is; null
+    /// when there is no such storage, otherwise the problems (none when the change is in force).
+    /// </summary>
+    Task<IReadOnlyList<string>?> UpdateStorageAsync(string storageId, AdminStorageChange change, CancellationToken cancellationToken);
 }
+
+public sealed record AdminStorageChange(double? Weight, bool? Active);
 
 public sealed record AdminStorage(
     string Id,

@@ -50,6 +50,37 @@ internal static partial class AdminApiEndpoints
             return Results.Ok(new { items = page, next = page.Count == size ? page[^1].Key : null });
         });
 
+        api.MapPatch("/storages/{id}", async (string id, AdminStorageChange change, HttpContext context, IAdminDataSource data, ILoggerFactory loggers, CancellationToken cancellationToken) =>
+        {
+            if (change.Weight is null && change.Active is null)
+            {
+                return Results.Problem(title: "Nothing to change", detail: "Send 'weight' and/or 'active'.", statusCode: StatusCodes.Status400BadRequest);
+            }
+
+            var before = (await data.GetStoragesAsync(cancellationToken)).FirstOrDefault(s => s.Id == id);
+            var problems = await data.UpdateStorageAsync(id, change, cancellationToken);
+            if (problems is null || before is null)
+            {
+                return Results.Problem(title: "Unknown storage", detail: $"There is no storage '{id}'.", statusCode: StatusCodes.Status404NotFound);
+            }
+
+            if (problems.Count > 0)
+            {
+                // The same messages storages.json gets, so an operator can fix either the same way.
+                return Results.Problem(title: "Invalid change", detail: string.Join(" ", problems), statusCode: StatusCodes.Status400BadRequest, extensions: new Dictionary<string, object?> { ["errors"] = problems });
+            }
+
+            var audit = loggers.CreateLogger(AuditCategory);
+            if (audit.IsEnabled(LogLevel.Information))
+            {
+                var what = "change storage " + id;
+                var outcome = $"weight {before.Weight} -> {change.Weight ?? before.Weight}, active {before.Active} -> {change.Active ?? before.Active}";
+                Log.Audit(audit, context.User.Identity?.Name ?? "?", what, outcome);
+            }
+
+            return Results.NoContent();
+        });
+
         api.MapPost("/storages/{id}/test", async (string id, HttpContext context, IAdminDataSource data, ILoggerFactory loggers, CancellationToken cancellationToken) =>
         {
             var result = await data.TestStorageAsync(id, cancellationToken);

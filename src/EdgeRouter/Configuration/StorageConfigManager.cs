@@ -1,5 +1,6 @@
 using System.Collections.Frozen;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using EdgeRouter.Observability;
 using EdgeRouter.Storage;
 using Microsoft.Extensions.FileProviders;
@@ -109,6 +110,58 @@ internal sealed partial class StorageConfigManager : IStorageRegistry, IDisposab
             Volatile.Write(ref _current, snapshot!);
             Log.Reloaded(_logger, _path, snapshot!.Storages.Count, snapshot.Version);
             return [];
+        }
+    }
+
+    /// <summary>
+    /// Changes one storage's weight or active flag in storages.json, for the admin. The edited file is validated exactly
+    /// as a hand edit is, written atomically with the previous version kept beside it (<c>.bak</c>), and applied at
+    /// once, so the file stays the single source of truth. Comments in the file are not kept.
+    /// </summary>
+    /// <returns>Null when there is no such storage; otherwise the problems, none when the change is in force.</returns>
+    public IReadOnlyList<string>? UpdateStorage(string id, double? weight, bool? active)
+    {
+        lock (_reloadLock)
+        {
+            var root = JsonNode.Parse(File.ReadAllText(_path), documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+            var entry = root?["storages"]?.AsArray().OfType<JsonObject>().FirstOrDefault(s => (string?)s["id"] == id);
+            if (entry is null)
+            {
+                return null;
+            }
+
+            if (weight is { } w)
+            {
+                entry["weight"] = w;
+            }
+
+            if (active is { } a)
+            {
+                entry["active"] = a;
+            }
+
+            var json = root!.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+            var errors = new List<string>();
+            if (StorageConfigReader.Parse(json, _path, errors, Environment.GetEnvironmentVariable) is { } document && errors.Count == 0)
+            {
+                errors.AddRange(_validator.Validate(null, document).Failures ?? []);
+            }
+
+            if (errors.Count > 0)
+            {
+                return errors;
+            }
+
+            if (new FileInfo(_path).IsReadOnly)
+            {
+                return [$"{_path} is read-only (mounted configuration?): change it where it comes from."];
+            }
+
+            var temporary = _path + ".tmp";
+            File.WriteAllText(temporary, json);
+            File.Copy(_path, _path + ".bak", overwrite: true);
+            File.Move(temporary, _path, overwrite: true);
+            return Reload();
         }
     }
 

@@ -9,8 +9,11 @@ using EdgeRouter.Uploads;
 namespace EdgeRouter.Hosting;
 
 /// <summary>The router's side of the admin contract: storages in force, their usage and health, the catalog, probes.</summary>
-internal sealed class AdminDataSource(IStorageRegistry registry, IObjectCatalog catalog, IStorageHealth health, UploadHandler uploads) : IAdminDataSource
+internal sealed class AdminDataSource(IStorageRegistry registry, StorageConfigManager configuration, IObjectCatalog catalog, IStorageHealth health, UploadHandler uploads) : IAdminDataSource
 {
+    public Task<IReadOnlyList<string>?> UpdateStorageAsync(string storageId, AdminStorageChange change, CancellationToken cancellationToken)
+        => Task.FromResult(configuration.UpdateStorage(storageId, change.Weight, change.Active));
+
     private static readonly HttpClient StorageUrlClient = new(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false }) { Timeout = TimeSpan.FromSeconds(10) };
 
     public async Task<IReadOnlyList<AdminStorage>> GetStoragesAsync(CancellationToken cancellationToken)

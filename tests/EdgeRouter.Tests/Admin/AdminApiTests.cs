@@ -39,6 +39,7 @@ public sealed class AdminApiTests : IDisposable
     [InlineData("GET", "/admin/api/storages")]
     [InlineData("GET", "/admin/api/objects")]
     [InlineData("POST", "/admin/api/storages/local/test")]
+    [InlineData("PATCH", "/admin/api/storages/local")]
     public async Task EveryRoute_NeedsTheAdminKey_AndAnUploadKeyIsNotOne(string method, string path)
     {
         using var anonymous = _factory.CreateClient();
@@ -154,7 +155,46 @@ public sealed class AdminApiTests : IDisposable
         Assert.Equal(HttpStatusCode.OK, document.StatusCode);
         using var json = JsonDocument.Parse(await document.Content.ReadAsStringAsync());
         var paths = json.RootElement.GetProperty("paths").EnumerateObject().Select(p => p.Name).Order().ToList();
-        Assert.Equal(["/admin/api/objects", "/admin/api/storages", "/admin/api/storages/{id}/test"], paths);
+        Assert.Equal(["/admin/api/objects", "/admin/api/storages", "/admin/api/storages/{id}", "/admin/api/storages/{id}/test"], paths);
+    }
+
+    [Fact]
+    public async Task ABadEdit_IsRefusedWithTheValidatorsMessage_AndTheFileIsUnchanged()
+    {
+        using var admin = _factory.CreateClient();
+        var file = Path.Combine(_factory.Root, "config", "storages.json");
+        var before = await File.ReadAllTextAsync(file);
+
+        var response = await Send(admin, AdminKey, HttpMethod.Patch, "/admin/api/storages/local", """{ "weight": -1 }""");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("storages[0] ('local'): field 'weight': must be a number ≥ 0.", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(before, await File.ReadAllTextAsync(file));
+    }
+
+    [Fact]
+    public async Task AGoodEdit_IsWrittenWithABackup_AndInForceAtOnce_SoUploadsAvoidADisabledStorage()
+    {
+        using var admin = _factory.CreateClient();
+        using var uploader = _factory.CreateAuthorizedClient();
+        var file = Path.Combine(_factory.Root, "config", "storages.json");
+        var before = await File.ReadAllTextAsync(file);
+
+        var response = await Send(admin, AdminKey, HttpMethod.Patch, "/admin/api/storages/broken", """{ "active": false }""");
+
+        Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
+        Assert.Equal(before, await File.ReadAllTextAsync(file + ".bak"));
+        Assert.Contains("\"active\": false", await File.ReadAllTextAsync(file), StringComparison.Ordinal);
+        using var storages = JsonDocument.Parse(await (await Send(admin, AdminKey, HttpMethod.Get, "/admin/api/storages")).Content.ReadAsStringAsync());
+        var broken = storages.RootElement.EnumerateArray().Single(s => s.GetProperty("id").GetString() == "broken");
+        Assert.False(broken.GetProperty("active").GetBoolean());
+        for (var i = 0; i < 10; i++)
+        {
+            using var created = JsonDocument.Parse(await (await uploader.PostAsync("/api/v1/objects", TestFiles.Raw(TestFiles.Png(), "image/png"))).Content.ReadAsStringAsync());
+            Assert.Equal("local", created.RootElement.GetProperty("storage").GetString());
+        }
+
+        Assert.Equal(HttpStatusCode.NotFound, (await Send(admin, AdminKey, HttpMethod.Patch, "/admin/api/storages/nope", """{ "active": false }""")).StatusCode);
     }
 
     [Fact]
@@ -166,6 +206,10 @@ public sealed class AdminApiTests : IDisposable
         Assert.Equal(HttpStatusCode.NotFound, (await Send(client, AdminKey, HttpMethod.Get, "/admin/api/storages")).StatusCode);
     }
 
-    private static Task<HttpResponseMessage> Send(HttpClient client, string key, HttpMethod method, string path)
-        => client.SendAsync(new HttpRequestMessage(method, path) { Headers = { Authorization = new AuthenticationHeaderValue("Bearer", key) } });
+    private static Task<HttpResponseMessage> Send(HttpClient client, string key, HttpMethod method, string path, string? json = null)
+        => client.SendAsync(new HttpRequestMessage(method, path)
+        {
+            Headers = { Authorization = new AuthenticationHeaderValue("Bearer", key) },
+            Content = json is null ? null : new StringContent(json, Encoding.UTF8, "application/json"),
+        });
 }
