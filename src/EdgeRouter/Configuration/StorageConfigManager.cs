@@ -152,15 +152,26 @@ internal sealed partial class StorageConfigManager : IStorageRegistry, IDisposab
                 return errors;
             }
 
+            var readOnly = $"{_path} is read-only (mounted configuration?): change it where it comes from.";
             if (new FileInfo(_path).IsReadOnly)
             {
-                return [$"{_path} is read-only (mounted configuration?): change it where it comes from."];
+                return [readOnly];
             }
 
             var temporary = _path + ".tmp";
-            File.WriteAllText(temporary, json);
-            File.Copy(_path, _path + ".bak", overwrite: true);
-            File.Move(temporary, _path, overwrite: true);
+            try
+            {
+                File.WriteAllText(temporary, json);
+                File.Copy(_path, _path + ".bak", overwrite: true);
+                File.Move(temporary, _path, overwrite: true);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // A read-only mount keeps its mode bits: the write itself is what fails.
+                File.Delete(temporary);
+                return [readOnly];
+            }
+
             return Reload();
         }
     }

@@ -198,6 +198,22 @@ public sealed class AdminApiTests : IDisposable
     }
 
     [Fact]
+    public async Task AReadOnlyStoragesFile_IsNotEdited_AndTheAdminSaysWhy()
+    {
+        using var admin = _factory.CreateClient();
+        var file = Path.Combine(_factory.Root, "config", "storages.json");
+        var before = await File.ReadAllTextAsync(file);
+        File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+
+        var response = await Send(admin, AdminKey, HttpMethod.Patch, "/admin/api/storages/local", """{ "weight": 5 }""");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("is read-only (mounted configuration?)", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(before, await File.ReadAllTextAsync(file));
+        File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+    }
+
+    [Fact]
     public async Task WithNoAdminKey_TheAdminIsOff()
     {
         using var factory = new RouterFactory("""{ "storages": [ { "id": "local", "api": "local", "root": "data/objects", "read": "stream" } ] }""");
