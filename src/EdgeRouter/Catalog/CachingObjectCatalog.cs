@@ -172,8 +172,8 @@ internal sealed class CachingObjectCatalog : IObjectCatalog, IDisposable
 
         // One instance asks its database straight away: a local lookup costs less than the shared level's bookkeeping.
         var shared = _events is not null && !degraded;
-        var load = new Load(_inner, key);
-        var entry = shared
+        var load = shared ? new Load(_inner, key) : null;
+        var entry = load is not null
             ? await _hybrid.GetOrCreateAsync(
                 KeyPrefix + key,
                 load,
@@ -200,7 +200,7 @@ internal sealed class CachingObjectCatalog : IObjectCatalog, IDisposable
 
             // Only the caller whose lookup read the database shares the answer, awaited (not in the background),
             // and only if no change to the key arrived meanwhile. An unknown key is kept briefly: it may be uploaded any moment.
-            if (shared && load.FromDatabase)
+            if (load is { FromDatabase: true })
             {
                 await _hybrid.SetAsync(KeyPrefix + key, entry, record is null ? _sharedNotFound : _shared, cancellationToken: cancellationToken);
             }

@@ -55,6 +55,14 @@ public static class CatalogProviders
     public const string Postgres = "postgres";
 
     public static readonly IReadOnlyList<string> All = [Sqlite, Postgres];
+
+    /// <summary>Whether configuration names the PostgreSQL catalog; read before options exist (service registration, Kestrel).</summary>
+    internal static bool UsesPostgres(IConfiguration configuration)
+        => string.Equals(configuration[$"{EdgeRouterOptions.SectionName}:Catalog:{nameof(CatalogOptions.Provider)}"], Postgres, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Whether configuration names a Redis for several instances; read before options exist.</summary>
+    internal static bool UsesRedis(IConfiguration configuration)
+        => !string.IsNullOrWhiteSpace(configuration[$"{EdgeRouterOptions.SectionName}:Catalog:{nameof(CatalogOptions.Redis)}"]);
 }
 
 public sealed class CatalogOptions

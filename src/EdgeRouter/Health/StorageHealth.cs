@@ -39,14 +39,14 @@ internal sealed partial class StorageHealthTracker : IStorageHealth
 {
     private readonly int _probeFailureThreshold;
     private readonly ConcurrentDictionary<string, StorageHealthStatus> _statuses = new(StringComparer.Ordinal);
-    private readonly TimeProvider timeProvider;
-    private readonly ILogger<StorageHealthTracker> logger;
+    private readonly TimeProvider _timeProvider;
+    private readonly ILogger<StorageHealthTracker> _logger;
     private readonly IClusterEvents? _events;
 
     public StorageHealthTracker(TimeProvider timeProvider, IOptions<EdgeRouterOptions> options, ILogger<StorageHealthTracker> logger, IClusterEvents? events = null)
     {
-        this.timeProvider = timeProvider;
-        this.logger = logger;
+        _timeProvider = timeProvider;
+        _logger = logger;
         _probeFailureThreshold = Math.Max(1, options.Value.Health.UnhealthyAfterProbeFailures);
         _events = events;
 
@@ -64,12 +64,12 @@ internal sealed partial class StorageHealthTracker : IStorageHealth
 
     public void ReportSuccess(string storageId, TimeSpan latency)
     {
-        var now = timeProvider.GetUtcNow();
+        var now = _timeProvider.GetUtcNow();
         var previous = GetStatus(storageId);
         _statuses[storageId] = new StorageHealthStatus(true, now, latency, previous.LastError, 0);
         if (!previous.Healthy)
         {
-            Log.Recovered(logger, storageId);
+            Log.Recovered(_logger, storageId);
         }
     }
 
@@ -89,10 +89,10 @@ internal sealed partial class StorageHealthTracker : IStorageHealth
         var previous = GetStatus(storageId);
         var failures = previous.ConsecutiveFailures + 1;
         var healthy = previous.Healthy && failures < threshold;
-        _statuses[storageId] = new StorageHealthStatus(healthy, timeProvider.GetUtcNow(), null, message, failures);
+        _statuses[storageId] = new StorageHealthStatus(healthy, _timeProvider.GetUtcNow(), null, message, failures);
         if (previous.Healthy && !healthy)
         {
-            Log.Unhealthy(logger, storageId, message);
+            Log.Unhealthy(_logger, storageId, message);
             return true;
         }
 

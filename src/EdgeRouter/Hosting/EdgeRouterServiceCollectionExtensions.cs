@@ -79,7 +79,7 @@ public static class EdgeRouterServiceCollectionExtensions
         // Catalog: embedded SQLite, or PostgreSQL shared by several instances (which also keeps their shared
         // capacity reservations), behind an in-memory cache.
         Func<IServiceProvider, IObjectCatalog> database;
-        if (string.Equals(configuration[$"{EdgeRouterOptions.SectionName}:Catalog:Provider"], CatalogProviders.Postgres, StringComparison.OrdinalIgnoreCase))
+        if (CatalogProviders.UsesPostgres(configuration))
         {
             services.TryAddSingleton<PostgresObjectCatalog>();
             services.TryAddSingleton<ICapacityLedger>(sp => sp.GetRequiredService<PostgresObjectCatalog>());
@@ -94,7 +94,7 @@ public static class EdgeRouterServiceCollectionExtensions
 
         // With Redis: a second-level cache of lookups and a channel that tells every instance what changed.
         services.AddHybridCache(hybrid => hybrid.MaximumKeyLength = 2048);
-        if (!string.IsNullOrWhiteSpace(configuration[$"{EdgeRouterOptions.SectionName}:Catalog:Redis"]))
+        if (CatalogProviders.UsesRedis(configuration))
         {
             services.TryAddSingleton<RedisClusterEvents>();
             services.TryAddSingleton<IClusterEvents>(sp => sp.GetRequiredService<RedisClusterEvents>());

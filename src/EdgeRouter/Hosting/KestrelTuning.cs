@@ -1,3 +1,4 @@
+using EdgeRouter.Configuration;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 
 #pragma warning disable IDE0130 // Extension methods live where IWebHostBuilder does, as ASP.NET Core's own do.
@@ -23,9 +24,8 @@ public static class EdgeRouterWebHostBuilderExtensions
     /// </remarks>
     public static IWebHostBuilder UseEdgeRouterKestrel(this IWebHostBuilder webHost, IConfiguration configuration)
     {
-        var scaledOut = string.Equals(configuration["EdgeRouter:Catalog:Provider"], "postgres", StringComparison.OrdinalIgnoreCase)
-            || !string.IsNullOrWhiteSpace(configuration["EdgeRouter:Catalog:Redis"]);
-        var inline = configuration.GetValue<bool?>("EdgeRouter:Serving:InlineIoScheduling") ?? !scaledOut;
+        var scaledOut = CatalogProviders.UsesPostgres(configuration) || CatalogProviders.UsesRedis(configuration);
+        var inline = configuration.GetValue<bool?>($"{EdgeRouterOptions.SectionName}:Serving:{nameof(ServingOptions.InlineIoScheduling)}") ?? !scaledOut;
         if (inline && Environment.GetEnvironmentVariable(InlineCompletions) is null)
         {
             Environment.SetEnvironmentVariable(InlineCompletions, "1");
