@@ -17,11 +17,17 @@ public static class OutageScenarios
         => $$"""{ "storages": [ {{storageEntry}}, { "id": "local", "api": "local", "root": "local", "read": "stream", "weight": 1 } ] }""";
 
     /// <summary>
-    /// With the server stopped, uploads fail over to <c>local</c> and reads of <paramref name="keptKey"/> (on the dead
-    /// storage) answer 502/504 with <c>no-store</c>; once it is back and probed, it serves and takes uploads again.
+    /// A router with <paramref name="storageEntry"/> (id <paramref name="storageId"/>) and a Local fallback keeps
+    /// <paramref name="keptKey"/> on the storage. With the server stopped, uploads fail over to <c>local</c> and reads of
+    /// the kept key answer 502/504 with <c>no-store</c>; once it is back and probed, it serves and takes uploads again.
     /// </summary>
-    public static async Task AssertFailoverWhileStoppedAsync(RouterFactory factory, HttpClient router, string storageId, string keptKey, Func<Task> stop, Func<Task> start)
+    public static async Task AssertFailoverWhileStoppedAsync(string storageEntry, string storageId, string keptKey, Func<Task> stop, Func<Task> start)
     {
+        using var factory = new RouterFactory(WithLocalFallback(storageEntry));
+        using var router = factory.CreateAuthorizedClient();
+        await router.PutAsync($"/api/v1/objects/{keptKey}?overwrite=true", TestFiles.Raw(TestFiles.Png(), "image/png"));
+        Assert.Equal(storageId, (await router.GetFromJsonAsync<JsonElement>("/api/v1/objects/" + keptKey)).GetProperty("storage").GetString());
+
         await stop();
         try
         {

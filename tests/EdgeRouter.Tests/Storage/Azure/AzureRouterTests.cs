@@ -50,13 +50,6 @@ public sealed class AzureRouterTests(AzuriteFixture azurite)
     }
 
     [Fact]
-    public async Task WithAzuriteStopped_UploadsFailOver_ReadsAre502NoStore_AndAllRecoversAfterRestart()
-    {
-        var json = OutageScenarios.WithLocalFallback(azurite.StorageJson(weight: 1000));
-        using var factory = new RouterFactory(json);
-        using var router = factory.CreateAuthorizedClient();
-        await router.PutAsync("/api/v1/objects/azure-router/kept.png?overwrite=true", TestFiles.Raw(TestFiles.Png(), "image/png"));
-
-        await OutageScenarios.AssertFailoverWhileStoppedAsync(factory, router, "azure", "azure-router/kept.png", azurite.StopAsync, azurite.StartAsync);
-    }
+    public Task WithAzuriteStopped_UploadsFailOver_ReadsAre502NoStore_AndAllRecoversAfterRestart()
+        => OutageScenarios.AssertFailoverWhileStoppedAsync(azurite.StorageJson(weight: 1000), "azure", "azure-router/kept.png", azurite.StopAsync, azurite.StartAsync);
 }

@@ -67,15 +67,8 @@ public sealed class SwiftRouterTests(SwiftFixture swift)
     }
 
     [Fact]
-    public async Task WithTheSwiftProxyStopped_UploadsFailOver_ReadsAre502NoStore_AndAllRecoversAfterRestart()
-    {
-        var json = OutageScenarios.WithLocalFallback(swift.StorageJson(weight: 1000));
-        using var factory = new RouterFactory(json);
-        using var router = factory.CreateAuthorizedClient();
-        await router.PutAsync("/api/v1/objects/swift-router/kept.png?overwrite=true", TestFiles.Raw(TestFiles.Png(), "image/png"));
-
-        await OutageScenarios.AssertFailoverWhileStoppedAsync(factory, router, "swift", "swift-router/kept.png", swift.StopProxyAsync, swift.StartProxyAsync);
-    }
+    public Task WithTheSwiftProxyStopped_UploadsFailOver_ReadsAre502NoStore_AndAllRecoversAfterRestart()
+        => OutageScenarios.AssertFailoverWhileStoppedAsync(swift.StorageJson(weight: 1000), "swift", "swift-router/kept.png", swift.StopProxyAsync, swift.StartProxyAsync);
 
 #pragma warning disable CA5351 // Swift's ETag is an MD5.
     private static byte[] MD5Of(byte[] body) => MD5.HashData(body);
