@@ -53,12 +53,17 @@ public sealed class RouterFactory : WebApplicationFactory<Program>
 
     public HttpClient CreateAnonymousClient() => CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
 
-    /// <summary>Every file under a folder of <see cref="Root"/>, relative to it.</summary>
+    /// <summary>
+    /// Every file under a folder of <see cref="Root"/>, relative to it, except a health probe's own file, which the
+    /// background monitor writes and removes at any moment and which no request under test made.
+    /// </summary>
     public IReadOnlyList<string> FilesUnder(string folder)
     {
         var path = Path.Combine(Root, folder);
         return Directory.Exists(path)
-            ? Directory.GetFiles(path, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(path, f)).Order().ToList()
+            ? Directory.GetFiles(path, "*", SearchOption.AllDirectories)
+                .Where(f => !Path.GetFileName(f).StartsWith(".er-probe-", StringComparison.Ordinal))
+                .Select(f => Path.GetRelativePath(path, f)).Order().ToList()
             : [];
     }
 
