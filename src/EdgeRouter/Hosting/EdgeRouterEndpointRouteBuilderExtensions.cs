@@ -17,7 +17,9 @@ public static class EdgeRouterEndpointRouteBuilderExtensions
     /// <summary>
     /// Maps the upload API, <c>/healthz</c>, <c>/readyz</c> and the object read path. Object reads sit under
     /// <see cref="EdgeRouterOptions.ObjectPathPrefix"/> with the lowest priority, so YARP routes and the router's
-    /// own endpoints always win over the catch-all.
+    /// own endpoints always win over the catch-all. Reads short-circuit: routing runs them as soon as it matches,
+    /// past the authentication, exception-handling and authorization middleware that a public read has no use for
+    /// (the last resolves a per-request service scope); the handler answers its own failures.
     /// </summary>
     public static IEndpointRouteBuilder MapEdgeRouter(this IEndpointRouteBuilder endpoints)
     {
@@ -33,7 +35,8 @@ public static class EdgeRouterEndpointRouteBuilderExtensions
         var reads = endpoints.ServiceProvider.GetRequiredService<ObjectReadHandler>();
         endpoints.MapMethods(options.ObjectPathPrefix + "{**key}", [HttpMethods.Get, HttpMethods.Head], reads.HandleAsync)
             .WithOrder(int.MaxValue)
-            .WithDisplayName("EdgeRouter object read");
+            .WithDisplayName("EdgeRouter object read")
+            .ShortCircuit();
         return endpoints;
     }
 

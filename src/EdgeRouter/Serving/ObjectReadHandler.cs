@@ -34,6 +34,20 @@ internal sealed partial class ObjectReadHandler(
 
     public async Task HandleAsync(HttpContext context)
     {
+        try
+        {
+            await ReadAsync(context);
+        }
+        catch (Exception ex) when (!context.RequestAborted.IsCancellationRequested)
+        {
+            // Reads short-circuit past the exception handler, so a bug here must still answer an uncacheable 500.
+            Log.ReadFailed(logger, context.Request.Path.Value, ex);
+            await FailAsync(context, StatusCodes.Status500InternalServerError, "error");
+        }
+    }
+
+    private async Task ReadAsync(HttpContext context)
+    {
         // 1. The key.
         var key = context.Request.RouteValues["key"] as string;
         if (!ObjectKeys.IsValid(key))
@@ -289,9 +303,19 @@ internal sealed partial class ObjectReadHandler(
         response.Clear();
         response.StatusCode = status;
         response.Headers.CacheControl = NoStore;
-        return HttpMethods.IsHead(context.Request.Method)
-            ? Task.CompletedTask
-            : Uploads.Problems.WriteAsync(context, status, status == 504 ? "Gateway Timeout" : status == 503 ? "Service Unavailable" : "Bad Gateway", "The storage that holds this object could not serve it.");
+        if (HttpMethods.IsHead(context.Request.Method))
+        {
+            return Task.CompletedTask;
+        }
+
+        var (title, detail) = status switch
+        {
+            500 => ("Internal Server Error", "The router failed to serve this object; the reason is in its log."),
+            503 => ("Service Unavailable", "The object catalog is unavailable."),
+            504 => ("Gateway Timeout", "The storage that holds this object did not answer in time."),
+            _ => ("Bad Gateway", "The storage that holds this object could not serve it."),
+        };
+        return Uploads.Problems.WriteAsync(context, status, title, detail);
     }
 
     private static partial class Log
@@ -304,6 +328,9 @@ internal sealed partial class ObjectReadHandler(
 
         [LoggerMessage(EventId = EventIds.ProxyFailed, Level = LogLevel.Warning, Message = "Forwarding {Key} to storage {StorageId} failed: {Error}")]
         public static partial void ProxyFailed(ILogger logger, string key, string storageId, ForwarderError error);
+
+        [LoggerMessage(EventId = EventIds.ReadFailed, Level = LogLevel.Error, Message = "Reading {Path} failed")]
+        public static partial void ReadFailed(ILogger logger, string? path, Exception exception);
 
         [LoggerMessage(EventId = EventIds.ReadStorageUnknown, Level = LogLevel.Error, Message = "{Key} belongs to storage {StorageId}, which is not configured")]
         public static partial void StorageUnknown(ILogger logger, string key, string storageId);

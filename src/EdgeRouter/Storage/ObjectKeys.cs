@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text;
 
@@ -17,6 +18,11 @@ public static class ObjectKeys
     // An array, not an IReadOnlyList: validation runs on every read and must not allocate an enumerator.
     private static readonly string[] Reserved = ["api/", "admin", "healthz", "readyz", "metrics"];
 
+    // RFC 3986 unreserved characters and '/': a key made only of these needs no escaping in a URL, and cannot hold a
+    // control, formatting, percent or backslash character, so only its structure is left to check.
+    private static readonly SearchValues<char> PlainChars =
+        SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~/");
+
     /// <summary>Paths the router answers itself; a key may not start with them.</summary>
     public static IReadOnlyList<string> ReservedPrefixes => Reserved;
 
@@ -28,7 +34,8 @@ public static class ObjectKeys
             return "The key is empty.";
         }
 
-        if (key.Length > MaxKeyBytes || Encoding.UTF8.GetByteCount(key) > MaxKeyBytes)
+        var plain = IsUrlSafe(key);
+        if (key.Length > MaxKeyBytes || (!plain && Encoding.UTF8.GetByteCount(key) > MaxKeyBytes))
         {
             // GetByteCount also rejects nothing on lone surrogates, so those are checked below.
             return $"The key is longer than {MaxKeyBytes} bytes in UTF-8.";
@@ -44,6 +51,83 @@ public static class ObjectKeys
             return "The key must not start with a drive letter.";
         }
 
+        if (!plain && FindBadCharacter(key) is { } problem)
+        {
+            return problem;
+        }
+
+        foreach (var prefix in Reserved)
+        {
+            if (key.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
+            {
+                return $"The key must not start with the reserved prefix '{prefix}'.";
+            }
+        }
+
+        var segmentStart = 0;
+        for (var i = 0; i <= key.Length; i++)
+        {
+            if (i < key.Length && key[i] != '/')
+            {
+                continue;
+            }
+
+            var segment = key.AsSpan(segmentStart, i - segmentStart);
+            if (segment.IsEmpty)
+            {
+                return i == key.Length ? "The key must not end with '/'." : "The key must not contain an empty segment ('//').";
+            }
+
+            if (segment is "." or "..")
+            {
+                return $"The key must not contain a '{segment}' segment.";
+            }
+
+            if (segment.Length > MaxSegmentBytes || (!plain && Encoding.UTF8.GetByteCount(segment) > MaxSegmentBytes))
+            {
+                return $"A segment of the key is longer than {MaxSegmentBytes} bytes.";
+            }
+
+            if (segment[^1] is ' ' or '.')
+            {
+                // Windows-hosted FTP/SMB servers silently strip these, so two keys would share one file.
+                return "A segment of the key must not end with a space or '.'.";
+            }
+
+            segmentStart = i + 1;
+        }
+
+        return null;
+    }
+
+    public static bool IsValid(string? key) => Validate(key) is null;
+
+    /// <summary>Percent-encodes each segment (RFC 3986 unreserved characters stay as they are) and keeps the '/'s.</summary>
+    public static string ToUrlPath(string key)
+    {
+        if (IsUrlSafe(key))
+        {
+            return key;
+        }
+
+        var builder = new StringBuilder(key.Length + 16);
+        foreach (var range in key.AsSpan().Split('/'))
+        {
+            if (builder.Length > 0 || range.Start.Value > 0)
+            {
+                builder.Append('/');
+            }
+
+            builder.Append(Uri.EscapeDataString(key[range]));
+        }
+
+        return builder.ToString();
+    }
+
+    private static bool IsUrlSafe(string key) => !key.AsSpan().ContainsAnyExcept(PlainChars);
+
+    private static string? FindBadCharacter(string key)
+    {
         for (var i = 0; i < key.Length; i++)
         {
             var c = key[i];
@@ -87,84 +171,6 @@ public static class ObjectKeys
             }
         }
 
-        foreach (var prefix in Reserved)
-        {
-            if (key.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
-            {
-                return $"The key must not start with the reserved prefix '{prefix}'.";
-            }
-        }
-
-        var segmentStart = 0;
-        for (var i = 0; i <= key.Length; i++)
-        {
-            if (i < key.Length && key[i] != '/')
-            {
-                continue;
-            }
-
-            var segment = key.AsSpan(segmentStart, i - segmentStart);
-            if (segment.IsEmpty)
-            {
-                return i == key.Length ? "The key must not end with '/'." : "The key must not contain an empty segment ('//').";
-            }
-
-            if (segment is "." or "..")
-            {
-                return $"The key must not contain a '{segment}' segment.";
-            }
-
-            if (segment.Length > MaxSegmentBytes || Encoding.UTF8.GetByteCount(segment) > MaxSegmentBytes)
-            {
-                return $"A segment of the key is longer than {MaxSegmentBytes} bytes.";
-            }
-
-            if (segment[^1] is ' ' or '.')
-            {
-                // Windows-hosted FTP/SMB servers silently strip these, so two keys would share one file.
-                return "A segment of the key must not end with a space or '.'.";
-            }
-
-            segmentStart = i + 1;
-        }
-
         return null;
-    }
-
-    public static bool IsValid(string? key) => Validate(key) is null;
-
-    /// <summary>Percent-encodes each segment (RFC 3986 unreserved characters stay as they are) and keeps the '/'s.</summary>
-    public static string ToUrlPath(string key)
-    {
-        if (IsUrlSafe(key))
-        {
-            return key;
-        }
-
-        var builder = new StringBuilder(key.Length + 16);
-        foreach (var range in key.AsSpan().Split('/'))
-        {
-            if (builder.Length > 0 || range.Start.Value > 0)
-            {
-                builder.Append('/');
-            }
-
-            builder.Append(Uri.EscapeDataString(key[range]));
-        }
-
-        return builder.ToString();
-    }
-
-    private static bool IsUrlSafe(string key)
-    {
-        foreach (var c in key)
-        {
-            if (!(char.IsAsciiLetterOrDigit(c) || c is '-' or '.' or '_' or '~' or '/'))
-            {
-                return false;
-            }
-        }
-
-        return true;
     }
 }
