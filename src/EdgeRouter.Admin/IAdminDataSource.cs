@@ -25,6 +25,12 @@ public interface IAdminDataSource
     /// when there is no such storage, otherwise the problems (none when the change is in force).
     /// </summary>
     Task<IReadOnlyList<string>?> UpdateStorageAsync(string storageId, AdminStorageChange change, CancellationToken cancellationToken);
+
+    /// <summary>Why the storage configuration cannot be edited here (a read-only file or mount), or null when it can.</summary>
+    string? GetReadOnlyReason();
+
+    /// <summary>Deletes an object as the public API's DELETE does (catalog first, then the storage); null when there is no such object.</summary>
+    Task<AdminObject?> DeleteObjectAsync(string key, CancellationToken cancellationToken);
 }
 
 public sealed record AdminStorageChange(double? Weight, bool? Active);

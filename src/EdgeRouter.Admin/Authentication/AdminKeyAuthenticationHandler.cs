@@ -1,7 +1,5 @@
 using System.Collections.Concurrent;
 using System.Security.Claims;
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http;
@@ -40,21 +38,14 @@ internal sealed class AdminKeyAuthenticationHandler(
             return Task.FromResult(AuthenticateResult.NoResult());
         }
 
-        var digest = SHA256.HashData(Encoding.UTF8.GetBytes(header["Bearer ".Length..].Trim()));
-        var match = false;
-        foreach (var hash in admin.Value.KeyHashes)
-        {
-            match |= CryptographicOperations.FixedTimeEquals(digest, Convert.FromHexString(hash.AsSpan("sha256:".Length)));
-        }
-
-        if (!match)
+        if (AdminKeys.Verify(admin.Value, header["Bearer ".Length..]) is not { } name)
         {
             lockout.RecordFailure(address);
             return Task.FromResult(AuthenticateResult.Fail("The admin key is not valid."));
         }
 
         lockout.Reset(address);
-        var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, "admin-key:" + Convert.ToHexStringLower(digest.AsSpan(0, 4)))], SchemeName);
+        var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, name)], SchemeName);
         return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName)));
     }
 

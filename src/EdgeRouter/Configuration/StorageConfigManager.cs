@@ -152,8 +152,7 @@ internal sealed partial class StorageConfigManager : IStorageRegistry, IDisposab
                 return errors;
             }
 
-            var readOnly = $"{_path} is read-only (mounted configuration?): change it where it comes from.";
-            if (new FileInfo(_path).IsReadOnly)
+            if (GetReadOnlyReason() is { } readOnly)
             {
                 return [readOnly];
             }
@@ -167,12 +166,34 @@ internal sealed partial class StorageConfigManager : IStorageRegistry, IDisposab
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                // A read-only mount keeps its mode bits: the write itself is what fails.
+                // A read-only folder or mount can pass the check above: the write itself is what fails.
                 File.Delete(temporary);
-                return [readOnly];
+                return [ReadOnlyMessage];
             }
 
             return Reload();
+        }
+    }
+
+    private string ReadOnlyMessage => $"{_path} is read-only (mounted configuration?): change it where it comes from.";
+
+    /// <summary>Why <c>storages.json</c> cannot be edited in place (read-only file or mount), or null when it can.</summary>
+    public string? GetReadOnlyReason()
+    {
+        try
+        {
+            if (new FileInfo(_path).IsReadOnly)
+            {
+                return ReadOnlyMessage;
+            }
+
+            // Opening for writing (without changing a byte) is what asks the file system, mounts included.
+            using var handle = File.OpenHandle(_path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+            return null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return ReadOnlyMessage;
         }
     }
 

@@ -9,8 +9,13 @@ using EdgeRouter.Uploads;
 namespace EdgeRouter.Hosting;
 
 /// <summary>The router's side of the admin contract: storages in force, their usage and health, the catalog, probes.</summary>
-internal sealed class AdminDataSource(IStorageRegistry registry, StorageConfigManager configuration, IObjectCatalog catalog, IStorageHealth health, UploadHandler uploads) : IAdminDataSource
+internal sealed class AdminDataSource(IStorageRegistry registry, StorageConfigManager configuration, IObjectCatalog catalog, IStorageHealth health, UploadHandler uploads, ObjectDeleter deleter) : IAdminDataSource
 {
+    public string? GetReadOnlyReason() => configuration.GetReadOnlyReason();
+
+    public async Task<AdminObject?> DeleteObjectAsync(string key, CancellationToken cancellationToken)
+        => ObjectKeys.IsValid(key) && await deleter.DeleteAsync(key, cancellationToken) is { } record ? ToAdminObject(record) : null;
+
     public Task<IReadOnlyList<string>?> UpdateStorageAsync(string storageId, AdminStorageChange change, CancellationToken cancellationToken)
         => Task.FromResult(configuration.UpdateStorage(storageId, change.Weight, change.Active));
 
@@ -41,12 +46,13 @@ internal sealed class AdminDataSource(IStorageRegistry registry, StorageConfigMa
     public async Task<IReadOnlyList<AdminObject>> ListObjectsAsync(string prefix, string? after, int limit, CancellationToken cancellationToken)
     {
         var records = await catalog.ListAsync(prefix, after, limit, cancellationToken);
-        var storages = registry.Current.ById;
-        return records.Select(r =>
-        {
-            var response = uploads.ToResponse(r, storages.GetValueOrDefault(r.StorageId));
-            return new AdminObject(r.Key, r.StorageId, r.Size, r.ContentType, r.Sha256, r.CreatedAt, response.Url, response.StorageUrl);
-        }).ToList();
+        return records.Select(ToAdminObject).ToList();
+    }
+
+    private AdminObject ToAdminObject(ObjectRecord record)
+    {
+        var response = uploads.ToResponse(record, registry.Current.ById.GetValueOrDefault(record.StorageId));
+        return new AdminObject(record.Key, record.StorageId, record.Size, record.ContentType, record.Sha256, record.CreatedAt, response.Url, response.StorageUrl);
     }
 
     public async Task<AdminConnectionTest?> TestStorageAsync(string storageId, CancellationToken cancellationToken)

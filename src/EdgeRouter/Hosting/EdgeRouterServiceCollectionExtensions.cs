@@ -136,6 +136,7 @@ public static class EdgeRouterServiceCollectionExtensions
         services.TryAddSingleton<KeyGenerator>();
         services.TryAddSingleton<KeyLocks>();
         services.TryAddSingleton<UploadHandler>();
+        services.TryAddSingleton<ObjectDeleter>();
 
         // Admin: its own key and API, fed by the router through the admin contract.
         services.AddEdgeRouterAdmin(configuration);

@@ -6,7 +6,7 @@ using EdgeRouter.Storage;
 namespace EdgeRouter.Uploads;
 
 /// <summary><c>/api/v1/objects</c>: upload, look up and delete objects. Every route needs an upload API key.</summary>
-internal static partial class ObjectApiEndpoints
+internal static class ObjectApiEndpoints
 {
     public const string Route = "/api/v1/objects";
 
@@ -34,42 +34,16 @@ internal static partial class ObjectApiEndpoints
             : Results.Ok(handler.ToResponse(record, registry.Current.ById.GetValueOrDefault(record.StorageId)));
     }
 
-    private static async Task<IResult> DeleteAsync(
-        string? key,
-        IObjectCatalog catalog,
-        KeyLocks keyLocks,
-        StorageUsageTracker usage,
-        PendingDeleteProcessor deletes,
-        ILogger<UploadHandler> logger,
-        CancellationToken cancellationToken)
+    private static async Task<IResult> DeleteAsync(string? key, ObjectDeleter deleter, CancellationToken cancellationToken)
     {
         if (ObjectKeys.Validate(key) is { } error)
         {
             return Problems.Result(StatusCodes.Status400BadRequest, "Invalid key", error);
         }
 
-        await using (await keyLocks.AcquireAsync(key!, cancellationToken))
-        {
-            var record = await catalog.FindAsync(key!, cancellationToken);
-            if (record is null || !await catalog.RemoveAsync(record, cancellationToken))
-            {
-                return NotFound(key!);
-            }
-
-            // From here the key is gone for readers; the object itself is deleted now or, failing that, by the sweeper.
-            usage.Remove(record.StorageId, record.Size);
-            await deletes.TryDeleteAsync(new PendingDelete(record.StorageId, record.Key), CancellationToken.None);
-            Log.Deleted(logger, key!, record.StorageId);
-            return Results.NoContent();
-        }
+        return await deleter.DeleteAsync(key!, cancellationToken) is null ? NotFound(key!) : Results.NoContent();
     }
 
     private static IResult NotFound(string key)
         => Problems.Result(StatusCodes.Status404NotFound, "Not found", $"No object has the key '{key}'.");
-
-    private static partial class Log
-    {
-        [LoggerMessage(EventId = EventIds.ObjectDeleted, Level = LogLevel.Information, Message = "Deleted {Key} (was on {StorageId})")]
-        public static partial void Deleted(ILogger logger, string key, string storageId);
-    }
 }

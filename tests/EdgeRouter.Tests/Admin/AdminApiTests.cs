@@ -10,28 +10,10 @@ namespace EdgeRouter.Tests.Admin;
 /// <summary>The admin API through the real host: its own key, lock-out, masked secrets, usage, objects, test connection.</summary>
 public sealed class AdminApiTests : IDisposable
 {
-    private const string AdminKey = "admin-key-7d1e0c94b2";
-    private const string SecretKey = "S3CR3T-never-shown-9f8e7d";
+    private const string AdminKey = AdminTestRouter.AdminKey;
+    private const string SecretKey = AdminTestRouter.SecretKey;
 
-    private readonly RouterFactory _factory;
-
-    public AdminApiTests()
-    {
-        var brokenPort = ServerProcess.FreePort();
-        _factory = new RouterFactory(
-            $$"""
-            { "storages": [
-              { "id": "local", "api": "local", "root": "data/objects", "read": "stream", "weight": 3, "capacity": 1000000 },
-              { "id": "broken", "api": "s3compatible", "read": "redirect", "weight": 1, "storageUrl": "http://127.0.0.1:{{brokenPort}}/b/",
-                "endpoint": "http://127.0.0.1:{{brokenPort}}", "pathStyle": true, "bucket": "bucket", "accessKey": "AKIAEXAMPLE", "secretKey": "{{SecretKey}}" }
-            ] }
-            """,
-            settings: new Dictionary<string, string?>
-            {
-                ["Admin:KeyHashes:0"] = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(AdminKey))),
-                ["Admin:MaxFailedAttempts"] = "3",
-            });
-    }
+    private readonly RouterFactory _factory = AdminTestRouter.Create();
 
     public void Dispose() => _factory.Dispose();
 
@@ -155,7 +137,7 @@ public sealed class AdminApiTests : IDisposable
         Assert.Equal(HttpStatusCode.OK, document.StatusCode);
         using var json = JsonDocument.Parse(await document.Content.ReadAsStringAsync());
         var paths = json.RootElement.GetProperty("paths").EnumerateObject().Select(p => p.Name).Order().ToList();
-        Assert.Equal(["/admin/api/objects", "/admin/api/storages", "/admin/api/storages/{id}", "/admin/api/storages/{id}/test"], paths);
+        Assert.Equal(["/admin/api/objects", "/admin/api/objects/{key}", "/admin/api/storages", "/admin/api/storages/{id}", "/admin/api/storages/{id}/test"], paths);
     }
 
     [Fact]
@@ -211,6 +193,23 @@ public sealed class AdminApiTests : IDisposable
         Assert.Contains("is read-only (mounted configuration?)", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.Equal(before, await File.ReadAllTextAsync(file));
         File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+    }
+
+    [Fact]
+    public async Task DeletingAnObject_RemovesItEverywhere_AndAnUnknownOneIs404()
+    {
+        using var admin = _factory.CreateClient();
+        using var uploader = _factory.CreateAuthorizedClient();
+        await uploader.PutAsync("/api/v1/objects/gone/a.png", TestFiles.Raw(TestFiles.Png(), "image/png"));
+
+        var deleted = await Send(admin, AdminKey, HttpMethod.Delete, "/admin/api/objects/gone/a.png");
+        var again = await Send(admin, AdminKey, HttpMethod.Delete, "/admin/api/objects/gone/a.png");
+
+        Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await uploader.GetAsync("/gone/a.png")).StatusCode);
+        Assert.Empty(_factory.FilesUnder("data/objects"));
+        Assert.Equal(HttpStatusCode.NotFound, again.StatusCode);
+        Assert.Equal("application/problem+json", again.Content.Headers.ContentType?.MediaType);
     }
 
     [Fact]
