@@ -12,13 +12,15 @@ internal static partial class AdminTestRouter
     public const string AdminKey = "admin-key-7d1e0c94b2";
     public const string SecretKey = "S3CR3T-never-shown-9f8e7d";
 
-    public static RouterFactory Create()
+    /// <param name="spare">Adds a second good Local storage, 'spare', so one can be switched off while uploads go on.</param>
+    public static RouterFactory Create(bool spare = false)
     {
         var brokenPort = ServerProcess.FreePort();
         return new RouterFactory(
             $$"""
             { "storages": [
               { "id": "local", "api": "local", "root": "data/objects", "read": "stream", "weight": 3, "capacity": 1000000 },
+              {{(spare ? "{ \"id\": \"spare\", \"api\": \"local\", \"root\": \"data/spare\", \"read\": \"stream\", \"weight\": 1 }," : string.Empty)}}
               { "id": "broken", "api": "s3compatible", "read": "redirect", "weight": 1, "storageUrl": "http://127.0.0.1:{{brokenPort}}/b/",
                 "endpoint": "http://127.0.0.1:{{brokenPort}}", "pathStyle": true, "bucket": "bucket", "accessKey": "AKIAEXAMPLE", "secretKey": "{{SecretKey}}" }
             ] }

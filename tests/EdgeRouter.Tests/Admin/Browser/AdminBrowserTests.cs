@@ -1,0 +1,98 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using EdgeRouter.Tests.TestUtilities;
+using Microsoft.Playwright;
+
+namespace EdgeRouter.Tests.Admin.Browser;
+
+/// <summary>
+/// An operator's round in a real browser against the router on a real port: sign in, read the dashboard, switch a
+/// storage off and see uploads avoid it, test a good and a broken storage, find an upload, sign out. Each page is
+/// saved as a screenshot under <c>tests/EdgeRouter.Tests/TestResults/admin-screenshots</c> for a reviewer.
+/// </summary>
+[Collection(ChromiumGroup.Name)]
+public sealed class AdminBrowserTests(ChromiumFixture chromium) : IDisposable
+{
+    private static readonly string Screenshots = Path.Combine(Repository.Root, "tests", "EdgeRouter.Tests", "TestResults", "admin-screenshots");
+
+    private readonly RouterFactory _factory = AdminTestRouter.Create(spare: true);
+
+    public void Dispose() => _factory.Dispose();
+
+    [Fact]
+    public async Task AnOperatorsRound()
+    {
+        var port = ServerProcess.FreePort();
+        _factory.UseKestrel(port);
+        _factory.StartServer();
+        var site = $"http://127.0.0.1:{port}";
+        using var uploader = new HttpClient { BaseAddress = new Uri(site) };
+        uploader.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", RouterFactory.ApiKey);
+        await using var context = await chromium.Browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1360, Height = 900 } });
+        var page = await context.NewPageAsync();
+
+        // A stranger lands on the sign-in page; a wrong key is refused there.
+        await page.GotoAsync(site + "/admin/");
+        Assert.EndsWith("/admin/signin?ReturnUrl=%2Fadmin%2F", page.Url, StringComparison.Ordinal);
+        await page.FillAsync("input[name=key]", "not-the-key");
+        await page.ClickAsync("button[type=submit]");
+        Assert.Equal("That is not an admin key.", await page.Locator("[role=alert]").InnerTextAsync());
+        await SaveAsync(page, "1-sign-in");
+
+        // Sign in: the dashboard shows every storage with its usage bar.
+        await page.FillAsync("input[name=key]", AdminTestRouter.AdminKey);
+        await page.ClickAsync("button[type=submit]");
+        Assert.Equal("Dashboard", await page.Locator("h1").InnerTextAsync());
+        Assert.Equal(3, await page.Locator("tr[data-storage]").CountAsync());
+        Assert.Equal(1, await page.Locator("tr[data-storage=local] meter").CountAsync());
+        await SaveAsync(page, "2-dashboard");
+
+        // Switch 'spare' off: uploads then land on 'local' only (or fail over there from 'broken').
+        await page.ClickAsync("nav >> text=Storages");
+        await page.Locator("tr[data-storage=spare]").GetByRole(AriaRole.Button, new() { Name = "Disable" }).ClickAsync();
+        Assert.Equal("Storage 'spare' changed.", await page.Locator(".done[role=status]").InnerTextAsync());
+        Assert.Equal(1, await page.Locator("tr[data-storage=spare]").GetByRole(AriaRole.Button, new() { Name = "Enable" }).CountAsync());
+        for (var i = 0; i < 8; i++)
+        {
+            var created = await (await uploader.PostAsync("/api/v1/objects", TestFiles.Raw(TestFiles.Png(), "image/png"))).Content.ReadFromJsonAsync<JsonElement>();
+            Assert.Equal("local", created.GetProperty("storage").GetString());
+        }
+
+        Assert.Empty(_factory.FilesUnder("data/spare"));
+        await SaveAsync(page, "3-storages");
+
+        // Test connection: the good storage passes every step, the broken one says which step failed.
+        await page.Locator("tr[data-storage=local]").GetByRole(AriaRole.Button, new() { Name = "Test connection" }).ClickAsync();
+        Assert.Contains("Test connection of 'local': passed", await page.Locator("[data-test-result=local]").InnerTextAsync(), StringComparison.Ordinal);
+        await SaveAsync(page, "4-test-good");
+        await page.Locator("tr[data-storage=broken]").GetByRole(AriaRole.Button, new() { Name = "Test connection" }).ClickAsync();
+        var broken = await page.Locator("[data-test-result=broken]").InnerTextAsync();
+        Assert.Contains("Test connection of 'broken': failed", broken, StringComparison.Ordinal);
+        Assert.DoesNotContain(AdminTestRouter.SecretKey, await page.ContentAsync(), StringComparison.Ordinal);
+        await SaveAsync(page, "5-test-broken");
+
+        // An upload through the public API is found on the objects page, with its URLs.
+        await uploader.PutAsync("/api/v1/objects/gallery/sunset.png", TestFiles.Raw(TestFiles.Png(3000), "image/png"));
+        await page.ClickAsync("nav >> text=Objects");
+        await page.FillAsync("input[name=prefix]", "gallery/");
+        await page.ClickAsync("form[method=get] button");
+        var row = page.Locator("tr[data-key='gallery/sunset.png']");
+        Assert.Equal(1, await row.CountAsync());
+        Assert.Equal(1, await page.Locator("tr[data-key]").CountAsync());
+        Assert.Contains("local", await row.InnerTextAsync(), StringComparison.Ordinal);
+        await SaveAsync(page, "6-objects");
+
+        // Sign out: the pages are closed again.
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
+        await page.GotoAsync(site + "/admin/storages");
+        Assert.Contains("/admin/signin", page.Url, StringComparison.Ordinal);
+        await SaveAsync(page, "7-signed-out");
+    }
+
+    private static async Task SaveAsync(IPage page, string name)
+    {
+        Directory.CreateDirectory(Screenshots);
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(Screenshots, name + ".png"), FullPage = true });
+    }
+}
