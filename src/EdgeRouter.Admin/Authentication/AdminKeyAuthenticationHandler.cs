@@ -17,7 +17,6 @@ internal sealed class AdminKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory logger,
     UrlEncoder encoder,
-    IOptions<AdminOptions> admin,
     AdminLockout lockout)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
@@ -38,13 +37,11 @@ internal sealed class AdminKeyAuthenticationHandler(
             return Task.FromResult(AuthenticateResult.NoResult());
         }
 
-        if (AdminKeys.Verify(admin.Value, header["Bearer ".Length..]) is not { } name)
+        if (lockout.Verify(address, header["Bearer ".Length..]) is not { } name)
         {
-            lockout.RecordFailure(address);
             return Task.FromResult(AuthenticateResult.Fail("The admin key is not valid."));
         }
 
-        lockout.Reset(address);
         var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, name)], SchemeName);
         return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName)));
     }
@@ -75,7 +72,26 @@ internal sealed class AdminLockout(IOptions<AdminOptions> options, TimeProvider 
     public bool IsLockedOut(string address)
         => _addresses.TryGetValue(address, out var state) && state.Until > timeProvider.GetUtcNow();
 
-    public void RecordFailure(string address)
+    /// <summary>
+    /// Checks <paramref name="key"/> for <paramref name="address"/>: a wrong one counts towards its lock-out, a right
+    /// one clears the count. Returns the holder's audit name, or null. Callers check <see cref="IsLockedOut"/> first.
+    /// </summary>
+    public string? Verify(string address, string key)
+    {
+        var name = AdminKeys.Verify(options.Value, key);
+        if (name is null)
+        {
+            RecordFailure(address);
+        }
+        else
+        {
+            Reset(address);
+        }
+
+        return name;
+    }
+
+    private void RecordFailure(string address)
     {
         var now = timeProvider.GetUtcNow();
         _addresses.AddOrUpdate(
@@ -88,5 +104,5 @@ internal sealed class AdminLockout(IOptions<AdminOptions> options, TimeProvider 
             });
     }
 
-    public void Reset(string address) => _addresses.TryRemove(address, out _);
+    private void Reset(string address) => _addresses.TryRemove(address, out _);
 }

@@ -115,13 +115,11 @@ internal static class AdminUiEndpoints
             return Again("Too many failed attempts from this address; try again later.", StatusCodes.Status429TooManyRequests);
         }
 
-        if (AdminKeys.Verify(options.Value, form["key"].ToString()) is not { } name)
+        if (lockout.Verify(address, form["key"].ToString()) is not { } name)
         {
-            lockout.RecordFailure(address);
             return Again("That is not an admin key.", StatusCodes.Status401Unauthorized);
         }
 
-        lockout.Reset(address);
         var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, name)], AdminPolicies.CookieScheme);
         await context.SignInAsync(AdminPolicies.CookieScheme, new ClaimsPrincipal(identity));
 
