@@ -1,18 +1,41 @@
-// A 302 to <target><path> for every request, with the router's Kestrel settings and no other middleware: what
-// any ASP.NET Core app pays per redirect on this machine, to set EdgeRouter's redirect figures against.
-// loadtests/ceiling.sh runs it with inline socket completions, as the router runs itself.
-var target = Environment.GetEnvironmentVariable("BARE_REDIRECT_TARGET") ?? "http://127.0.0.1:9/";
+// The ceiling for EdgeRouter's read modes: Kestrel with the router's settings and no other middleware, answering
+// every request with a 302 to <target><path>, or, with BARE_FORWARD=1, forwarding it there through YARP's
+// IHttpForwarder with the router's client settings. loadtests/ceiling.sh runs it with inline socket completions,
+// as the router runs itself.
+using System.Net;
+using Yarp.ReverseProxy.Forwarder;
+
+var target = Environment.GetEnvironmentVariable("BARE_TARGET") ?? "http://127.0.0.1:9/";
+var forward = Environment.GetEnvironmentVariable("BARE_FORWARD") == "1";
 var builder = WebApplication.CreateSlimBuilder(args);
 builder.Logging.ClearProviders();
 builder.WebHost
     .ConfigureKestrel(kestrel => kestrel.AddServerHeader = false)
     .UseSockets(sockets => sockets.UnsafePreferInlineScheduling = true);
+builder.Services.AddHttpForwarder();
 var app = builder.Build();
-app.Run(context =>
+if (forward)
 {
-    context.Response.StatusCode = StatusCodes.Status302Found;
-    context.Response.Headers.Location = string.Concat(target, context.Request.Path.Value.AsSpan(1));
-    context.Response.Headers.CacheControl = "public, max-age=3600";
-    return Task.CompletedTask;
-});
+    var forwarder = app.Services.GetRequiredService<IHttpForwarder>();
+    var invoker = new HttpMessageInvoker(new SocketsHttpHandler
+    {
+        UseProxy = false,
+        AllowAutoRedirect = false,
+        AutomaticDecompression = DecompressionMethods.None,
+        UseCookies = false,
+    });
+    var config = new ForwarderRequestConfig { Version = HttpVersion.Version11, VersionPolicy = HttpVersionPolicy.RequestVersionOrLower };
+    app.Run(async context => await forwarder.SendAsync(context, target.TrimEnd('/'), invoker, config));
+}
+else
+{
+    app.Run(context =>
+    {
+        context.Response.StatusCode = StatusCodes.Status302Found;
+        context.Response.Headers.Location = string.Concat(target, context.Request.Path.Value.AsSpan(1));
+        context.Response.Headers.CacheControl = "public, max-age=3600";
+        return Task.CompletedTask;
+    });
+}
+
 app.Run();
