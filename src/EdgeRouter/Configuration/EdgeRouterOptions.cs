@@ -116,9 +116,9 @@ public sealed class ServingOptions
 
     /// <summary>
     /// Runs requests on Kestrel's socket threads instead of handing each to the thread pool (fewer thread hops);
-    /// read once at start-up. Default: on for one instance, off with the shared catalog (PostgreSQL, Redis).
+    /// read once at start-up. Default: on.
     /// </summary>
-    public bool? InlineIoScheduling { get; set; }
+    public bool InlineIoScheduling { get; set; } = true;
 }
 
 public sealed class HealthOptions

@@ -85,24 +85,26 @@ internal sealed class PostgresObjectCatalog : IObjectCatalog, ICapacityLedger, I
 
     public async ValueTask<ObjectRecord?> FindAsync(string key, CancellationToken cancellationToken)
     {
-        return await Run(async connection =>
-        {
-            await using var command = new NpgsqlCommand($"SELECT {Columns} FROM objects WHERE key = $1", connection) { Parameters = { new() { Value = key } } };
-            return await CatalogRows.FirstRecordAsync(command, cancellationToken);
-        });
+        return await Query(
+            async connection =>
+            {
+                await using var command = new NpgsqlCommand($"SELECT {Columns} FROM objects WHERE key = $1", connection) { Parameters = { new() { Value = key } } };
+                return await CatalogRows.FirstRecordAsync(command, CancellationToken.None);
+            },
+            cancellationToken);
     }
 
     public async Task<CatalogWriteResult> AddAsync(ObjectRecord record, bool overwrite, CancellationToken cancellationToken)
     {
         return await Run(async connection =>
         {
-            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-            await LockKeyAsync(connection, transaction, record.Key, cancellationToken);
+            await using var transaction = await connection.BeginTransactionAsync(CancellationToken.None);
+            await LockKeyAsync(connection, transaction, record.Key);
             ObjectRecord? previous;
             await using (var find = new NpgsqlCommand($"SELECT {Columns} FROM objects WHERE key = $1", connection, transaction) { Parameters = { new() { Value = record.Key } } })
-            await using (var reader = await find.ExecuteReaderAsync(cancellationToken))
+            await using (var reader = await find.ExecuteReaderAsync(CancellationToken.None))
             {
-                previous = await reader.ReadAsync(cancellationToken) ? CatalogRows.Record(reader) : null;
+                previous = await reader.ReadAsync(CancellationToken.None) ? CatalogRows.Record(reader) : null;
             }
 
             if (previous is not null && !overwrite)
@@ -111,10 +113,10 @@ internal sealed class PostgresObjectCatalog : IObjectCatalog, ICapacityLedger, I
             }
 
             // A new object at (storage, key) must not be deleted by an older queued deletion of the same place.
-            await ExecuteAsync(connection, transaction, "DELETE FROM pending_deletes WHERE storage_id = $1 AND key = $2", cancellationToken, record.StorageId, record.Key);
+            await ExecuteAsync(connection, transaction, "DELETE FROM pending_deletes WHERE storage_id = $1 AND key = $2", record.StorageId, record.Key);
             if (previous is not null && previous.StorageId != record.StorageId)
             {
-                await EnqueueAsync(connection, transaction, previous.StorageId, record.Key, cancellationToken);
+                await EnqueueAsync(connection, transaction, previous.StorageId, record.Key);
             }
 
             await ExecuteAsync(
@@ -125,14 +127,13 @@ internal sealed class PostgresObjectCatalog : IObjectCatalog, ICapacityLedger, I
                 ON CONFLICT (key) DO UPDATE SET storage_id = EXCLUDED.storage_id, size = EXCLUDED.size, content_type = EXCLUDED.content_type,
                     sha256 = EXCLUDED.sha256, created_ms = EXCLUDED.created_ms
                 """,
-                cancellationToken,
                 record.Key,
                 record.StorageId,
                 record.Size,
                 record.ContentType,
                 record.Sha256,
                 record.CreatedAt.ToUnixTimeMilliseconds());
-            await transaction.CommitAsync(cancellationToken);
+            await transaction.CommitAsync(CancellationToken.None);
             return new CatalogWriteResult(previous is null ? CatalogWriteOutcome.Added : CatalogWriteOutcome.Replaced, previous);
         });
     }
@@ -141,72 +142,80 @@ internal sealed class PostgresObjectCatalog : IObjectCatalog, ICapacityLedger, I
     {
         return await Run(async connection =>
         {
-            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-            await LockKeyAsync(connection, transaction, expected.Key, cancellationToken);
-            var removed = await ExecuteAsync(connection, transaction, "DELETE FROM objects WHERE key = $1 AND storage_id = $2 AND sha256 = $3", cancellationToken, expected.Key, expected.StorageId, expected.Sha256);
+            await using var transaction = await connection.BeginTransactionAsync(CancellationToken.None);
+            await LockKeyAsync(connection, transaction, expected.Key);
+            var removed = await ExecuteAsync(connection, transaction, "DELETE FROM objects WHERE key = $1 AND storage_id = $2 AND sha256 = $3", expected.Key, expected.StorageId, expected.Sha256);
             if (removed != 1)
             {
                 return false;
             }
 
-            await EnqueueAsync(connection, transaction, expected.StorageId, expected.Key, cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
+            await EnqueueAsync(connection, transaction, expected.StorageId, expected.Key);
+            await transaction.CommitAsync(CancellationToken.None);
             return true;
         });
     }
 
     public async Task<IReadOnlyList<PendingDelete>> GetPendingDeletesAsync(int limit, CancellationToken cancellationToken)
     {
-        return await Run<IReadOnlyList<PendingDelete>>(async connection =>
-        {
-            await using var command = new NpgsqlCommand("SELECT storage_id, key FROM pending_deletes ORDER BY enqueued_ms LIMIT $1", connection) { Parameters = { new() { Value = limit } } };
-            return await CatalogRows.PendingDeletesAsync(command, cancellationToken);
-        });
+        return await Query<IReadOnlyList<PendingDelete>>(
+            async connection =>
+            {
+                await using var command = new NpgsqlCommand("SELECT storage_id, key FROM pending_deletes ORDER BY enqueued_ms LIMIT $1", connection) { Parameters = { new() { Value = limit } } };
+                return await CatalogRows.PendingDeletesAsync(command, CancellationToken.None);
+            },
+            cancellationToken);
     }
 
     public async Task CompletePendingDeleteAsync(PendingDelete pending, CancellationToken cancellationToken)
-        => await Run(connection => ExecuteAsync(connection, null, "DELETE FROM pending_deletes WHERE storage_id = $1 AND key = $2", cancellationToken, pending.StorageId, pending.Key));
+        => await Run(connection => ExecuteAsync(connection, null, "DELETE FROM pending_deletes WHERE storage_id = $1 AND key = $2", pending.StorageId, pending.Key));
 
     public async Task<IReadOnlyDictionary<string, StorageUsage>> GetUsageAsync(CancellationToken cancellationToken)
     {
-        return await Run<IReadOnlyDictionary<string, StorageUsage>>(async connection =>
-        {
-            await using var command = new NpgsqlCommand("SELECT storage_id, bytes, objects FROM storage_usage", connection);
-            return await CatalogRows.UsageAsync(command, cancellationToken);
-        });
+        return await Query<IReadOnlyDictionary<string, StorageUsage>>(
+            async connection =>
+            {
+                await using var command = new NpgsqlCommand("SELECT storage_id, bytes, objects FROM storage_usage", connection);
+                return await CatalogRows.UsageAsync(command, CancellationToken.None);
+            },
+            cancellationToken);
     }
 
     public async Task<IReadOnlyList<ObjectRecord>> ListAsync(string prefix, string? after, int limit, CancellationToken cancellationToken)
     {
-        return await Run<IReadOnlyList<ObjectRecord>>(async connection =>
-        {
-            // The range on key uses the primary key (collation "C": byte order); left() keeps exactly the prefix.
-            await using var command = new NpgsqlCommand(
-                $"SELECT {Columns} FROM objects WHERE key >= $1 AND key > $2 AND left(key, length($1)) = $1 ORDER BY key LIMIT $3",
-                connection)
+        return await Query<IReadOnlyList<ObjectRecord>>(
+            async connection =>
             {
-                Parameters = { new() { Value = prefix }, new() { Value = after ?? string.Empty }, new() { Value = limit } },
-            };
-            return await CatalogRows.RecordsAsync(command, cancellationToken);
-        });
+                // The range on key uses the primary key (collation "C": byte order); left() keeps exactly the prefix.
+                await using var command = new NpgsqlCommand(
+                    $"SELECT {Columns} FROM objects WHERE key >= $1 AND key > $2 AND left(key, length($1)) = $1 ORDER BY key LIMIT $3",
+                    connection)
+                {
+                    Parameters = { new() { Value = prefix }, new() { Value = after ?? string.Empty }, new() { Value = limit } },
+                };
+                return await CatalogRows.RecordsAsync(command, CancellationToken.None);
+            },
+            cancellationToken);
     }
 
     public async Task PingAsync(CancellationToken cancellationToken)
-        => await Run(async connection =>
-        {
-            await using var command = new NpgsqlCommand("SELECT 1", connection);
-            return await command.ExecuteScalarAsync(cancellationToken);
-        });
+        => await Query(
+            async connection =>
+            {
+                await using var command = new NpgsqlCommand("SELECT 1", connection);
+                return await command.ExecuteScalarAsync(CancellationToken.None);
+            },
+            cancellationToken);
 
     public async Task<Guid?> TryReserveAsync(string storageId, long bytes, long capacityBytes, CancellationToken cancellationToken)
     {
         return await Run(async connection =>
         {
             // One reserver per storage at a time, across instances: the check and the insert are one step.
-            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-            await LockKeyAsync(connection, transaction, "reserve:" + storageId, cancellationToken);
+            await using var transaction = await connection.BeginTransactionAsync(CancellationToken.None);
+            await LockKeyAsync(connection, transaction, "reserve:" + storageId);
             var now = _timeProvider.GetUtcNow();
-            await ExecuteAsync(connection, transaction, "DELETE FROM reservations WHERE storage_id = $1 AND expires_at < $2", cancellationToken, storageId, now);
+            await ExecuteAsync(connection, transaction, "DELETE FROM reservations WHERE storage_id = $1 AND expires_at < $2", storageId, now);
             await using (var sum = new NpgsqlCommand(
                 """
                 SELECT coalesce((SELECT bytes FROM storage_usage WHERE storage_id = $1), 0)
@@ -215,7 +224,7 @@ internal sealed class PostgresObjectCatalog : IObjectCatalog, ICapacityLedger, I
                 connection,
                 transaction) { Parameters = { new() { Value = storageId } } })
             {
-                var committed = Convert.ToInt64(await sum.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
+                var committed = Convert.ToInt64(await sum.ExecuteScalarAsync(CancellationToken.None), System.Globalization.CultureInfo.InvariantCulture);
                 if (committed + bytes > capacityBytes)
                 {
                     return (Guid?)null;
@@ -223,37 +232,52 @@ internal sealed class PostgresObjectCatalog : IObjectCatalog, ICapacityLedger, I
             }
 
             var id = Guid.NewGuid();
-            await ExecuteAsync(connection, transaction, "INSERT INTO reservations (id, storage_id, bytes, expires_at) VALUES ($1, $2, $3, $4)", cancellationToken, id, storageId, bytes, now + _reservationLifetime);
-            await transaction.CommitAsync(cancellationToken);
+            await ExecuteAsync(connection, transaction, "INSERT INTO reservations (id, storage_id, bytes, expires_at) VALUES ($1, $2, $3, $4)", id, storageId, bytes, now + _reservationLifetime);
+            await transaction.CommitAsync(CancellationToken.None);
             return id;
         });
     }
 
     public async Task ReleaseAsync(Guid reservation, CancellationToken cancellationToken)
-        => await Run(connection => ExecuteAsync(connection, null, "DELETE FROM reservations WHERE id = $1", cancellationToken, reservation));
+        => await Run(connection => ExecuteAsync(connection, null, "DELETE FROM reservations WHERE id = $1", reservation));
 
     /// <summary>
     /// A session advisory lock on the key, held on a connection of its own until released, so an upload (object
     /// written, then recorded) and a delete of the same key in two instances cannot interleave. Its lock space
     /// (seed 1) differs from the writers' transaction locks (seed 0), which the holder itself takes meanwhile.
+    /// It is tried rather than waited for, so a caller that gives up leaves no wait behind to grant it later.
     /// </summary>
     public async ValueTask<IAsyncDisposable> AcquireAsync(string key, CancellationToken cancellationToken)
     {
         NpgsqlConnection? connection = null;
         try
         {
-            connection = await _dataSource.OpenConnectionAsync(cancellationToken);
-            await ExecuteAsync(connection, null, "SELECT pg_advisory_lock(hashtextextended($1, 1))", cancellationToken, key);
-            return new KeyLease(connection, key);
+            connection = await _dataSource.OpenConnectionAsync(CancellationToken.None);
+            for (var delay = 1; ; delay = Math.Min(delay * 2, 50))
+            {
+                await using (var command = new NpgsqlCommand("SELECT pg_try_advisory_lock(hashtextextended($1, 1))", connection) { Parameters = { new() { Value = key } } })
+                {
+                    if (await command.ExecuteScalarAsync(CancellationToken.None) is true)
+                    {
+                        var lease = new KeyLease(connection, key);
+                        connection = null;
+                        return lease;
+                    }
+                }
+
+                await Task.Delay(TimeSpan.FromMilliseconds(delay), _timeProvider, cancellationToken);
+            }
         }
         catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+        {
+            throw new CatalogUnavailableException($"The catalog could not lock key '{key}': {ex.Message}", ex);
+        }
+        finally
         {
             if (connection is not null)
             {
                 await connection.DisposeAsync();
             }
-
-            throw new CatalogUnavailableException($"The catalog could not lock key '{key}': {ex.Message}", ex);
         }
     }
 
@@ -265,7 +289,7 @@ internal sealed class PostgresObjectCatalog : IObjectCatalog, ICapacityLedger, I
         {
             try
             {
-                await ExecuteAsync(connection, null, "SELECT pg_advisory_unlock(hashtextextended($1, 1))", CancellationToken.None, key);
+                await ExecuteAsync(connection, null, "SELECT pg_advisory_unlock(hashtextextended($1, 1))", key);
             }
             catch (NpgsqlException)
             {
@@ -278,20 +302,19 @@ internal sealed class PostgresObjectCatalog : IObjectCatalog, ICapacityLedger, I
         }
     }
 
-    private static Task<int> LockKeyAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string key, CancellationToken cancellationToken)
-        => ExecuteAsync(connection, transaction, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", cancellationToken, key);
+    private static Task<int> LockKeyAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string key)
+        => ExecuteAsync(connection, transaction, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", key);
 
-    private Task<int> EnqueueAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string storageId, string key, CancellationToken cancellationToken)
+    private Task<int> EnqueueAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string storageId, string key)
         => ExecuteAsync(
             connection,
             transaction,
             "INSERT INTO pending_deletes (storage_id, key, enqueued_ms) VALUES ($1, $2, $3) ON CONFLICT (storage_id, key) DO UPDATE SET enqueued_ms = EXCLUDED.enqueued_ms",
-            cancellationToken,
             storageId,
             key,
             _timeProvider.GetUtcNow().ToUnixTimeMilliseconds());
 
-    private static async Task<int> ExecuteAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, string sql, CancellationToken cancellationToken, params object[] values)
+    private static async Task<int> ExecuteAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, string sql, params object[] values)
     {
         await using var command = new NpgsqlCommand(sql, connection, transaction);
         foreach (var value in values)
@@ -299,15 +322,23 @@ internal sealed class PostgresObjectCatalog : IObjectCatalog, ICapacityLedger, I
             command.Parameters.Add(new NpgsqlParameter { Value = value });
         }
 
-        return await command.ExecuteNonQueryAsync(cancellationToken);
+        return await command.ExecuteNonQueryAsync(CancellationToken.None);
     }
 
+
+    // Npgsql answers a cancelled token by sending PostgreSQL a cancel request on a new connection, with synchronous
+    // socket I/O. On a socket thread with inline completions (a client that disconnects cancels its lookup there),
+    // that I/O waits for the very thread it blocks, and the router stalls. So no caller's token reaches Npgsql: a
+    // query stops waiting and leaves its statement to finish in the background; a write runs to its end, bounded
+    // by the command timeout, so a caller that gives up never leaves a commit's outcome unknown.
+    private Task<T> Query<T>(Func<NpgsqlConnection, Task<T>> query, CancellationToken cancellationToken)
+        => Run(query).WaitAsync(cancellationToken);
 
     private async Task<T> Run<T>(Func<NpgsqlConnection, Task<T>> action)
     {
         try
         {
-            await using var connection = await _dataSource.OpenConnectionAsync();
+            await using var connection = await _dataSource.OpenConnectionAsync(CancellationToken.None);
             return await action(connection);
         }
         catch (Exception ex) when (ex is NpgsqlException or TimeoutException)

@@ -92,6 +92,54 @@ public sealed class PostgresObjectCatalogTests(PostgresFixture postgres) : Catal
     }
 
     [Fact]
+    public async Task AKeyLock_HoldsOffOtherInstances_AndAWaiterThatGivesUpLeavesNoLockBehind()
+    {
+        await using var other = Create(_connectionString);
+        var key = "lock/" + Guid.NewGuid();
+        var held = await _catalog!.AcquireAsync(key, CancellationToken.None);
+
+        using var giveUp = new CancellationTokenSource();
+        var gaveUp = other.AcquireAsync(key, giveUp.Token).AsTask();
+        var waiting = other.AcquireAsync(key, CancellationToken.None).AsTask();
+        await Task.Delay(200);
+        Assert.False(gaveUp.IsCompleted);
+        Assert.False(waiting.IsCompleted);
+        await giveUp.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => gaveUp);
+
+        await held.DisposeAsync();
+        await using (await waiting.WaitAsync(TimeSpan.FromSeconds(5)))
+        {
+            // The one waiter that stayed got the key, and the one that gave up did not take it meanwhile.
+        }
+
+        var again = await _catalog.AcquireAsync(key, CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(5));
+        await again.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task ALookupWhoseCallerGivesUp_StopsWaiting_AndTheCatalogKeepsAnswering()
+    {
+        await Catalog.AddAsync(new ObjectRecord("slow/a.png", "s1", 10, "image/png", "sha", DateTimeOffset.UnixEpoch), overwrite: false, CancellationToken.None);
+
+        // A lookup held up by a table lock, whose caller (a client that disconnected) gives up meanwhile.
+        await using var blocker = new NpgsqlConnection(_connectionString);
+        await blocker.OpenAsync();
+        var transaction = await blocker.BeginTransactionAsync();
+        await using (var lockTable = new NpgsqlCommand("LOCK TABLE objects IN ACCESS EXCLUSIVE MODE", blocker, transaction))
+        {
+            await lockTable.ExecuteNonQueryAsync();
+        }
+
+        using var giveUp = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+        var lookup = Catalog.FindAsync("slow/a.png", giveUp.Token).AsTask();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => lookup.WaitAsync(TimeSpan.FromSeconds(5)));
+
+        await transaction.RollbackAsync();
+        Assert.NotNull(await Catalog.FindAsync("slow/a.png", CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(5)));
+    }
+
+    [Fact]
     public void WithTheServerUnreachable_StartingIsACatalogErrorThatSaysSo()
     {
         var error = Assert.Throws<CatalogUnavailableException>(() => Create($"Host=127.0.0.1;Port={TestUtilities.ServerProcess.FreePort()};Username=x;Database=x;Timeout=2"));
