@@ -1,3 +1,6 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 
 namespace EdgeRouter.Admin;
@@ -27,35 +30,92 @@ internal sealed partial class AdminOperations(IAdminDataSource data, ILoggerFact
         static bool TakesUploads(AdminStorage s) => s.Active && s.Weight > 0;
     }
 
-    public async Task<AdminChangeResult> UpdateStorageAsync(string who, string id, AdminStorageChange change, CancellationToken cancellationToken)
+    /// <summary>
+    /// An edit from a form or an API body. A secret left blank or sent back masked keeps its stored value, so an
+    /// operator never has to (and never can) read a secret to change something else.
+    /// </summary>
+    public static AdminStorageEdit Edit(AdminEditKind kind, string id, JsonObject? entry)
     {
-        if (change.Weight is null && change.Active is null)
+        var keep = new List<string>();
+        foreach (var (field, value) in entry?.ToList() ?? [])
         {
-            return new AdminChangeResult(AdminChangeOutcome.Invalid, ["Send 'weight' and/or 'active'."]);
+            if (SecretMasking.IsSecret(field) && (value is null || (value.GetValueKind() == JsonValueKind.String && (string?)value is "" or SecretMasking.Mask)))
+            {
+                entry!.Remove(field);
+                keep.Add(field);
+            }
         }
 
-        var before = (await data.GetStoragesAsync(cancellationToken)).FirstOrDefault(s => s.Id == id);
-        var problems = before is null ? null : await data.UpdateStorageAsync(id, change, cancellationToken);
-        if (problems is null)
-        {
-            return new AdminChangeResult(AdminChangeOutcome.UnknownStorage, [$"There is no storage '{id}'."]);
-        }
+        return new AdminStorageEdit(kind, id, entry, keep);
+    }
 
-        if (problems.Count > 0)
-        {
-            return new AdminChangeResult(AdminChangeOutcome.Invalid, problems);
-        }
-
+    public async Task<AdminChangeResult> EditStorageAsync(string who, AdminStorageEdit edit, CancellationToken cancellationToken)
+    {
+        var before = (await data.GetStoragesAsync(cancellationToken)).FirstOrDefault(s => s.Id == edit.Id);
+        var result = await data.EditStorageAsync(edit, cancellationToken);
         var audit = _audit;
-        if (audit.IsEnabled(LogLevel.Information))
+        if (result.Outcome == AdminChangeOutcome.Done && audit.IsEnabled(LogLevel.Information))
         {
-            var what = "change storage " + id;
-            var outcome = $"weight {before!.Weight} -> {change.Weight ?? before.Weight}, active {before.Active} -> {change.Active ?? before.Active}";
+            var after = (await data.GetStoragesAsync(cancellationToken)).FirstOrDefault(s => s.Id == edit.Id);
+            var what = $"{edit.Kind.ToString().ToLowerInvariant()} storage {edit.Id}";
+            var outcome = Describe(before, after);
             Log.Audit(audit, who, what, outcome);
         }
 
-        return new AdminChangeResult(AdminChangeOutcome.Done, []);
+        return result;
     }
+
+    public async Task<AdminDraftTest> TestDraftAsync(string who, AdminStorageEdit draft, CancellationToken cancellationToken)
+    {
+        var result = await data.TestDraftAsync(draft, cancellationToken);
+        if (_audit.IsEnabled(LogLevel.Information))
+        {
+            var what = "test connection of a draft of storage " + draft.Id;
+            var outcome = result.Test is { } test ? Outcome(test) : "not valid: " + string.Join(" ", result.Problems);
+            Log.Audit(_audit, who, what, outcome);
+        }
+
+        return result;
+    }
+
+    // Every field that changed, secrets masked: "weight: 1 -> 2; secretKey: •••••••• -> •••••••• (changed)".
+    private static string Describe(AdminStorage? before, AdminStorage? after)
+    {
+        var old = Fields(before);
+        var now = Fields(after);
+        var changes = old.Keys.Union(now.Keys).Order(StringComparer.Ordinal)
+            .Where(field => old.GetValueOrDefault(field) != now.GetValueOrDefault(field))
+            .Select(field => SecretMasking.IsSecret(field)
+                ? $"{field}: {(old.ContainsKey(field) ? SecretMasking.Mask : "(none)")} -> {(now.ContainsKey(field) ? SecretMasking.Mask : "(none)")} (changed)"
+                : $"{field}: {old.GetValueOrDefault(field) ?? "(none)"} -> {now.GetValueOrDefault(field) ?? "(none)"}");
+        return string.Join("; ", changes) is { Length: > 0 } described ? described : "no change";
+
+        static Dictionary<string, string?> Fields(AdminStorage? s)
+        {
+            if (s is null)
+            {
+                return [];
+            }
+
+            var fields = new Dictionary<string, string?>(StringComparer.Ordinal)
+            {
+                ["api"] = s.Api,
+                ["read"] = s.Read,
+                ["weight"] = s.Weight.ToString(CultureInfo.InvariantCulture),
+                ["active"] = s.Active ? "true" : "false",
+                ["storageUrl"] = s.StorageUrl,
+                ["capacity"] = s.CapacityBytes?.ToString(CultureInfo.InvariantCulture),
+            };
+            foreach (var (field, value) in s.Settings)
+            {
+                fields[field] = value.ToString();
+            }
+
+            return fields;
+        }
+    }
+
+    private static string Outcome(AdminConnectionTest test) => test.Succeeded ? "passed" : "failed: " + test.Steps.FirstOrDefault(s => !s.Succeeded)?.Name;
 
     public async Task<AdminConnectionTest?> TestStorageAsync(string who, string id, CancellationToken cancellationToken)
     {
@@ -68,7 +128,8 @@ internal sealed partial class AdminOperations(IAdminDataSource data, ILoggerFact
         if (_audit.IsEnabled(LogLevel.Information))
         {
             var what = "test connection of storage " + id;
-            Log.Audit(_audit, who, what, result.Succeeded ? "passed" : "failed: " + result.Steps.FirstOrDefault(s => !s.Succeeded)?.Name);
+            var outcome = Outcome(result);
+            Log.Audit(_audit, who, what, outcome);
         }
 
         return result;
@@ -112,6 +173,9 @@ public enum AdminChangeOutcome
     Done,
     UnknownStorage,
     Invalid,
+
+    /// <summary>The storage exists already (add), or owns objects (remove).</summary>
+    Conflict,
 }
 
 public sealed record AdminChangeResult(AdminChangeOutcome Outcome, IReadOnlyList<string> Problems);

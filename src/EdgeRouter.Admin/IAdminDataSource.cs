@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 
 namespace EdgeRouter.Admin;
 
@@ -21,10 +22,19 @@ public interface IAdminDataSource
     Task<AdminConnectionTest?> TestStorageAsync(string storageId, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Changes a storage's weight or active flag where the configuration lives, validated as a hand edit is; null
-    /// when there is no such storage, otherwise the problems (none when the change is in force).
+    /// The same test for the storage as <paramref name="draft"/> would leave it, with nothing saved; the problems
+    /// instead when the draft is not valid.
     /// </summary>
-    Task<IReadOnlyList<string>?> UpdateStorageAsync(string storageId, AdminStorageChange change, CancellationToken cancellationToken);
+    Task<AdminDraftTest> TestDraftAsync(AdminStorageEdit draft, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Adds, changes or removes a storage where the configuration lives, validated as a hand edit is, and puts it in
+    /// force. A storage that owns objects is not removed (it can be switched off).
+    /// </summary>
+    Task<AdminChangeResult> EditStorageAsync(AdminStorageEdit edit, CancellationToken cancellationToken);
+
+    /// <summary>The storage APIs the router has (<c>s3</c>, <c>local</c>, …).</summary>
+    IReadOnlyList<string> Apis { get; }
 
     /// <summary>Why the storage configuration cannot be edited here (a read-only file or mount), or null when it can.</summary>
     string? GetReadOnlyReason();
@@ -33,8 +43,97 @@ public interface IAdminDataSource
     Task<AdminObject?> DeleteObjectAsync(string key, CancellationToken cancellationToken);
 }
 
-public sealed record AdminStorageChange(double? Weight, bool? Active);
+public enum AdminEditKind
+{
+    /// <summary>A new storage: <see cref="AdminStorageEdit.Entry"/> is its whole entry.</summary>
+    Add,
 
+    /// <summary><see cref="AdminStorageEdit.Entry"/> is the storage's whole new entry.</summary>
+    Replace,
+
+    /// <summary><see cref="AdminStorageEdit.Entry"/> holds the fields to change; a null field is removed.</summary>
+    Merge,
+
+    /// <summary>The storage is taken out of the configuration.</summary>
+    Remove,
+}
+
+/// <summary>One edit of the storage list, in the terms of <c>storages.json</c> (the same field names and values).</summary>
+/// <param name="Keep">Fields whose stored value stays as it is: secrets left blank or masked on a form.</param>
+public sealed record AdminStorageEdit(AdminEditKind Kind, string Id, JsonObject? Entry = null, IReadOnlyCollection<string>? Keep = null)
+{
+    /// <summary>
+    /// The storage's entry after this edit, from its <paramref name="current"/> one (null when there is none); null
+    /// for a removal. Adds to <paramref name="problems"/> and names the <paramref name="refusal"/> when the edit
+    /// cannot apply.
+    /// </summary>
+    public JsonObject? ApplyTo(JsonObject? current, List<string> problems, out AdminChangeOutcome refusal)
+    {
+        ArgumentNullException.ThrowIfNull(problems);
+        refusal = AdminChangeOutcome.Invalid;
+        if (current is null && Kind != AdminEditKind.Add)
+        {
+            refusal = AdminChangeOutcome.UnknownStorage;
+            problems.Add($"There is no storage '{Id}'.");
+            return null;
+        }
+
+        if (current is not null && Kind == AdminEditKind.Add)
+        {
+            refusal = AdminChangeOutcome.Conflict;
+            problems.Add($"There is already a storage '{Id}'.");
+            return null;
+        }
+
+        if (Entry?["id"] is { } id && (id.GetValueKind() != JsonValueKind.String || (string?)id != Id))
+        {
+            // Objects are recorded under their storage's id: a new id would orphan every one of them.
+            problems.Add($"The id of storage '{Id}' cannot change: its objects are recorded under it. Add a storage with the new id instead.");
+            return null;
+        }
+
+        switch (Kind)
+        {
+            case AdminEditKind.Remove:
+                return null;
+            case AdminEditKind.Merge:
+                var merged = current!;
+                foreach (var (field, value) in Entry ?? [])
+                {
+                    merged.Remove(field);
+                    if (value is not null)
+                    {
+                        merged[field] = value.DeepClone();
+                    }
+                }
+
+                return merged;
+            default:
+                var entry = Entry?.DeepClone().AsObject() ?? [];
+
+                // In a whole entry, null and absent are the same: the field's default applies.
+                foreach (var field in entry.Where(f => f.Value is null).Select(f => f.Key).ToList())
+                {
+                    entry.Remove(field);
+                }
+
+                foreach (var field in Keep ?? [])
+                {
+                    if (current?[field] is { } stored)
+                    {
+                        entry[field] = stored.DeepClone();
+                    }
+                }
+
+                return entry;
+        }
+    }
+}
+
+/// <summary>A draft's connection test, or why the draft could not be tested.</summary>
+public sealed record AdminDraftTest(IReadOnlyList<string> Problems, AdminConnectionTest? Test);
+
+/// <summary>A storage as the admin shows it. <paramref name="Configured"/> holds its other fields as written in storages.json (name, cacheControl, keyLayout, …).</summary>
 public sealed record AdminStorage(
     string Id,
     string Api,
@@ -46,7 +145,8 @@ public sealed record AdminStorage(
     long UsedBytes,
     long Objects,
     AdminHealth Health,
-    IReadOnlyDictionary<string, JsonElement> Settings);
+    IReadOnlyDictionary<string, JsonElement> Settings,
+    IReadOnlyDictionary<string, string> Configured);
 
 public sealed record AdminHealth(bool Healthy, DateTimeOffset? LastChecked, double? LatencyMs, string? LastError);
 

@@ -1,3 +1,5 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using EdgeRouter.Admin.Authentication;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -5,7 +7,7 @@ using Microsoft.AspNetCore.Routing;
 
 namespace EdgeRouter.Admin.Api;
 
-/// <summary>The JSON admin API under <c>{PathBase}/api</c>: storages with usage and health, objects, test connection.</summary>
+/// <summary>The JSON admin API under <c>{PathBase}/api</c>: storages (list, add, edit, remove, test), objects (find, delete).</summary>
 internal static class AdminApiEndpoints
 {
     public const int MaxPageSize = 1000;
@@ -52,28 +54,67 @@ internal static class AdminApiEndpoints
                 ? Results.Problem(title: "Not found", detail: $"No object has the key '{key}'.", statusCode: StatusCodes.Status404NotFound)
                 : Results.NoContent());
 
-        api.MapPatch("/storages/{id}", async (string id, AdminStorageChange change, HttpContext context, AdminOperations admin, CancellationToken cancellationToken) =>
+        api.MapPost("/storages", async (JsonObject entry, HttpContext context, AdminOperations admin, CancellationToken cancellationToken) =>
         {
-            var result = await admin.UpdateStorageAsync(Who(context), id, change, cancellationToken);
-            return result.Outcome switch
+            if (entry["id"] is not JsonValue id || id.GetValueKind() != JsonValueKind.String || (string?)id is not { Length: > 0 } storageId)
             {
-                AdminChangeOutcome.Done => Results.NoContent(),
-                AdminChangeOutcome.UnknownStorage => Results.Problem(title: "Unknown storage", detail: result.Problems[0], statusCode: StatusCodes.Status404NotFound),
+                return Results.Problem(title: "Invalid storage", detail: "A new storage needs an 'id'.", statusCode: StatusCodes.Status400BadRequest);
+            }
 
-                // The same messages storages.json gets, so an operator can fix either the same way.
-                _ => Results.Problem(title: "Invalid change", detail: string.Join(" ", result.Problems), statusCode: StatusCodes.Status400BadRequest, extensions: new Dictionary<string, object?> { ["errors"] = result.Problems }),
-            };
+            var result = await admin.EditStorageAsync(Who(context), AdminOperations.Edit(AdminEditKind.Add, storageId, entry), cancellationToken);
+            return ToResult(result, Results.Created($"{options.PathBase}/api/storages/{Uri.EscapeDataString(storageId)}", null));
         });
 
+        // PUT replaces a storage's entry, PATCH changes the fields it names (null removes one); in both, a secret sent
+        // blank or masked keeps its stored value.
+        api.MapPut("/storages/{id}", async (string id, JsonObject entry, HttpContext context, AdminOperations admin, CancellationToken cancellationToken) =>
+            ToResult(await admin.EditStorageAsync(Who(context), AdminOperations.Edit(AdminEditKind.Replace, id, entry), cancellationToken), Results.NoContent()));
+
+        api.MapPatch("/storages/{id}", async (string id, JsonObject changes, HttpContext context, AdminOperations admin, CancellationToken cancellationToken) =>
+            ToResult(await admin.EditStorageAsync(Who(context), AdminOperations.Edit(AdminEditKind.Merge, id, changes), cancellationToken), Results.NoContent()));
+
+        api.MapDelete("/storages/{id}", async (string id, HttpContext context, AdminOperations admin, CancellationToken cancellationToken) =>
+            ToResult(await admin.EditStorageAsync(Who(context), new AdminStorageEdit(AdminEditKind.Remove, id), cancellationToken), Results.NoContent()));
+
+        // Without a body, tests the storage as saved; with one, as those changes (PATCH's) would leave it, saving nothing.
         api.MapPost("/storages/{id}/test", async (string id, HttpContext context, AdminOperations admin, CancellationToken cancellationToken) =>
-            await admin.TestStorageAsync(Who(context), id, cancellationToken) is { } result
+        {
+            if (context.Request.HasJsonContentType())
+            {
+                var changes = await context.Request.ReadFromJsonAsync<JsonObject>(cancellationToken);
+                return ToResult(await admin.TestDraftAsync(Who(context), AdminOperations.Edit(AdminEditKind.Merge, id, changes), cancellationToken));
+            }
+
+            return await admin.TestStorageAsync(Who(context), id, cancellationToken) is { } result
                 ? Results.Ok(result)
-                : Results.Problem(title: "Unknown storage", detail: $"There is no storage '{id}'.", statusCode: StatusCodes.Status404NotFound));
+                : Results.Problem(title: "Unknown storage", detail: $"There is no storage '{id}'.", statusCode: StatusCodes.Status404NotFound);
+        });
+
+        // A new storage's draft, tested before it is added.
+        api.MapPost("/storages/test", async (JsonObject entry, HttpContext context, AdminOperations admin, CancellationToken cancellationToken) =>
+            entry["id"] is JsonValue id && id.GetValueKind() == JsonValueKind.String && (string?)id is { Length: > 0 } storageId
+                ? ToResult(await admin.TestDraftAsync(Who(context), AdminOperations.Edit(AdminEditKind.Add, storageId, entry), cancellationToken))
+                : Results.Problem(title: "Invalid storage", detail: "A new storage needs an 'id'.", statusCode: StatusCodes.Status400BadRequest));
 
         return api;
     }
 
     public static string Who(HttpContext context) => context.User.Identity?.Name ?? "?";
+
+    private static IResult ToResult(AdminChangeResult result, IResult done) => result.Outcome switch
+    {
+        AdminChangeOutcome.Done => done,
+        AdminChangeOutcome.UnknownStorage => Results.Problem(title: "Unknown storage", detail: result.Problems[0], statusCode: StatusCodes.Status404NotFound),
+        AdminChangeOutcome.Conflict => Results.Problem(title: "Conflict", detail: result.Problems[0], statusCode: StatusCodes.Status409Conflict),
+
+        // The same messages storages.json gets, so an operator can fix either the same way.
+        _ => Invalid(result.Problems),
+    };
+
+    private static IResult ToResult(AdminDraftTest draft) => draft.Test is { } test ? Results.Ok(test) : Invalid(draft.Problems);
+
+    private static IResult Invalid(IReadOnlyList<string> problems)
+        => Results.Problem(title: "Invalid storage", detail: string.Join(" ", problems), statusCode: StatusCodes.Status400BadRequest, extensions: new Dictionary<string, object?> { ["errors"] = problems });
 }
 
 /// <summary>Marks the admin API's endpoints, so its OpenAPI document holds them wherever the admin is mounted.</summary>

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Security.Claims;
+using System.Text.Json.Nodes;
 using EdgeRouter.Admin.Api;
 using EdgeRouter.Admin.Authentication;
 using Microsoft.AspNetCore.Antiforgery;
@@ -41,22 +42,46 @@ internal static class AdminUiEndpoints
 
         posts.MapPost("/storages/{id}", async (string id, HttpContext context, IAntiforgery antiforgery, AdminOperations admin, CancellationToken cancellationToken) =>
         {
-            var form = context.Request.Form;
-            if (!TryReadChange(form, out var change, out var problem))
+            var problems = new List<string>();
+            var changes = ReadQuickChange(context.Request.Form, problems);
+            var result = problems.Count > 0
+                ? new AdminChangeResult(AdminChangeOutcome.Invalid, problems)
+                : await admin.EditStorageAsync(AdminApiEndpoints.Who(context), AdminOperations.Edit(AdminEditKind.Merge, id, changes), cancellationToken);
+            return result.Outcome == AdminChangeOutcome.Done
+                ? Results.Redirect($"{pathBase}/storages?done={Uri.EscapeDataString($"Storage '{id}' changed.")}")
+                : Page<StoragesPage>(
+                    new { PathBase = pathBase, Token = TokenFor(context, antiforgery), Overview = await admin.GetOverviewAsync(cancellationToken), Problems = result.Problems },
+                    StatusOf(result.Outcome));
+        });
+
+        signedIn.MapGet("/storages/new", (HttpContext context, IAntiforgery antiforgery, IAdminDataSource data)
+            => EditPage(context, antiforgery, data, new StorageForm(), isNew: true));
+
+        signedIn.MapGet("/storages/{id}/edit", async (string id, HttpContext context, IAntiforgery antiforgery, IAdminDataSource data, CancellationToken cancellationToken)
+            => (await data.GetStoragesAsync(cancellationToken)).FirstOrDefault(s => s.Id == id) is { } storage
+                ? EditPage(context, antiforgery, data, StorageForm.From(storage), isNew: false)
+                : Results.Redirect($"{pathBase}/storages?done={Uri.EscapeDataString($"There is no storage '{id}'.")}"));
+
+        posts.MapPost("/storages/new", (HttpContext context, IAntiforgery antiforgery, IAdminDataSource data, AdminOperations admin, CancellationToken cancellationToken)
+            => SaveOrTestAsync(context, antiforgery, data, admin, id: null, cancellationToken));
+
+        posts.MapPost("/storages/{id}/edit", (string id, HttpContext context, IAntiforgery antiforgery, IAdminDataSource data, AdminOperations admin, CancellationToken cancellationToken)
+            => SaveOrTestAsync(context, antiforgery, data, admin, id, cancellationToken));
+
+        posts.MapPost("/storages/{id}/remove", async (string id, HttpContext context, IAntiforgery antiforgery, IAdminDataSource data, AdminOperations admin, CancellationToken cancellationToken) =>
+        {
+            var result = context.Request.Form["confirm"] != "yes"
+                ? new AdminChangeResult(AdminChangeOutcome.Invalid, ["Tick the box to confirm the removal."])
+                : await admin.EditStorageAsync(AdminApiEndpoints.Who(context), new AdminStorageEdit(AdminEditKind.Remove, id), cancellationToken);
+            if (result.Outcome == AdminChangeOutcome.Done)
             {
-                return await StoragesAsync(StatusCodes.Status400BadRequest, problems: [problem]);
+                return Results.Redirect($"{pathBase}/storages?done={Uri.EscapeDataString($"Storage '{id}' removed.")}");
             }
 
-            var result = await admin.UpdateStorageAsync(AdminApiEndpoints.Who(context), id, change, cancellationToken);
-            return result.Outcome switch
-            {
-                AdminChangeOutcome.Done => Results.Redirect($"{pathBase}/storages?done={Uri.EscapeDataString($"Storage '{id}' changed.")}"),
-                AdminChangeOutcome.UnknownStorage => await StoragesAsync(StatusCodes.Status404NotFound, problems: result.Problems),
-                _ => await StoragesAsync(StatusCodes.Status400BadRequest, problems: result.Problems),
-            };
-
-            async Task<IResult> StoragesAsync(int status, IReadOnlyList<string> problems)
-                => Page<StoragesPage>(new { PathBase = pathBase, Token = TokenFor(context, antiforgery), Overview = await admin.GetOverviewAsync(cancellationToken), Problems = problems }, status);
+            var storage = (await data.GetStoragesAsync(cancellationToken)).FirstOrDefault(s => s.Id == id);
+            return storage is null
+                ? Results.Redirect($"{pathBase}/storages?done={Uri.EscapeDataString(result.Problems[0])}")
+                : EditPage(context, antiforgery, data, StorageForm.From(storage), isNew: false, result.Problems, status: StatusOf(result.Outcome));
         });
 
         posts.MapPost("/storages/{id}/test", async (string id, HttpContext context, IAntiforgery antiforgery, AdminOperations admin, CancellationToken cancellationToken) =>
@@ -132,34 +157,111 @@ internal static class AdminUiEndpoints
             => Page<SignInPage>(new { PathBase = options.Value.PathBase, Token = TokenFor(context, antiforgery), Error = error, ReturnUrl = returnUrl }, status);
     }
 
-    private static bool TryReadChange(IFormCollection form, out AdminStorageChange change, out string problem)
+    // The storages list's one-field forms: a new weight, or the storage switched on or off.
+    private static JsonObject ReadQuickChange(IFormCollection form, List<string> problems)
     {
-        double? weight = null;
-        bool? active = null;
-        problem = string.Empty;
+        var changes = new JsonObject();
         if (form.TryGetValue("weight", out var w))
         {
-            if (!double.TryParse(w, NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed))
+            if (double.TryParse(w, NumberStyles.Float, CultureInfo.InvariantCulture, out var weight))
             {
-                problem = $"The weight '{w}' is not a number.";
+                changes["weight"] = weight;
             }
-
-            weight = parsed;
+            else
+            {
+                problems.Add($"The weight '{w}' is not a number.");
+            }
         }
 
         if (form.TryGetValue("active", out var a))
         {
-            if (!bool.TryParse(a, out var parsed))
+            if (bool.TryParse(a, out var active))
             {
-                problem = $"'active' must be true or false, not '{a}'.";
+                changes["active"] = active;
             }
-
-            active = parsed;
+            else
+            {
+                problems.Add($"'active' must be true or false, not '{a}'.");
+            }
         }
 
-        change = new AdminStorageChange(weight, active);
-        return problem.Length == 0;
+        if (changes.Count == 0 && problems.Count == 0)
+        {
+            problems.Add("Send 'weight' and/or 'active'.");
+        }
+
+        return changes;
     }
+
+    // The add/edit form's two buttons: test the draft (nothing saved), or save it.
+    private static async Task<IResult> SaveOrTestAsync(HttpContext context, IAntiforgery antiforgery, IAdminDataSource data, AdminOperations admin, string? id, CancellationToken cancellationToken)
+    {
+        var saved = id is null ? null : (await data.GetStoragesAsync(cancellationToken)).FirstOrDefault(s => s.Id == id);
+        if (id is not null && saved is null)
+        {
+            return Results.Redirect($"{PathBaseOf(context)}/storages?done={Uri.EscapeDataString($"There is no storage '{id}'.")}");
+        }
+
+        var form = StorageForm.From(context.Request.Form, id) with { Api = saved?.Api ?? context.Request.Form["api"].ToString().Trim() };
+        var testing = context.Request.Form["action"] == "test";
+        var problems = new List<string>();
+        if (form.Id.Length == 0)
+        {
+            problems.Add("A new storage needs an id.");
+        }
+
+        var entry = form.ToEntry(saved?.Settings, problems);
+        if (problems.Count > 0)
+        {
+            return EditPage(context, antiforgery, data, form.Remasked(), id is null, problems, testing, status: StatusCodes.Status400BadRequest);
+        }
+
+        var edit = AdminOperations.Edit(id is null ? AdminEditKind.Add : AdminEditKind.Merge, form.Id, entry);
+        if (testing)
+        {
+            var draft = await admin.TestDraftAsync(AdminApiEndpoints.Who(context), edit, cancellationToken);
+            return EditPage(context, antiforgery, data, form.Remasked(), id is null, draft.Problems, testing, draft.Test, draft.Test is null ? StatusCodes.Status400BadRequest : StatusCodes.Status200OK);
+        }
+
+        var result = await admin.EditStorageAsync(AdminApiEndpoints.Who(context), edit, cancellationToken);
+        return result.Outcome == AdminChangeOutcome.Done
+            ? Results.Redirect($"{PathBaseOf(context)}/storages?done={Uri.EscapeDataString($"Storage '{form.Id}' {(id is null ? "added" : "saved")}.")}")
+            : EditPage(context, antiforgery, data, form.Remasked(), id is null, result.Problems, status: StatusOf(result.Outcome));
+    }
+
+    private static RazorComponentResult<StorageEditPage> EditPage(
+        HttpContext context,
+        IAntiforgery antiforgery,
+        IAdminDataSource data,
+        StorageForm form,
+        bool isNew,
+        IReadOnlyList<string>? problems = null,
+        bool testing = false,
+        AdminConnectionTest? test = null,
+        int status = StatusCodes.Status200OK)
+        => Page<StorageEditPage>(
+            new
+            {
+                PathBase = PathBaseOf(context),
+                Token = TokenFor(context, antiforgery),
+                Form = form,
+                IsNew = isNew,
+                data.Apis,
+                ReadOnlyReason = data.GetReadOnlyReason(),
+                Problems = problems,
+                Testing = testing,
+                Test = test,
+            },
+            status);
+
+    private static string PathBaseOf(HttpContext context) => context.RequestServices.GetRequiredService<IOptions<AdminOptions>>().Value.PathBase;
+
+    private static int StatusOf(AdminChangeOutcome outcome) => outcome switch
+    {
+        AdminChangeOutcome.UnknownStorage => StatusCodes.Status404NotFound,
+        AdminChangeOutcome.Conflict => StatusCodes.Status409Conflict,
+        _ => StatusCodes.Status400BadRequest,
+    };
 
     private static AntiforgeryField TokenFor(HttpContext context, IAntiforgery antiforgery)
     {

@@ -9,11 +9,6 @@ using Microsoft.Extensions.Primitives;
 
 namespace EdgeRouter.Configuration;
 
-/// <summary>
-/// Owns the storages in force. The first load throws with every problem, so the host does not start on a bad
-/// file; a reload that fails validation is logged and the previous storages stay in force (as YARP's
-/// ProxyConfigManager does). Stores whose entry did not change are kept across reloads.
-/// </summary>
 /// <summary>storages.json could not be loaded at start; <see cref="Exception.Message"/> lists every problem.</summary>
 public sealed class StorageConfigurationException : Exception
 {
@@ -43,6 +38,17 @@ public sealed class StorageConfigurationException : Exception
     public IReadOnlyList<string> Problems { get; }
 }
 
+/// <summary>
+/// Gets a storage's entry of storages.json (null when there is none; a copy, free to change) and returns its new
+/// entry (null removes the storage), or adds to <paramref name="problems"/> to refuse the edit.
+/// </summary>
+internal delegate JsonObject? StorageEntryChange(JsonObject? current, List<string> problems);
+
+/// <summary>
+/// Owns the storages in force. The first load throws with every problem, so the host does not start on a bad
+/// file; a reload that fails validation is logged and the previous storages stay in force (as YARP's
+/// ProxyConfigManager does). Stores whose entry did not change are kept across reloads.
+/// </summary>
 internal sealed partial class StorageConfigManager : IStorageRegistry, IDisposable
 {
     private static readonly TimeSpan ReloadDebounce = TimeSpan.FromMilliseconds(300);
@@ -114,40 +120,17 @@ internal sealed partial class StorageConfigManager : IStorageRegistry, IDisposab
     }
 
     /// <summary>
-    /// Changes one storage's weight or active flag in storages.json, for the admin. The edited file is validated exactly
-    /// as a hand edit is, written atomically with the previous version kept beside it (<c>.bak</c>), and applied at
+    /// Adds, changes or removes one storage in storages.json, for the admin. The edited file is validated exactly as
+    /// a hand edit is, written atomically with the previous version kept beside it (<c>.bak</c>), and applied at
     /// once, so the file stays the single source of truth. Comments in the file are not kept.
     /// </summary>
-    /// <returns>Null when there is no such storage; otherwise the problems, none when the change is in force.</returns>
-    public IReadOnlyList<string>? UpdateStorage(string id, double? weight, bool? active)
+    /// <returns>The problems; none when the change is in force.</returns>
+    public IReadOnlyList<string> EditStorage(string id, StorageEntryChange change)
     {
         lock (_reloadLock)
         {
-            var root = JsonNode.Parse(File.ReadAllText(_path), documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
-            var entry = root?["storages"]?.AsArray().OfType<JsonObject>().FirstOrDefault(s => (string?)s["id"] == id);
-            if (entry is null)
-            {
-                return null;
-            }
-
-            if (weight is { } w)
-            {
-                entry["weight"] = w;
-            }
-
-            if (active is { } a)
-            {
-                entry["active"] = a;
-            }
-
-            var json = root!.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
             var errors = new List<string>();
-            if (StorageConfigReader.Parse(json, _path, errors, Environment.GetEnvironmentVariable) is { } document && errors.Count == 0)
-            {
-                errors.AddRange(_validator.Validate(null, document).Failures ?? []);
-            }
-
-            if (errors.Count > 0)
+            if (Edited(id, change, errors) is not { } json)
             {
                 return errors;
             }
@@ -173,6 +156,64 @@ internal sealed partial class StorageConfigManager : IStorageRegistry, IDisposab
 
             return Reload();
         }
+    }
+
+    /// <summary>
+    /// The storage as <paramref name="change"/> would leave it, validated with the rest of the file as a saved edit
+    /// is, with a store of its own (the caller disposes it), and nothing written: what "test connection" of a draft
+    /// runs against. Null with the problems when the draft is not valid.
+    /// </summary>
+    public StorageDefinition? BuildDraft(string id, StorageEntryChange change, List<string> problems)
+    {
+        string? json;
+        lock (_reloadLock)
+        {
+            json = Edited(id, change, problems);
+        }
+
+        var config = json is null ? null : StorageConfigReader.Parse(json, _path, problems, Environment.GetEnvironmentVariable)?.Storages.FirstOrDefault(s => s.Id == id);
+        return config is null ? null : Define(config, _providers[config.Api!].Create(config, _providerContext));
+    }
+
+    // The whole file with the change applied, as JSON, when it parses and validates; otherwise null and the problems.
+    private string? Edited(string id, StorageEntryChange change, List<string> problems)
+    {
+        var root = JsonNode.Parse(File.ReadAllText(_path), documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true })?.AsObject();
+        if (root?["storages"] is not JsonArray storages)
+        {
+            problems.Add($"{_path} has no 'storages' list.");
+            return null;
+        }
+
+        var index = storages.Select((s, i) => (s, i)).FirstOrDefault(e => e.s is JsonObject o && (string?)o["id"] == id, (null!, -1)).i;
+        var entry = change(index < 0 ? null : storages[index]!.DeepClone().AsObject(), problems);
+        if (problems.Count > 0)
+        {
+            return null;
+        }
+
+        if (entry is not null)
+        {
+            entry["id"] = id;
+        }
+
+        if (index >= 0)
+        {
+            storages.RemoveAt(index);
+        }
+
+        if (entry is not null)
+        {
+            storages.Insert(index < 0 ? storages.Count : index, entry);
+        }
+
+        var json = root.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+        if (StorageConfigReader.Parse(json, _path, problems, Environment.GetEnvironmentVariable) is { } document && problems.Count == 0)
+        {
+            problems.AddRange(_validator.Validate(null, document).Failures ?? []);
+        }
+
+        return problems.Count == 0 ? json : null;
     }
 
     private string ReadOnlyMessage => $"{_path} is read-only (mounted configuration?): change it where it comes from.";
@@ -244,14 +285,7 @@ internal sealed partial class StorageConfigManager : IStorageRegistry, IDisposab
                 ? previous.Store
                 : _providers[config.Api!].Create(config, _providerContext);
             stores[config.Id!] = (json, store);
-            definitions.Add(new StorageDefinition
-            {
-                Config = config,
-                Store = store,
-                StorageUrl = WithTrailingSlash(config.StorageUrl ?? _options.SiteUrl),
-                Capacity = config.Capacity is { } c && ByteSize.TryParse(c, out var bytes) ? bytes : null,
-                CacheControl = config.CacheControl ?? _options.Serving.DefaultCacheControl,
-            });
+            definitions.Add(Define(config, store));
         }
 
         DisposeRemoved(_stores, stores);
@@ -259,6 +293,15 @@ internal sealed partial class StorageConfigManager : IStorageRegistry, IDisposab
         snapshot = new StorageSnapshot(definitions, Interlocked.Increment(ref _version));
         return errors;
     }
+
+    private StorageDefinition Define(StorageConfig config, IObjectStore store) => new()
+    {
+        Config = config,
+        Store = store,
+        StorageUrl = WithTrailingSlash(config.StorageUrl ?? _options.SiteUrl),
+        Capacity = config.Capacity is { } c && ByteSize.TryParse(c, out var bytes) ? bytes : null,
+        CacheControl = config.CacheControl ?? _options.Serving.DefaultCacheControl,
+    };
 
     private static void DisposeRemoved(Dictionary<string, (string Json, IObjectStore Store)> before, Dictionary<string, (string Json, IObjectStore Store)> after)
     {

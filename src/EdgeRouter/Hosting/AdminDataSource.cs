@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
 using EdgeRouter.Admin;
 using EdgeRouter.Catalog;
 using EdgeRouter.Configuration;
@@ -9,15 +11,64 @@ using EdgeRouter.Uploads;
 namespace EdgeRouter.Hosting;
 
 /// <summary>The router's side of the admin contract: storages in force, their usage and health, the catalog, probes.</summary>
-internal sealed class AdminDataSource(IStorageRegistry registry, StorageConfigManager configuration, IObjectCatalog catalog, IStorageHealth health, UploadHandler uploads, ObjectDeleter deleter) : IAdminDataSource
+internal sealed class AdminDataSource(
+    IStorageRegistry registry,
+    StorageConfigManager configuration,
+    IObjectCatalog catalog,
+    IStorageHealth health,
+    UploadHandler uploads,
+    ObjectDeleter deleter,
+    IEnumerable<IStorageProvider> providers) : IAdminDataSource
 {
+    public IReadOnlyList<string> Apis { get; } = providers.Select(p => p.Api).Order(StringComparer.Ordinal).ToList();
+
     public string? GetReadOnlyReason() => configuration.GetReadOnlyReason();
 
     public async Task<AdminObject?> DeleteObjectAsync(string key, CancellationToken cancellationToken)
         => ObjectKeys.IsValid(key) && await deleter.DeleteAsync(key, cancellationToken) is { } record ? ToAdminObject(record) : null;
 
-    public Task<IReadOnlyList<string>?> UpdateStorageAsync(string storageId, AdminStorageChange change, CancellationToken cancellationToken)
-        => Task.FromResult(configuration.UpdateStorage(storageId, change.Weight, change.Active));
+    public async Task<AdminChangeResult> EditStorageAsync(AdminStorageEdit edit, CancellationToken cancellationToken)
+    {
+        if (edit.Kind == AdminEditKind.Remove && registry.Current.ById.TryGetValue(edit.Id, out var storage))
+        {
+            // Switched off first, so no new upload can land on it between the count below and the removal.
+            if (storage.Active)
+            {
+                return new AdminChangeResult(AdminChangeOutcome.Conflict, [$"Storage '{edit.Id}' is active: switch it off (active: false) before removing it, so no upload lands on it meanwhile."]);
+            }
+
+            if ((await catalog.GetUsageAsync(cancellationToken)).GetValueOrDefault(edit.Id) is { Objects: > 0 } owned)
+            {
+                return new AdminChangeResult(AdminChangeOutcome.Conflict, [$"Storage '{edit.Id}' owns {owned.Objects} object(s), so it cannot be removed; it can stay switched off."]);
+            }
+        }
+
+        var refusal = AdminChangeOutcome.Invalid;
+        var problems = configuration.EditStorage(edit.Id, (current, problems) => edit.ApplyTo(current, problems, out refusal));
+        return new AdminChangeResult(problems.Count == 0 ? AdminChangeOutcome.Done : refusal, problems);
+    }
+
+    public async Task<AdminDraftTest> TestDraftAsync(AdminStorageEdit draft, CancellationToken cancellationToken)
+    {
+        var problems = new List<string>();
+        var storage = configuration.BuildDraft(draft.Id, (current, problems) => draft.ApplyTo(current, problems, out _), problems);
+        if (storage is null)
+        {
+            return new AdminDraftTest(problems, null);
+        }
+
+        try
+        {
+            return new AdminDraftTest([], await ProbeAsync(storage, cancellationToken));
+        }
+        finally
+        {
+            if (storage.Store is IAsyncDisposable disposable)
+            {
+                await disposable.DisposeAsync();
+            }
+        }
+    }
 
     private static readonly HttpClient StorageUrlClient = new(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false }) { Timeout = TimeSpan.FromSeconds(10) };
 
@@ -39,7 +90,8 @@ internal sealed class AdminDataSource(IStorageRegistry registry, StorageConfigMa
                 used.Bytes,
                 used.Objects,
                 new AdminHealth(status.Healthy, status.LastChecked, status.Latency?.TotalMilliseconds, status.LastError),
-                s.Config.Settings ?? []);
+                s.Config.Settings ?? [],
+                Configured(s.Config));
         }).ToList();
     }
 
@@ -49,6 +101,29 @@ internal sealed class AdminDataSource(IStorageRegistry registry, StorageConfigMa
         return records.Select(ToAdminObject).ToList();
     }
 
+    // The fields an edit form shows as written (a blank one takes the default), beside the ones AdminStorage types.
+    private static Dictionary<string, string> Configured(StorageConfig config)
+    {
+        var fields = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["keyLayout"] = config.KeyLayout.ToString().ToLowerInvariant(),
+            ["redirectStatus"] = config.RedirectStatus.ToString(CultureInfo.InvariantCulture),
+        };
+        Add("name", config.Name);
+        Add("storageUrl", config.StorageUrl);
+        Add("cacheControl", config.CacheControl);
+        Add("capacity", config.Capacity is { ValueKind: JsonValueKind.String } text ? text.GetString() : config.Capacity?.GetRawText());
+        return fields;
+
+        void Add(string field, string? value)
+        {
+            if (value is not null)
+            {
+                fields[field] = value;
+            }
+        }
+    }
+
     private AdminObject ToAdminObject(ObjectRecord record)
     {
         var response = uploads.ToResponse(record, registry.Current.ById.GetValueOrDefault(record.StorageId));
@@ -56,12 +131,10 @@ internal sealed class AdminDataSource(IStorageRegistry registry, StorageConfigMa
     }
 
     public async Task<AdminConnectionTest?> TestStorageAsync(string storageId, CancellationToken cancellationToken)
-    {
-        if (!registry.Current.ById.TryGetValue(storageId, out var storage))
-        {
-            return null;
-        }
+        => registry.Current.ById.TryGetValue(storageId, out var storage) ? await ProbeAsync(storage, cancellationToken) : null;
 
+    private static async Task<AdminConnectionTest> ProbeAsync(StorageDefinition storage, CancellationToken cancellationToken)
+    {
         var key = $".edgerouter/admin-test-{Guid.NewGuid():N}.txt";
         var probe = "EdgeRouter connection test"u8.ToArray();
         var steps = new List<AdminTestStep>();
@@ -93,7 +166,7 @@ internal sealed class AdminDataSource(IStorageRegistry registry, StorageConfigMa
             await StepAsync(steps, "delete", () => storage.Store.DeleteAsync(key, CancellationToken.None));
         }
 
-        return new AdminConnectionTest(storageId, steps.All(s => s.Succeeded), steps);
+        return new AdminConnectionTest(storage.Id, steps.All(s => s.Succeeded), steps);
     }
 
     private static async Task<bool> StepAsync(List<AdminTestStep> steps, string name, Func<Task> step)

@@ -22,6 +22,11 @@ public sealed class AdminApiTests : IDisposable
     [InlineData("GET", "/admin/api/objects")]
     [InlineData("POST", "/admin/api/storages/local/test")]
     [InlineData("PATCH", "/admin/api/storages/local")]
+    [InlineData("PUT", "/admin/api/storages/local")]
+    [InlineData("DELETE", "/admin/api/storages/local")]
+    [InlineData("POST", "/admin/api/storages")]
+    [InlineData("POST", "/admin/api/storages/test")]
+    [InlineData("DELETE", "/admin/api/objects/a.png")]
     public async Task EveryRoute_NeedsTheAdminKey_AndAnUploadKeyIsNotOne(string method, string path)
     {
         using var anonymous = _factory.CreateClient();
@@ -137,7 +142,7 @@ public sealed class AdminApiTests : IDisposable
         Assert.Equal(HttpStatusCode.OK, document.StatusCode);
         using var json = JsonDocument.Parse(await document.Content.ReadAsStringAsync());
         var paths = json.RootElement.GetProperty("paths").EnumerateObject().Select(p => p.Name).Order().ToList();
-        Assert.Equal(["/admin/api/objects", "/admin/api/objects/{key}", "/admin/api/storages", "/admin/api/storages/{id}", "/admin/api/storages/{id}/test"], paths);
+        Assert.Equal(["/admin/api/objects", "/admin/api/objects/{key}", "/admin/api/storages", "/admin/api/storages/test", "/admin/api/storages/{id}", "/admin/api/storages/{id}/test"], paths);
     }
 
     [Fact]
@@ -177,6 +182,141 @@ public sealed class AdminApiTests : IDisposable
         }
 
         Assert.Equal(HttpStatusCode.NotFound, (await Send(admin, AdminKey, HttpMethod.Patch, "/admin/api/storages/nope", """{ "active": false }""")).StatusCode);
+    }
+
+    [Fact]
+    public async Task AddingAStorage_PutsItInForce_AndTheSameIdAgainIsAConflict()
+    {
+        using var admin = _factory.CreateClient();
+        const string Extra = """{ "id": "extra", "api": "local", "root": "data/extra", "read": "stream", "weight": 0 }""";
+
+        var added = await Send(admin, AdminKey, HttpMethod.Post, "/admin/api/storages", Extra);
+        var again = await Send(admin, AdminKey, HttpMethod.Post, "/admin/api/storages", Extra);
+
+        Assert.Equal(HttpStatusCode.Created, added.StatusCode);
+        Assert.Equal("/admin/api/storages/extra", added.Headers.Location?.OriginalString);
+        using var storages = JsonDocument.Parse(await (await Send(admin, AdminKey, HttpMethod.Get, "/admin/api/storages")).Content.ReadAsStringAsync());
+        Assert.Contains("extra", storages.RootElement.EnumerateArray().Select(s => s.GetProperty("id").GetString()));
+        using var test = JsonDocument.Parse(await (await Send(admin, AdminKey, HttpMethod.Post, "/admin/api/storages/extra/test")).Content.ReadAsStringAsync());
+        Assert.True(test.RootElement.GetProperty("succeeded").GetBoolean());
+        Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
+        Assert.Contains("There is already a storage 'extra'.", await again.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AnInvalidNewStorage_IsRefusedWithTheValidatorsMessage_AndTheFileIsUnchanged()
+    {
+        using var admin = _factory.CreateClient();
+        var file = Path.Combine(_factory.Root, "config", "storages.json");
+        var before = await File.ReadAllTextAsync(file);
+
+        var unknownApi = await Send(admin, AdminKey, HttpMethod.Post, "/admin/api/storages", """{ "id": "odd", "api": "floppy" }""");
+        var noId = await Send(admin, AdminKey, HttpMethod.Post, "/admin/api/storages", """{ "api": "local" }""");
+
+        Assert.Equal(HttpStatusCode.BadRequest, unknownApi.StatusCode);
+        var problem = await unknownApi.Content.ReadAsStringAsync();
+        Assert.Contains("('odd')", problem, StringComparison.Ordinal);
+        Assert.Contains("'api'", problem, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.BadRequest, noId.StatusCode);
+        Assert.Contains("A new storage needs an 'id'.", await noId.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(before, await File.ReadAllTextAsync(file));
+    }
+
+    [Fact]
+    public async Task EditingEveryField_KeepsASecretSentBlankOrMasked_AndChangesOneSentAnew()
+    {
+        using var admin = _factory.CreateClient();
+        var file = Path.Combine(_factory.Root, "config", "storages.json");
+        var endpoint = JsonDocument.Parse(await File.ReadAllTextAsync(file)).RootElement.GetProperty("storages").EnumerateArray().Last().GetProperty("endpoint").GetString();
+
+        var replaced = await Send(admin, AdminKey, HttpMethod.Put, "/admin/api/storages/broken", $$"""
+            { "api": "s3compatible", "read": "proxy", "weight": 2, "capacity": "5 GB", "storageUrl": "http://cdn.test/b/", "cacheControl": "public, max-age=60",
+              "endpoint": "{{endpoint}}", "pathStyle": true, "bucket": "other", "accessKey": "", "secretKey": "••••••••" }
+            """);
+        var saved = await File.ReadAllTextAsync(file);
+
+        Assert.Equal(HttpStatusCode.NoContent, replaced.StatusCode);
+        Assert.Contains(SecretKey, saved, StringComparison.Ordinal);
+        Assert.Contains("AKIAEXAMPLE", saved, StringComparison.Ordinal);
+        using (var storages = JsonDocument.Parse(await (await Send(admin, AdminKey, HttpMethod.Get, "/admin/api/storages")).Content.ReadAsStringAsync()))
+        {
+            var broken = storages.RootElement.EnumerateArray().Single(s => s.GetProperty("id").GetString() == "broken");
+            Assert.Equal("proxy", broken.GetProperty("read").GetString());
+            Assert.Equal(2, broken.GetProperty("weight").GetDouble());
+            Assert.Equal(5_000_000_000, broken.GetProperty("capacityBytes").GetInt64());
+            Assert.Equal("http://cdn.test/b/", broken.GetProperty("storageUrl").GetString());
+            Assert.Equal("other", broken.GetProperty("settings").GetProperty("bucket").GetString());
+            Assert.DoesNotContain(SecretKey, storages.RootElement.GetRawText(), StringComparison.Ordinal);
+        }
+
+        Assert.Equal(HttpStatusCode.NoContent, (await Send(admin, AdminKey, HttpMethod.Patch, "/admin/api/storages/broken", """{ "secretKey": "", "cacheControl": null }""")).StatusCode);
+        Assert.Contains(SecretKey, await File.ReadAllTextAsync(file), StringComparison.Ordinal);
+        Assert.DoesNotContain("max-age=60", await File.ReadAllTextAsync(file), StringComparison.Ordinal);
+
+        Assert.Equal(HttpStatusCode.NoContent, (await Send(admin, AdminKey, HttpMethod.Patch, "/admin/api/storages/broken", """{ "secretKey": "rotated-secret-1234" }""")).StatusCode);
+        Assert.Contains("rotated-secret-1234", await File.ReadAllTextAsync(file), StringComparison.Ordinal);
+        Assert.DoesNotContain(SecretKey, await File.ReadAllTextAsync(file), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AStorageId_CannotChange()
+    {
+        using var admin = _factory.CreateClient();
+
+        var response = await Send(admin, AdminKey, HttpMethod.Patch, "/admin/api/storages/local", """{ "id": "renamed" }""");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("The id of storage 'local' cannot change", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RemovingAStorage_NeedsItSwitchedOff_AndRefusesOneThatOwnsObjects()
+    {
+        using var admin = _factory.CreateClient();
+        using var uploader = _factory.CreateAuthorizedClient();
+        var file = Path.Combine(_factory.Root, "config", "storages.json");
+        Assert.Equal(HttpStatusCode.Created, (await uploader.PutAsync("/api/v1/objects/owned/a.png", TestFiles.Raw(TestFiles.Png(), "image/png"))).StatusCode);
+
+        var active = await Send(admin, AdminKey, HttpMethod.Delete, "/admin/api/storages/broken");
+        await Send(admin, AdminKey, HttpMethod.Patch, "/admin/api/storages/local", """{ "active": false }""");
+        var owning = await Send(admin, AdminKey, HttpMethod.Delete, "/admin/api/storages/local");
+        await Send(admin, AdminKey, HttpMethod.Patch, "/admin/api/storages/broken", """{ "active": false }""");
+        var removed = await Send(admin, AdminKey, HttpMethod.Delete, "/admin/api/storages/broken");
+        var unknown = await Send(admin, AdminKey, HttpMethod.Delete, "/admin/api/storages/broken");
+
+        Assert.Equal(HttpStatusCode.Conflict, active.StatusCode);
+        Assert.Contains("switch it off (active: false) before removing it", await active.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Conflict, owning.StatusCode);
+        Assert.Contains("Storage 'local' owns 1 object(s), so it cannot be removed", await owning.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.NoContent, removed.StatusCode);
+        Assert.DoesNotContain("\"broken\"", await File.ReadAllTextAsync(file), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await uploader.GetAsync("/owned/a.png")).StatusCode);
+    }
+
+    [Fact]
+    public async Task TestingADraft_RunsEveryStepOnTheDraft_AndSavesNothing()
+    {
+        using var admin = _factory.CreateClient();
+        var file = Path.Combine(_factory.Root, "config", "storages.json");
+        var before = await File.ReadAllTextAsync(file);
+        var blocked = Path.Combine(_factory.Root, "not-a-folder");
+        await File.WriteAllTextAsync(blocked, "a file where the draft wants its root");
+
+        using var good = JsonDocument.Parse(await (await Send(admin, AdminKey, HttpMethod.Post, "/admin/api/storages/test", """{ "id": "draft", "api": "local", "root": "data/draft", "read": "stream" }""")).Content.ReadAsStringAsync());
+        using var changed = JsonDocument.Parse(await (await Send(admin, AdminKey, HttpMethod.Post, "/admin/api/storages/local/test", $$"""{ "root": "{{blocked}}" }""")).Content.ReadAsStringAsync());
+        var invalid = await Send(admin, AdminKey, HttpMethod.Post, "/admin/api/storages/local/test", """{ "weight": -1 }""");
+
+        Assert.True(good.RootElement.GetProperty("succeeded").GetBoolean(), good.RootElement.GetRawText());
+        Assert.Equal(4, good.RootElement.GetProperty("steps").GetArrayLength());
+        Assert.Empty(_factory.FilesUnder("data/draft"));
+        Assert.False(changed.RootElement.GetProperty("succeeded").GetBoolean());
+        Assert.Equal("put through the API", changed.RootElement.GetProperty("steps")[0].GetProperty("name").GetString());
+        Assert.Equal(HttpStatusCode.BadRequest, invalid.StatusCode);
+        Assert.Contains("field 'weight': must be a number ≥ 0.", await invalid.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(before, await File.ReadAllTextAsync(file));
+        using var storages = JsonDocument.Parse(await (await Send(admin, AdminKey, HttpMethod.Get, "/admin/api/storages")).Content.ReadAsStringAsync());
+        Assert.DoesNotContain("draft", storages.RootElement.EnumerateArray().Select(s => s.GetProperty("id").GetString()));
     }
 
     [Fact]

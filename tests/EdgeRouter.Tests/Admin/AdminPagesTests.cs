@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using EdgeRouter.Tests.TestUtilities;
 using Microsoft.AspNetCore.Mvc.Testing;
 using static EdgeRouter.Tests.Admin.AdminTestRouter;
@@ -23,6 +24,11 @@ public sealed class AdminPagesTests : IDisposable
     [InlineData("GET", "/admin/objects/delete?key=a.png")]
     [InlineData("POST", "/admin/storages/local")]
     [InlineData("POST", "/admin/storages/local/test")]
+    [InlineData("GET", "/admin/storages/new")]
+    [InlineData("POST", "/admin/storages/new")]
+    [InlineData("GET", "/admin/storages/local/edit")]
+    [InlineData("POST", "/admin/storages/local/edit")]
+    [InlineData("POST", "/admin/storages/local/remove")]
     [InlineData("POST", "/admin/objects/delete")]
     [InlineData("POST", "/admin/signout")]
     public async Task EveryPage_SendsAStrangerToSignIn_AndAnUploadKeyDoesNotOpenIt(string method, string path)
@@ -171,6 +177,112 @@ public sealed class AdminPagesTests : IDisposable
         var upload = await uploader.PostAsync("/api/v1/objects", TestFiles.Raw(TestFiles.Png(), "image/png"));
         Assert.False(upload.IsSuccessStatusCode);
         Assert.Empty(_factory.FilesUnder("data/objects"));
+    }
+
+    [Fact]
+    public async Task AStorage_IsAddedThroughTheForm_AfterItsDraftPassedTheTest()
+    {
+        using var browser = Browser();
+        await SignInAsync(browser);
+        var form = await browser.GetStringAsync("/admin/storages/new");
+        var token = FormToken(form);
+        (string, string)[] fields = [("id", "extra"), ("api", "local"), ("read", "stream"), ("weight", "0"), ("capacity", "1 GB"), ("active", "true"), ("keyLayout", "dated"), ("redirectStatus", "302"), ("settings", """{ "root": "data/extra" }""")];
+        var before = await File.ReadAllTextAsync(_factory.StoragesPath);
+
+        var tested = await PostFormAsync(browser, "/admin/storages/new", token, [.. fields, ("action", "test")]);
+        var testPage = await tested.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.OK, tested.StatusCode);
+        Assert.Contains("Test connection of the draft of &#x27;extra&#x27;: passed", testPage, StringComparison.Ordinal);
+        Assert.Equal(before, await File.ReadAllTextAsync(_factory.StoragesPath));
+
+        var saved = await PostFormAsync(browser, "/admin/storages/new", token, [.. fields, ("action", "save")]);
+
+        Assert.Contains("<option value=\"local\"", form, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Redirect, saved.StatusCode);
+        Assert.Contains("Storage &#x27;extra&#x27; added.", await browser.GetStringAsync(saved.Headers.Location!.OriginalString), StringComparison.Ordinal);
+        using var file = JsonDocument.Parse(await File.ReadAllTextAsync(_factory.StoragesPath));
+        var extra = file.RootElement.GetProperty("storages").EnumerateArray().Single(s => s.GetProperty("id").GetString() == "extra");
+        Assert.Equal("data/extra", extra.GetProperty("root").GetString());
+        Assert.Equal("1 GB", extra.GetProperty("capacity").GetString());
+    }
+
+    [Fact]
+    public async Task TheEditForm_ShowsSecretsMasked_AndSavingKeepsThem_WhileOtherFieldsChange()
+    {
+        using var browser = Browser();
+        await SignInAsync(browser);
+        var form = await browser.GetStringAsync("/admin/storages/broken/edit");
+        var token = FormToken(form);
+        var settings = WebUtility.HtmlDecode(Regex.Match(form, "<textarea name=\"settings\"[^>]*>(.*?)</textarea>", RegexOptions.Singleline).Groups[1].Value);
+
+        var saved = await PostFormAsync(
+            browser,
+            "/admin/storages/broken/edit",
+            token,
+            ("read", "proxy"),
+            ("weight", "4"),
+            ("active", "true"),
+            ("keyLayout", "dated"),
+            ("redirectStatus", "302"),
+            ("storageUrl", "http://cdn.test/b/"),
+            ("settings", settings.Replace("\"bucket\": \"bucket\"", "\"bucket\": \"renamed\"", StringComparison.Ordinal)),
+            ("action", "save"));
+
+        Assert.DoesNotContain(SecretKey, form, StringComparison.Ordinal);
+        Assert.Contains("\"secretKey\": \"••••••••\"", settings, StringComparison.Ordinal);
+        Assert.True(saved.StatusCode == HttpStatusCode.Redirect, await saved.Content.ReadAsStringAsync());
+        var file = await File.ReadAllTextAsync(_factory.StoragesPath);
+        Assert.Contains(SecretKey, file, StringComparison.Ordinal);
+        Assert.Contains("\"bucket\": \"renamed\"", file, StringComparison.Ordinal);
+        Assert.Contains("\"read\": \"proxy\"", file, StringComparison.Ordinal);
+        Assert.Contains("\"weight\": 4", file, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AFormWithAProblem_ComesBackWithIt_AndWithoutTheSecretTyped()
+    {
+        using var browser = Browser();
+        await SignInAsync(browser);
+        var token = FormToken(await browser.GetStringAsync("/admin/storages/new"));
+        var before = await File.ReadAllTextAsync(_factory.StoragesPath);
+
+        var response = await PostFormAsync(
+            browser,
+            "/admin/storages/new",
+            token,
+            ("id", "s3x"),
+            ("api", "s3compatible"),
+            ("read", "redirect"),
+            ("weight", "-2"),
+            ("active", "true"),
+            ("settings", """{ "bucket": "b", "secretKey": "typed-secret-5150" }"""),
+            ("action", "save"));
+        var page = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("field 'weight': must be a number ≥ 0.", WebUtility.HtmlDecode(page), StringComparison.Ordinal);
+        Assert.DoesNotContain("typed-secret-5150", page, StringComparison.Ordinal);
+        Assert.Equal(before, await File.ReadAllTextAsync(_factory.StoragesPath));
+    }
+
+    [Fact]
+    public async Task RemovingAStorage_NeedsTheBoxTicked_AndItSwitchedOff()
+    {
+        using var browser = Browser();
+        await SignInAsync(browser);
+        var token = FormToken(await browser.GetStringAsync("/admin/storages/broken/edit"));
+
+        var unconfirmed = await PostFormAsync(browser, "/admin/storages/broken/remove", token);
+        var active = await PostFormAsync(browser, "/admin/storages/broken/remove", token, ("confirm", "yes"));
+        await PostFormAsync(browser, "/admin/storages/broken", token, ("active", "false"));
+        var removed = await PostFormAsync(browser, "/admin/storages/broken/remove", token, ("confirm", "yes"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, unconfirmed.StatusCode);
+        Assert.Contains("Tick the box to confirm the removal.", await unconfirmed.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Conflict, active.StatusCode);
+        Assert.Equal(HttpStatusCode.Redirect, removed.StatusCode);
+        Assert.Contains("Storage &#x27;broken&#x27; removed.", await browser.GetStringAsync(removed.Headers.Location!.OriginalString), StringComparison.Ordinal);
+        Assert.DoesNotContain("\"broken\"", await File.ReadAllTextAsync(_factory.StoragesPath), StringComparison.Ordinal);
     }
 
     [Fact]

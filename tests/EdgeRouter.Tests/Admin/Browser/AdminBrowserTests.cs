@@ -72,6 +72,19 @@ public sealed class AdminBrowserTests(ChromiumFixture chromium) : IDisposable
         Assert.DoesNotContain(AdminTestRouter.SecretKey, await page.ContentAsync(), StringComparison.Ordinal);
         await SaveAsync(page, "5-test-broken");
 
+        // The edit form shows every field, the secret masked; a draft with a new bucket is tested, nothing saved.
+        await page.Locator("tr[data-storage=broken]").GetByRole(AriaRole.Link, new() { Name = "edit" }).ClickAsync();
+        Assert.Equal("Storage 'broken'", await page.Locator("h1").InnerTextAsync());
+        var settings = await page.Locator("textarea[name=settings]").InputValueAsync();
+        Assert.Contains("\"secretKey\": \"••••••••\"", settings, StringComparison.Ordinal);
+        await page.FillAsync("textarea[name=settings]", settings.Replace("\"bucket\": \"bucket\"", "\"bucket\": \"drafted\"", StringComparison.Ordinal));
+        await page.GetByRole(AriaRole.Button, new() { Name = "Test connection" }).ClickAsync();
+        Assert.Contains("Test connection of the draft of 'broken': failed", await page.Locator("[data-test-result=broken]").InnerTextAsync(), StringComparison.Ordinal);
+        Assert.Contains("\"bucket\": \"drafted\"", await page.Locator("textarea[name=settings]").InputValueAsync(), StringComparison.Ordinal);
+        Assert.DoesNotContain(AdminTestRouter.SecretKey, await page.ContentAsync(), StringComparison.Ordinal);
+        Assert.DoesNotContain("drafted", await File.ReadAllTextAsync(_factory.StoragesPath), StringComparison.Ordinal);
+        await SaveAsync(page, "6-edit-storage");
+
         // An upload through the public API is found on the objects page, with its URLs.
         await uploader.PutAsync("/api/v1/objects/gallery/sunset.png", TestFiles.Raw(TestFiles.Png(3000), "image/png"));
         await page.ClickAsync("nav >> text=Objects");
@@ -81,13 +94,13 @@ public sealed class AdminBrowserTests(ChromiumFixture chromium) : IDisposable
         Assert.Equal(1, await row.CountAsync());
         Assert.Equal(1, await page.Locator("tr[data-key]").CountAsync());
         Assert.Contains("local", await row.InnerTextAsync(), StringComparison.Ordinal);
-        await SaveAsync(page, "6-objects");
+        await SaveAsync(page, "7-objects");
 
         // Sign out: the pages are closed again.
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
         await page.GotoAsync(site + "/admin/storages");
         Assert.Contains("/admin/signin", page.Url, StringComparison.Ordinal);
-        await SaveAsync(page, "7-signed-out");
+        await SaveAsync(page, "8-signed-out");
     }
 
     private static async Task SaveAsync(IPage page, string name)
