@@ -19,6 +19,12 @@ public sealed class AdminOptions
 
     public TimeSpan LockoutDuration { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// When set, the admin answers only on connections to this local port, which the router must also listen on
+    /// (list it in its URLs); under the public host name it does not exist. Unset: the admin shares the router's ports.
+    /// </summary>
+    public int? Port { get; set; }
+
     public bool Enabled => KeyHashes.Count > 0;
 }
 
@@ -38,6 +44,11 @@ internal sealed partial class AdminOptionsValidator : IValidateOptions<AdminOpti
         if (!options.PathBase.StartsWith('/') || options.PathBase.EndsWith('/'))
         {
             errors.Add($"Admin:PathBase: '{options.PathBase}' must start with '/' and not end with one, e.g. '/admin'.");
+        }
+
+        if (options.Port is < 1 or > 65535)
+        {
+            errors.Add($"Admin:Port: {options.Port} is not a TCP port (1-65535).");
         }
 
         if (options.MaxFailedAttempts < 1 || options.LockoutDuration <= TimeSpan.Zero)

@@ -6,7 +6,11 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.Routing.Matching;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
@@ -19,6 +23,9 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class AdminServiceCollectionExtensions
 {
     internal const string OpenApiDocument = "admin";
+
+    private static readonly Action<ILogger, int, string, Exception?> AdminPortUnused = LoggerMessage.Define<int, string>(
+        LogLevel.Warning, new EventId(902, "AdminPortUnused"), "Admin:Port is {Port}, but the router listens only on {Addresses}: add the port to its URLs, or the admin cannot be reached.");
 
     private static readonly Action<ILogger, Exception?> AdminIsOff = LoggerMessage.Define(
         LogLevel.Warning, new EventId(901, "AdminOff"), "The admin is off: no Admin:KeyHashes are configured.");
@@ -61,10 +68,25 @@ public static class AdminServiceCollectionExtensions
             antiforgery.Cookie.SameSite = SameSiteMode.Strict;
         });
         services.AddRazorComponents();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<MatcherPolicy, AdminPortPolicy>());
 
         // The admin API's own OpenAPI document: only its routes, not the router's public ones.
         services.AddOpenApi(OpenApiDocument, openApi => openApi.ShouldInclude = api => api.ActionDescriptor.EndpointMetadata.OfType<AdminApiMarker>().Any());
         return services;
+    }
+
+    // An admin port the router does not listen on makes the admin unreachable: say so once the server has started.
+    private static void WarnIfNotListening(IServiceProvider services, int port)
+    {
+        var lifetime = services.GetRequiredService<IHostApplicationLifetime>();
+        lifetime.ApplicationStarted.Register(() =>
+        {
+            var addresses = services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+            if (addresses.Count > 0 && !addresses.Any(a => Uri.TryCreate(a.Replace("*", "localhost", StringComparison.Ordinal).Replace("+", "localhost", StringComparison.Ordinal), UriKind.Absolute, out var uri) && uri.Port == port))
+            {
+                AdminPortUnused(services.GetRequiredService<ILoggerFactory>().CreateLogger(AdminOperations.AuditCategory), port, string.Join(", ", addresses), null);
+            }
+        });
     }
 
     /// <summary>Maps the admin pages and API under <see cref="AdminOptions.PathBase"/>, or nothing (and says so) when no admin key is configured.</summary>
@@ -77,9 +99,16 @@ public static class AdminServiceCollectionExtensions
             return endpoints;
         }
 
-        endpoints.MapAdminUi(options);
-        endpoints.MapAdminApi(options);
-        endpoints.MapOpenApi(options.PathBase + "/api/openapi/{documentName}.json").RequireAuthorization(AdminPolicies.Api);
+        var admin = endpoints.MapGroup(string.Empty);
+        if (options.Port is { } port)
+        {
+            admin.WithMetadata(new AdminPortMetadata(port));
+            WarnIfNotListening(endpoints.ServiceProvider, port);
+        }
+
+        admin.MapAdminUi(options);
+        admin.MapAdminApi(options);
+        admin.MapOpenApi(options.PathBase + "/api/openapi/{documentName}.json").RequireAuthorization(AdminPolicies.Api);
         return endpoints;
     }
 }

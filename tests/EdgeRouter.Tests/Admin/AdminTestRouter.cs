@@ -13,7 +13,8 @@ internal static partial class AdminTestRouter
     public const string SecretKey = "S3CR3T-never-shown-9f8e7d";
 
     /// <param name="spare">Adds a second good Local storage, 'spare', so one can be switched off while uploads go on.</param>
-    public static RouterFactory Create(bool spare = false)
+    /// <param name="adminPort">Serves the admin only on connections to this local port (<c>Admin:Port</c>).</param>
+    public static RouterFactory Create(bool spare = false, int? adminPort = null)
     {
         var brokenPort = ServerProcess.FreePort();
         return new RouterFactory(
@@ -29,6 +30,7 @@ internal static partial class AdminTestRouter
             {
                 ["Admin:KeyHashes:0"] = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(AdminKey))),
                 ["Admin:MaxFailedAttempts"] = "3",
+                ["Admin:Port"] = adminPort?.ToString(System.Globalization.CultureInfo.InvariantCulture),
             });
     }
 
