@@ -25,7 +25,7 @@ internal sealed partial class AdminOperations(IAdminDataSource data, ILoggerFact
             TakesUploads(s) && weights > 0 ? Math.Round(100 * s.Weight / weights, 1) : 0,
             s.CapacityBytes is > 0 and var capacity ? Math.Round(100.0 * s.UsedBytes / capacity, 1) : null,
             SecretMasking.Apply(s.Settings))).ToList();
-        return new AdminOverview(views, storages.Sum(s => s.UsedBytes), storages.Sum(s => s.Objects), storages.Count(s => s.Health.Healthy), data.GetReadOnlyReason());
+        return new AdminOverview(views, storages.Sum(s => s.UsedBytes), storages.Sum(s => s.Objects), storages.Count(s => s.Health.Healthy), data.GetReadOnlyReason(), data.GetTraffic());
 
         static bool TakesUploads(AdminStorage s) => s.Active && s.Weight > 0;
     }
@@ -166,7 +166,7 @@ internal sealed partial class AdminOperations(IAdminDataSource data, ILoggerFact
 
 public sealed record AdminStorageView(AdminStorage Storage, double SharePercent, double? UsedPercent, IReadOnlyDictionary<string, object?> Settings);
 
-public sealed record AdminOverview(IReadOnlyList<AdminStorageView> Storages, long TotalBytes, long TotalObjects, int Healthy, string? ReadOnlyReason);
+public sealed record AdminOverview(IReadOnlyList<AdminStorageView> Storages, long TotalBytes, long TotalObjects, int Healthy, string? ReadOnlyReason, AdminTraffic Traffic);
 
 public enum AdminChangeOutcome
 {

@@ -33,6 +33,9 @@ public interface IAdminDataSource
     /// </summary>
     Task<AdminChangeResult> EditStorageAsync(AdminStorageEdit edit, CancellationToken cancellationToken);
 
+    /// <summary>The last hour of traffic, minute by minute, from the router's own metrics.</summary>
+    AdminTraffic GetTraffic();
+
     /// <summary>The storage APIs the router has (<c>s3</c>, <c>local</c>, …).</summary>
     IReadOnlyList<string> Apis { get; }
 
@@ -147,6 +150,17 @@ public sealed record AdminStorage(
     AdminHealth Health,
     IReadOnlyDictionary<string, JsonElement> Settings,
     IReadOnlyDictionary<string, string> Configured);
+
+/// <param name="Minutes">The last hour (since the start, if later), oldest first; the last one is the current, partial minute.</param>
+/// <param name="UploadsLastHour">Uploads stored in those minutes, by storage.</param>
+/// <param name="ReadsPerSecond">Object reads per second over the last 60 seconds.</param>
+public sealed record AdminTraffic(IReadOnlyList<AdminTrafficMinute> Minutes, IReadOnlyDictionary<string, long> UploadsLastHour, double ReadsPerSecond);
+
+/// <param name="Requests">Every HTTP request the router answered, admin and uploads included.</param>
+/// <param name="Reads">Object reads.</param>
+/// <param name="Bytes">Object bytes sent through the router (proxy and stream reads; a redirect sends none).</param>
+/// <param name="P99Ms">The 99th percentile of the requests' durations, to within its bucket (+50%); null without requests.</param>
+public sealed record AdminTrafficMinute(DateTimeOffset Start, long Requests, long Reads, long Bytes, long ClientErrors, long ServerErrors, double? P99Ms);
 
 public sealed record AdminHealth(bool Healthy, DateTimeOffset? LastChecked, double? LatencyMs, string? LastError);
 

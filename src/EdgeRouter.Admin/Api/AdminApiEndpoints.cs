@@ -37,6 +37,8 @@ internal static class AdminApiEndpoints
             }));
         });
 
+        api.MapGet("/traffic", (IAdminDataSource data) => Results.Ok(data.GetTraffic()));
+
         api.MapGet("/objects", async (AdminOperations admin, string? prefix, string? after, int? limit, CancellationToken cancellationToken) =>
         {
             var size = limit ?? 100;

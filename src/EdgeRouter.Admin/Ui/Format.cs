@@ -20,6 +20,9 @@ internal static class Format
         return unit == 0 ? $"{bytes.ToString(CultureInfo.InvariantCulture)} B" : $"{value.ToString("0.0", CultureInfo.InvariantCulture)} {Units[unit]}";
     }
 
+    public static string Milliseconds(double ms)
+        => ms >= 1000 ? $"{(ms / 1000).ToString("0.#", CultureInfo.InvariantCulture)} s" : $"{ms.ToString(ms < 10 ? "0.##" : "0", CultureInfo.InvariantCulture)} ms";
+
     /// <summary>A setting as it reads in storages.json: strings without quotes, anything else as JSON.</summary>
     public static string? Setting(object? value)
         => value is JsonElement { ValueKind: JsonValueKind.String } text ? text.GetString() : value is JsonElement json ? json.GetRawText() : value?.ToString();

@@ -5,6 +5,7 @@ using EdgeRouter.Admin;
 using EdgeRouter.Catalog;
 using EdgeRouter.Configuration;
 using EdgeRouter.Health;
+using EdgeRouter.Observability;
 using EdgeRouter.Storage;
 using EdgeRouter.Uploads;
 
@@ -18,8 +19,11 @@ internal sealed class AdminDataSource(
     IStorageHealth health,
     UploadHandler uploads,
     ObjectDeleter deleter,
-    IEnumerable<IStorageProvider> providers) : IAdminDataSource
+    IEnumerable<IStorageProvider> providers,
+    TrafficRecorder traffic) : IAdminDataSource
 {
+    public AdminTraffic GetTraffic() => traffic.Snapshot();
+
     public IReadOnlyList<string> Apis { get; } = providers.Select(p => p.Api).Order(StringComparer.Ordinal).ToList();
 
     public string? GetReadOnlyReason() => configuration.GetReadOnlyReason();

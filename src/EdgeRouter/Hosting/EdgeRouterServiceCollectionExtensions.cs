@@ -141,6 +141,8 @@ public static class EdgeRouterServiceCollectionExtensions
         // Admin: its own key and API, fed by the router through the admin contract.
         services.AddEdgeRouterAdmin(configuration);
         services.TryAddSingleton<IAdminDataSource, AdminDataSource>();
+        services.TryAddSingleton<TrafficRecorder>();
+        services.AddHostedService(sp => sp.GetRequiredService<TrafficRecorder>());
 
         // Reads.
         services.AddHttpForwarder();

@@ -6,21 +6,26 @@ namespace EdgeRouter.Observability;
 public sealed class EdgeRouterMetrics
 {
     public const string MeterName = "EdgeRouter";
+    public const string ReadsName = "edgerouter.reads";
+    public const string ReadBytesName = "edgerouter.read.bytes";
+    public const string UploadsName = "edgerouter.uploads";
 
     private readonly Counter<long> _uploads;
     private readonly Counter<long> _uploadBytes;
     private readonly Counter<long> _failovers;
     private readonly Counter<long> _reads;
+    private readonly Counter<long> _readBytes;
     private readonly Counter<long> _cacheHits;
     private readonly Counter<long> _cacheMisses;
 
     public EdgeRouterMetrics(IMeterFactory meterFactory)
     {
         var meter = meterFactory.Create(MeterName);
-        _uploads = meter.CreateCounter<long>("edgerouter.uploads", "{upload}", "Uploads by storage and outcome.");
+        _uploads = meter.CreateCounter<long>(UploadsName, "{upload}", "Uploads by storage and outcome.");
         _uploadBytes = meter.CreateCounter<long>("edgerouter.upload.bytes", "By", "Bytes stored, by storage.");
         _failovers = meter.CreateCounter<long>("edgerouter.upload.failovers", "{failover}", "Writes that failed on a storage and were retried on another.");
-        _reads = meter.CreateCounter<long>("edgerouter.reads", "{read}", "Object reads by read mode and outcome.");
+        _reads = meter.CreateCounter<long>(ReadsName, "{read}", "Object reads by read mode and outcome.");
+        _readBytes = meter.CreateCounter<long>(ReadBytesName, "By", "Object bytes served through the router (proxy and stream reads), by read mode.");
         _cacheHits = meter.CreateCounter<long>("edgerouter.catalog.cache.hits", "{lookup}", "Catalog lookups answered from memory.");
         _cacheMisses = meter.CreateCounter<long>("edgerouter.catalog.cache.misses", "{lookup}", "Catalog lookups that went to the database.");
     }
@@ -40,6 +45,14 @@ public sealed class EdgeRouterMetrics
         if (_reads.Enabled)
         {
             _reads.Add(1, new KeyValuePair<string, object?>("mode", mode), new KeyValuePair<string, object?>("outcome", outcome));
+        }
+    }
+
+    public void ReadBytes(string mode, long bytes)
+    {
+        if (bytes > 0 && _readBytes.Enabled)
+        {
+            _readBytes.Add(bytes, new KeyValuePair<string, object?>("mode", mode));
         }
     }
 

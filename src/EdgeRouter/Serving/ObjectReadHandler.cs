@@ -137,6 +137,11 @@ internal sealed partial class ObjectReadHandler(
         if (error == ForwarderError.None)
         {
             metrics.Read("proxy", "forwarded");
+            if (!HttpMethods.IsHead(context.Request.Method))
+            {
+                metrics.ReadBytes("proxy", context.Response.ContentLength ?? 0);
+            }
+
             return;
         }
 
@@ -198,6 +203,7 @@ internal sealed partial class ObjectReadHandler(
         {
             await CopyObjectAsync(context, storage, record, range);
             metrics.Read("stream", range is null ? "full" : "partial");
+            metrics.ReadBytes("stream", response.ContentLength ?? 0);
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {

@@ -20,6 +20,7 @@ public sealed class AdminApiTests : IDisposable
     [Theory]
     [InlineData("GET", "/admin/api/storages")]
     [InlineData("GET", "/admin/api/objects")]
+    [InlineData("GET", "/admin/api/traffic")]
     [InlineData("POST", "/admin/api/storages/local/test")]
     [InlineData("PATCH", "/admin/api/storages/local")]
     [InlineData("PUT", "/admin/api/storages/local")]
@@ -142,7 +143,7 @@ public sealed class AdminApiTests : IDisposable
         Assert.Equal(HttpStatusCode.OK, document.StatusCode);
         using var json = JsonDocument.Parse(await document.Content.ReadAsStringAsync());
         var paths = json.RootElement.GetProperty("paths").EnumerateObject().Select(p => p.Name).Order().ToList();
-        Assert.Equal(["/admin/api/objects", "/admin/api/objects/{key}", "/admin/api/storages", "/admin/api/storages/test", "/admin/api/storages/{id}", "/admin/api/storages/{id}/test"], paths);
+        Assert.Equal(["/admin/api/objects", "/admin/api/objects/{key}", "/admin/api/storages", "/admin/api/storages/test", "/admin/api/storages/{id}", "/admin/api/storages/{id}/test", "/admin/api/traffic"], paths);
     }
 
     [Fact]

@@ -96,11 +96,18 @@ public sealed class AdminBrowserTests(ChromiumFixture chromium) : IDisposable
         Assert.Contains("local", await row.InnerTextAsync(), StringComparison.Ordinal);
         await SaveAsync(page, "7-objects");
 
+        // Back on the dashboard, the last hour's traffic counts those uploads and reads.
+        await uploader.GetAsync("/gallery/sunset.png");
+        await page.ClickAsync("nav >> text=Dashboard");
+        Assert.Equal("9", await page.Locator("[data-figure=uploads]").InnerTextAsync());
+        Assert.Equal(3, await page.Locator("[data-traffic] ~ .charts svg").CountAsync());
+        await SaveAsync(page, "8-dashboard-traffic");
+
         // Sign out: the pages are closed again.
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
         await page.GotoAsync(site + "/admin/storages");
         Assert.Contains("/admin/signin", page.Url, StringComparison.Ordinal);
-        await SaveAsync(page, "8-signed-out");
+        await SaveAsync(page, "9-signed-out");
     }
 
     private static async Task SaveAsync(IPage page, string name)
