@@ -35,7 +35,6 @@ internal sealed class CachingObjectCatalog : IObjectCatalog, IDisposable
     private readonly MemoryCacheEntryOptions _degraded;
     private readonly HybridCacheEntryOptions _shared;
     private readonly HybridCacheEntryOptions _sharedLookup;
-    private readonly HybridCacheEntryOptions _sharedNotFound;
     private readonly HybridCache _hybrid;
     private readonly IClusterEvents? _events;
     private readonly TimeProvider _timeProvider;
@@ -62,7 +61,6 @@ internal sealed class CachingObjectCatalog : IObjectCatalog, IDisposable
         _degraded = new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = catalog.DegradedCacheTtl };
         _shared = new HybridCacheEntryOptions { Expiration = catalog.CacheTtl, Flags = HybridCacheEntryFlags.DisableLocalCache };
         _sharedLookup = new HybridCacheEntryOptions { Flags = HybridCacheEntryFlags.DisableLocalCache | HybridCacheEntryFlags.DisableDistributedCacheWrite };
-        _sharedNotFound = new HybridCacheEntryOptions { Expiration = catalog.NegativeCacheTtl, Flags = HybridCacheEntryFlags.DisableLocalCache };
         if (events is not null)
         {
             // Redis too: this instance may have written the old value there just before the change.
@@ -199,10 +197,12 @@ internal sealed class CachingObjectCatalog : IObjectCatalog, IDisposable
             }
 
             // Only the caller whose lookup read the database shares the answer, awaited (not in the background),
-            // and only if no change to the key arrived meanwhile. An unknown key is kept briefly: it may be uploaded any moment.
-            if (load is { FromDatabase: true })
+            // and only if no change to the key arrived meanwhile. An unknown key is not shared: in a storm of distinct
+            // unknown keys, the usual kind, each write would be wasted (it cost a fifth of such a 404's CPU), and
+            // one unknown key asked everywhere costs each instance one query per NegativeCacheTtl.
+            if (load is { FromDatabase: true } && record is not null)
             {
-                await _hybrid.SetAsync(KeyPrefix + key, entry, record is null ? _sharedNotFound : _shared, cancellationToken: cancellationToken);
+                await _hybrid.SetAsync(KeyPrefix + key, entry, _shared, cancellationToken: cancellationToken);
             }
         }
 

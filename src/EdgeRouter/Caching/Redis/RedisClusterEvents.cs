@@ -29,6 +29,10 @@ internal sealed partial class RedisClusterEvents : IClusterEvents, IAsyncDisposa
         configuration.AbortOnConnectFail = false;
         configuration.ConnectTimeout = 2000;
         configuration.ReconnectRetryPolicy = new LinearRetry(500);
+
+        // Completions on the thread pool rather than the client's own I/O threads: in a 404 storm (a Redis read per
+        // request) that cut the router's CPU per request by a fifth and its lock contentions from 1,600/s to none.
+        configuration.SocketManager = SocketManager.ThreadPool;
         _redis = ConnectionMultiplexer.Connect(configuration);
         _redis.ConnectionFailed += (_, e) => OnConnection(false, e.FailureType.ToString());
         _redis.ConnectionRestored += (_, _) => OnConnection(true, null);
