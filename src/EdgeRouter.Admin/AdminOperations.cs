@@ -39,7 +39,8 @@ internal sealed partial class AdminOperations(IAdminDataSource data, ILoggerFact
         var keep = new List<string>();
         foreach (var (field, value) in entry?.ToList() ?? [])
         {
-            if (SecretMasking.IsSecret(field) && (value is null || (value.GetValueKind() == JsonValueKind.String && (string?)value is "" or SecretMasking.Mask)))
+            // Null is not blank: in a change (PATCH) it removes the field, secret or not.
+            if (SecretMasking.IsSecret(field) && value is not null && value.GetValueKind() == JsonValueKind.String && (string?)value is "" or SecretMasking.Mask)
             {
                 entry!.Remove(field);
                 keep.Add(field);

@@ -257,6 +257,11 @@ public sealed class AdminApiTests : IDisposable
         Assert.Equal(HttpStatusCode.NoContent, (await Send(admin, AdminKey, HttpMethod.Patch, "/admin/api/storages/broken", """{ "secretKey": "rotated-secret-1234" }""")).StatusCode);
         Assert.Contains("rotated-secret-1234", await File.ReadAllTextAsync(file), StringComparison.Ordinal);
         Assert.DoesNotContain(SecretKey, await File.ReadAllTextAsync(file), StringComparison.Ordinal);
+
+        // Null is not blank: it removes the secret, and the validator says what the access key then lacks.
+        var removed = await Send(admin, AdminKey, HttpMethod.Patch, "/admin/api/storages/broken", """{ "secretKey": null }""");
+        Assert.Equal(HttpStatusCode.BadRequest, removed.StatusCode);
+        Assert.Contains("field 'secretKey': is required with 'accessKey'.", await removed.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
     [Fact]
