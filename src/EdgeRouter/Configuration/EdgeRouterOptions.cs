@@ -119,6 +119,12 @@ public sealed class ServingOptions
     /// read once at start-up. Default: on.
     /// </summary>
     public bool InlineIoScheduling { get; set; } = true;
+
+    /// <summary>
+    /// The thread pool's minimum worker threads, set at start-up. Default: 16 with the shared catalog (PostgreSQL or
+    /// Redis), whose clients complete on the pool; the runtime's own (one per core) with SQLite.
+    /// </summary>
+    public int? MinThreadPoolThreads { get; set; }
 }
 
 public sealed class HealthOptions

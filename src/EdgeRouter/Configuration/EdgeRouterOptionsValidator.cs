@@ -54,6 +54,11 @@ internal sealed partial class EdgeRouterOptionsValidator : IValidateOptions<Edge
             }
         }
 
+        if (options.Serving.MinThreadPoolThreads is < 1 or > 1024)
+        {
+            errors.Add($"{S}:Serving:MinThreadPoolThreads: must be between 1 and 1024 (was {options.Serving.MinThreadPoolThreads}).");
+        }
+
         if (!CatalogProviders.All.Contains(options.Catalog.Provider, StringComparer.OrdinalIgnoreCase))
         {
             errors.Add($"{S}:Catalog:Provider: '{options.Catalog.Provider}' is not available (known: {string.Join(", ", CatalogProviders.All)}).");
