@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
 namespace EdgeRouter.Admin;
@@ -25,10 +26,16 @@ internal sealed partial class AdminOperations(IAdminDataSource data, ILoggerFact
             TakesUploads(s) && weights > 0 ? Math.Round(100 * s.Weight / weights, 1) : 0,
             s.CapacityBytes is > 0 and var capacity ? Math.Round(100.0 * s.UsedBytes / capacity, 1) : null,
             SecretMasking.Apply(s.Settings))).ToList();
-        return new AdminOverview(views, storages.Sum(s => s.UsedBytes), storages.Sum(s => s.Objects), storages.Count(s => s.Health.Healthy), data.GetReadOnlyReason(), data.GetTraffic());
+        return new AdminOverview(views, storages.Sum(s => s.UsedBytes), storages.Sum(s => s.Objects), storages.Count(s => s.Health.Healthy), data.GetReadOnlyReason());
 
         static bool TakesUploads(AdminStorage s) => s.Active && s.Weight > 0;
     }
+
+    /// <summary>The storage with this id as the admin shows it (settings raw), or null.</summary>
+    public async Task<AdminStorage?> FindStorageAsync(string id, CancellationToken cancellationToken)
+        => (await data.GetStoragesAsync(cancellationToken)).FirstOrDefault(s => s.Id == id);
+
+    public AdminTraffic GetTraffic() => data.GetTraffic();
 
     /// <summary>
     /// An edit from a form or an API body. A secret left blank or sent back masked keeps its stored value, so an
@@ -52,12 +59,12 @@ internal sealed partial class AdminOperations(IAdminDataSource data, ILoggerFact
 
     public async Task<AdminChangeResult> EditStorageAsync(string who, AdminStorageEdit edit, CancellationToken cancellationToken)
     {
-        var before = (await data.GetStoragesAsync(cancellationToken)).FirstOrDefault(s => s.Id == edit.Id);
+        var before = await FindStorageAsync(edit.Id, cancellationToken);
         var result = await data.EditStorageAsync(edit, cancellationToken);
         var audit = _audit;
         if (result.Outcome == AdminChangeOutcome.Done && audit.IsEnabled(LogLevel.Information))
         {
-            var after = (await data.GetStoragesAsync(cancellationToken)).FirstOrDefault(s => s.Id == edit.Id);
+            var after = await FindStorageAsync(edit.Id, cancellationToken);
             var what = $"{edit.Kind.ToString().ToLowerInvariant()} storage {edit.Id}";
             var outcome = Describe(before, after);
             Log.Audit(audit, who, what, outcome);
@@ -167,7 +174,7 @@ internal sealed partial class AdminOperations(IAdminDataSource data, ILoggerFact
 
 public sealed record AdminStorageView(AdminStorage Storage, double SharePercent, double? UsedPercent, IReadOnlyDictionary<string, object?> Settings);
 
-public sealed record AdminOverview(IReadOnlyList<AdminStorageView> Storages, long TotalBytes, long TotalObjects, int Healthy, string? ReadOnlyReason, AdminTraffic Traffic);
+public sealed record AdminOverview(IReadOnlyList<AdminStorageView> Storages, long TotalBytes, long TotalObjects, int Healthy, string? ReadOnlyReason);
 
 public enum AdminChangeOutcome
 {
@@ -179,4 +186,13 @@ public enum AdminChangeOutcome
     Conflict,
 }
 
-public sealed record AdminChangeResult(AdminChangeOutcome Outcome, IReadOnlyList<string> Problems);
+public sealed record AdminChangeResult(AdminChangeOutcome Outcome, IReadOnlyList<string> Problems)
+{
+    /// <summary>The HTTP status of a refused change, the same for the pages and the API.</summary>
+    public int ProblemStatus => Outcome switch
+    {
+        AdminChangeOutcome.UnknownStorage => StatusCodes.Status404NotFound,
+        AdminChangeOutcome.Conflict => StatusCodes.Status409Conflict,
+        _ => StatusCodes.Status400BadRequest,
+    };
+}

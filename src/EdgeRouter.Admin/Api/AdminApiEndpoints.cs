@@ -37,7 +37,7 @@ internal static class AdminApiEndpoints
             }));
         });
 
-        api.MapGet("/traffic", (IAdminDataSource data) => Results.Ok(data.GetTraffic()));
+        api.MapGet("/traffic", (AdminOperations admin) => Results.Ok(admin.GetTraffic()));
 
         api.MapGet("/objects", async (AdminOperations admin, string? prefix, string? after, int? limit, CancellationToken cancellationToken) =>
         {
@@ -57,15 +57,11 @@ internal static class AdminApiEndpoints
                 : Results.NoContent());
 
         api.MapPost("/storages", async (JsonObject entry, HttpContext context, AdminOperations admin, CancellationToken cancellationToken) =>
-        {
-            if (entry["id"] is not JsonValue id || id.GetValueKind() != JsonValueKind.String || (string?)id is not { Length: > 0 } storageId)
-            {
-                return Results.Problem(title: "Invalid storage", detail: "A new storage needs an 'id'.", statusCode: StatusCodes.Status400BadRequest);
-            }
-
-            var result = await admin.EditStorageAsync(Who(context), AdminOperations.Edit(AdminEditKind.Add, storageId, entry), cancellationToken);
-            return ToResult(result, Results.Created($"{options.PathBase}/api/storages/{Uri.EscapeDataString(storageId)}", null));
-        });
+            NewId(entry) is { } id
+                ? ToResult(
+                    await admin.EditStorageAsync(Who(context), AdminOperations.Edit(AdminEditKind.Add, id, entry), cancellationToken),
+                    Results.Created($"{options.PathBase}/api/storages/{Uri.EscapeDataString(id)}", null))
+                : NoId);
 
         // PUT replaces a storage's entry, PATCH changes the fields it names (null removes one); in both, a secret sent
         // blank or masked keeps its stored value.
@@ -94,20 +90,26 @@ internal static class AdminApiEndpoints
 
         // A new storage's draft, tested before it is added.
         api.MapPost("/storages/test", async (JsonObject entry, HttpContext context, AdminOperations admin, CancellationToken cancellationToken) =>
-            entry["id"] is JsonValue id && id.GetValueKind() == JsonValueKind.String && (string?)id is { Length: > 0 } storageId
-                ? ToResult(await admin.TestDraftAsync(Who(context), AdminOperations.Edit(AdminEditKind.Add, storageId, entry), cancellationToken))
-                : Results.Problem(title: "Invalid storage", detail: "A new storage needs an 'id'.", statusCode: StatusCodes.Status400BadRequest));
+            NewId(entry) is { } id
+                ? ToResult(await admin.TestDraftAsync(Who(context), AdminOperations.Edit(AdminEditKind.Add, id, entry), cancellationToken))
+                : NoId);
 
         return api;
     }
 
     public static string Who(HttpContext context) => context.User.Identity?.Name ?? "?";
 
+    private static IResult NoId => Results.Problem(title: "Invalid storage", detail: "A new storage needs an 'id'.", statusCode: StatusCodes.Status400BadRequest);
+
+    // The id of a new storage's entry: a non-empty string, or null.
+    private static string? NewId(JsonObject entry)
+        => entry["id"] is JsonValue id && id.GetValueKind() == JsonValueKind.String && (string?)id is { Length: > 0 } storageId ? storageId : null;
+
     private static IResult ToResult(AdminChangeResult result, IResult done) => result.Outcome switch
     {
         AdminChangeOutcome.Done => done,
-        AdminChangeOutcome.UnknownStorage => Results.Problem(title: "Unknown storage", detail: result.Problems[0], statusCode: StatusCodes.Status404NotFound),
-        AdminChangeOutcome.Conflict => Results.Problem(title: "Conflict", detail: result.Problems[0], statusCode: StatusCodes.Status409Conflict),
+        AdminChangeOutcome.UnknownStorage => Results.Problem(title: "Unknown storage", detail: result.Problems[0], statusCode: result.ProblemStatus),
+        AdminChangeOutcome.Conflict => Results.Problem(title: "Conflict", detail: result.Problems[0], statusCode: result.ProblemStatus),
 
         // The same messages storages.json gets, so an operator can fix either the same way.
         _ => Invalid(result.Problems),

@@ -35,7 +35,7 @@ internal static class AdminUiEndpoints
         pages.MapPost("/signin", SignInAsync).AddEndpointFilter(RequireAntiforgery);
 
         signedIn.MapGet("/", async (HttpContext context, IAntiforgery antiforgery, AdminOperations admin, CancellationToken cancellationToken)
-            => Page<DashboardPage>(new { PathBase = pathBase, Token = TokenFor(context, antiforgery), Overview = await admin.GetOverviewAsync(cancellationToken) }));
+            => Page<DashboardPage>(new { PathBase = pathBase, Token = TokenFor(context, antiforgery), Overview = await admin.GetOverviewAsync(cancellationToken), Traffic = admin.GetTraffic() }));
 
         signedIn.MapGet("/storages", async (HttpContext context, IAntiforgery antiforgery, AdminOperations admin, string? done, CancellationToken cancellationToken)
             => Page<StoragesPage>(new { PathBase = pathBase, Token = TokenFor(context, antiforgery), Overview = await admin.GetOverviewAsync(cancellationToken), Done = done }));
@@ -48,25 +48,25 @@ internal static class AdminUiEndpoints
                 ? new AdminChangeResult(AdminChangeOutcome.Invalid, problems)
                 : await admin.EditStorageAsync(AdminApiEndpoints.Who(context), AdminOperations.Edit(AdminEditKind.Merge, id, changes), cancellationToken);
             return result.Outcome == AdminChangeOutcome.Done
-                ? Results.Redirect($"{pathBase}/storages?done={Uri.EscapeDataString($"Storage '{id}' changed.")}")
+                ? Done(pathBase, "storages", $"Storage '{id}' changed.")
                 : Page<StoragesPage>(
                     new { PathBase = pathBase, Token = TokenFor(context, antiforgery), Overview = await admin.GetOverviewAsync(cancellationToken), Problems = result.Problems },
-                    StatusOf(result.Outcome));
+                    result.ProblemStatus);
         });
 
         signedIn.MapGet("/storages/new", (HttpContext context, IAntiforgery antiforgery, IAdminDataSource data)
-            => EditPage(context, antiforgery, data, new StorageForm(), isNew: true));
+            => EditPage(pathBase, context, antiforgery, data, new StorageForm(), isNew: true));
 
-        signedIn.MapGet("/storages/{id}/edit", async (string id, HttpContext context, IAntiforgery antiforgery, IAdminDataSource data, CancellationToken cancellationToken)
-            => (await data.GetStoragesAsync(cancellationToken)).FirstOrDefault(s => s.Id == id) is { } storage
-                ? EditPage(context, antiforgery, data, StorageForm.From(storage), isNew: false)
-                : Results.Redirect($"{pathBase}/storages?done={Uri.EscapeDataString($"There is no storage '{id}'.")}"));
+        signedIn.MapGet("/storages/{id}/edit", async (string id, HttpContext context, IAntiforgery antiforgery, IAdminDataSource data, AdminOperations admin, CancellationToken cancellationToken)
+            => await admin.FindStorageAsync(id, cancellationToken) is { } storage
+                ? EditPage(pathBase, context, antiforgery, data, StorageForm.From(storage), isNew: false)
+                : Done(pathBase, "storages", $"There is no storage '{id}'."));
 
         posts.MapPost("/storages/new", (HttpContext context, IAntiforgery antiforgery, IAdminDataSource data, AdminOperations admin, CancellationToken cancellationToken)
-            => SaveOrTestAsync(context, antiforgery, data, admin, id: null, cancellationToken));
+            => SaveOrTestAsync(pathBase, context, antiforgery, data, admin, id: null, cancellationToken));
 
         posts.MapPost("/storages/{id}/edit", (string id, HttpContext context, IAntiforgery antiforgery, IAdminDataSource data, AdminOperations admin, CancellationToken cancellationToken)
-            => SaveOrTestAsync(context, antiforgery, data, admin, id, cancellationToken));
+            => SaveOrTestAsync(pathBase, context, antiforgery, data, admin, id, cancellationToken));
 
         posts.MapPost("/storages/{id}/remove", async (string id, HttpContext context, IAntiforgery antiforgery, IAdminDataSource data, AdminOperations admin, CancellationToken cancellationToken) =>
         {
@@ -75,13 +75,12 @@ internal static class AdminUiEndpoints
                 : await admin.EditStorageAsync(AdminApiEndpoints.Who(context), new AdminStorageEdit(AdminEditKind.Remove, id), cancellationToken);
             if (result.Outcome == AdminChangeOutcome.Done)
             {
-                return Results.Redirect($"{pathBase}/storages?done={Uri.EscapeDataString($"Storage '{id}' removed.")}");
+                return Done(pathBase, "storages", $"Storage '{id}' removed.");
             }
 
-            var storage = (await data.GetStoragesAsync(cancellationToken)).FirstOrDefault(s => s.Id == id);
-            return storage is null
-                ? Results.Redirect($"{pathBase}/storages?done={Uri.EscapeDataString(result.Problems[0])}")
-                : EditPage(context, antiforgery, data, StorageForm.From(storage), isNew: false, result.Problems, status: StatusOf(result.Outcome));
+            return await admin.FindStorageAsync(id, cancellationToken) is { } storage
+                ? EditPage(pathBase, context, antiforgery, data, StorageForm.From(storage), isNew: false, result.Problems, status: result.ProblemStatus)
+                : Done(pathBase, "storages", result.Problems[0]);
         });
 
         posts.MapPost("/storages/{id}/test", async (string id, HttpContext context, IAntiforgery antiforgery, AdminOperations admin, CancellationToken cancellationToken) =>
@@ -111,7 +110,7 @@ internal static class AdminUiEndpoints
         {
             var found = key is null ? null : (await admin.ListObjectsAsync(key, null, 1, cancellationToken)).FirstOrDefault(o => o.Key == key);
             return found is null
-                ? Results.Redirect($"{pathBase}/objects?done={Uri.EscapeDataString($"There is no object '{key}'.")}")
+                ? Done(pathBase, "objects", $"There is no object '{key}'.")
                 : Page<DeleteObjectPage>(new { PathBase = pathBase, Token = TokenFor(context, antiforgery), Object = found });
         });
 
@@ -119,8 +118,7 @@ internal static class AdminUiEndpoints
         {
             var key = context.Request.Form["key"].ToString();
             var deleted = await admin.DeleteObjectAsync(AdminApiEndpoints.Who(context), key, cancellationToken);
-            var done = deleted is null ? $"There is no object '{key}'." : $"Deleted '{key}'.";
-            return Results.Redirect($"{pathBase}/objects?done={Uri.EscapeDataString(done)}");
+            return Done(pathBase, "objects", deleted is null ? $"There is no object '{key}'." : $"Deleted '{key}'.");
         });
 
         posts.MapPost("/signout", async (HttpContext context) =>
@@ -194,12 +192,12 @@ internal static class AdminUiEndpoints
     }
 
     // The add/edit form's two buttons: test the draft (nothing saved), or save it.
-    private static async Task<IResult> SaveOrTestAsync(HttpContext context, IAntiforgery antiforgery, IAdminDataSource data, AdminOperations admin, string? id, CancellationToken cancellationToken)
+    private static async Task<IResult> SaveOrTestAsync(string pathBase, HttpContext context, IAntiforgery antiforgery, IAdminDataSource data, AdminOperations admin, string? id, CancellationToken cancellationToken)
     {
-        var saved = id is null ? null : (await data.GetStoragesAsync(cancellationToken)).FirstOrDefault(s => s.Id == id);
+        var saved = id is null ? null : await admin.FindStorageAsync(id, cancellationToken);
         if (id is not null && saved is null)
         {
-            return Results.Redirect($"{PathBaseOf(context)}/storages?done={Uri.EscapeDataString($"There is no storage '{id}'.")}");
+            return Done(pathBase, "storages", $"There is no storage '{id}'.");
         }
 
         var form = StorageForm.From(context.Request.Form, id) with { Api = saved?.Api ?? context.Request.Form["api"].ToString().Trim() };
@@ -213,23 +211,24 @@ internal static class AdminUiEndpoints
         var entry = form.ToEntry(saved?.Settings, problems);
         if (problems.Count > 0)
         {
-            return EditPage(context, antiforgery, data, form.Remasked(), id is null, problems, testing, status: StatusCodes.Status400BadRequest);
+            return EditPage(pathBase, context, antiforgery, data, form.Remasked(), id is null, problems, testing, status: StatusCodes.Status400BadRequest);
         }
 
         var edit = AdminOperations.Edit(id is null ? AdminEditKind.Add : AdminEditKind.Merge, form.Id, entry);
         if (testing)
         {
             var draft = await admin.TestDraftAsync(AdminApiEndpoints.Who(context), edit, cancellationToken);
-            return EditPage(context, antiforgery, data, form.Remasked(), id is null, draft.Problems, testing, draft.Test, draft.Test is null ? StatusCodes.Status400BadRequest : StatusCodes.Status200OK);
+            return EditPage(pathBase, context, antiforgery, data, form.Remasked(), id is null, draft.Problems, testing, draft.Test, draft.Test is null ? StatusCodes.Status400BadRequest : StatusCodes.Status200OK);
         }
 
         var result = await admin.EditStorageAsync(AdminApiEndpoints.Who(context), edit, cancellationToken);
         return result.Outcome == AdminChangeOutcome.Done
-            ? Results.Redirect($"{PathBaseOf(context)}/storages?done={Uri.EscapeDataString($"Storage '{form.Id}' {(id is null ? "added" : "saved")}.")}")
-            : EditPage(context, antiforgery, data, form.Remasked(), id is null, result.Problems, status: StatusOf(result.Outcome));
+            ? Done(pathBase, "storages", $"Storage '{form.Id}' {(id is null ? "added" : "saved")}.")
+            : EditPage(pathBase, context, antiforgery, data, form.Remasked(), id is null, result.Problems, status: result.ProblemStatus);
     }
 
     private static RazorComponentResult<StorageEditPage> EditPage(
+        string pathBase,
         HttpContext context,
         IAntiforgery antiforgery,
         IAdminDataSource data,
@@ -242,7 +241,7 @@ internal static class AdminUiEndpoints
         => Page<StorageEditPage>(
             new
             {
-                PathBase = PathBaseOf(context),
+                PathBase = pathBase,
                 Token = TokenFor(context, antiforgery),
                 Form = form,
                 IsNew = isNew,
@@ -254,14 +253,9 @@ internal static class AdminUiEndpoints
             },
             status);
 
-    private static string PathBaseOf(HttpContext context) => context.RequestServices.GetRequiredService<IOptions<AdminOptions>>().Value.PathBase;
-
-    private static int StatusOf(AdminChangeOutcome outcome) => outcome switch
-    {
-        AdminChangeOutcome.UnknownStorage => StatusCodes.Status404NotFound,
-        AdminChangeOutcome.Conflict => StatusCodes.Status409Conflict,
-        _ => StatusCodes.Status400BadRequest,
-    };
+    // After a post, back to a list page with what happened (post/redirect/get).
+    private static IResult Done(string pathBase, string page, string message)
+        => Results.Redirect($"{pathBase}/{page}?done={Uri.EscapeDataString(message)}");
 
     private static AntiforgeryField TokenFor(HttpContext context, IAntiforgery antiforgery)
     {

@@ -52,6 +52,7 @@ internal delegate JsonObject? StorageEntryChange(JsonObject? current, List<strin
 internal sealed partial class StorageConfigManager : IStorageRegistry, IDisposable
 {
     private static readonly TimeSpan ReloadDebounce = TimeSpan.FromMilliseconds(300);
+    private static readonly JsonSerializerOptions IndentedJson = new() { WriteIndented = true };
 
     private readonly string _path;
     private readonly StorageConfigValidator _validator;
@@ -130,7 +131,7 @@ internal sealed partial class StorageConfigManager : IStorageRegistry, IDisposab
         lock (_reloadLock)
         {
             var errors = new List<string>();
-            if (Edited(id, change, errors) is not { } json)
+            if (Edited(id, change, errors, out _) is not { } json)
             {
                 return errors;
             }
@@ -165,19 +166,20 @@ internal sealed partial class StorageConfigManager : IStorageRegistry, IDisposab
     /// </summary>
     public StorageDefinition? BuildDraft(string id, StorageEntryChange change, List<string> problems)
     {
-        string? json;
+        StoragesDocument? document;
         lock (_reloadLock)
         {
-            json = Edited(id, change, problems);
+            Edited(id, change, problems, out document);
         }
 
-        var config = json is null ? null : StorageConfigReader.Parse(json, _path, problems, Environment.GetEnvironmentVariable)?.Storages.FirstOrDefault(s => s.Id == id);
+        var config = document?.Storages.FirstOrDefault(s => s.Id == id);
         return config is null ? null : Define(config, _providers[config.Api!].Create(config, _providerContext));
     }
 
-    // The whole file with the change applied, as JSON, when it parses and validates; otherwise null and the problems.
-    private string? Edited(string id, StorageEntryChange change, List<string> problems)
+    // The whole file with the change applied, as JSON and as read, when it parses and validates; otherwise null and the problems.
+    private string? Edited(string id, StorageEntryChange change, List<string> problems, out StoragesDocument? document)
     {
+        document = null;
         var root = JsonNode.Parse(File.ReadAllText(_path), documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true })?.AsObject();
         if (root?["storages"] is not JsonArray storages)
         {
@@ -192,11 +194,6 @@ internal sealed partial class StorageConfigManager : IStorageRegistry, IDisposab
             return null;
         }
 
-        if (entry is not null)
-        {
-            entry["id"] = id;
-        }
-
         if (index >= 0)
         {
             storages.RemoveAt(index);
@@ -204,16 +201,24 @@ internal sealed partial class StorageConfigManager : IStorageRegistry, IDisposab
 
         if (entry is not null)
         {
+            entry["id"] = id;
             storages.Insert(index < 0 ? storages.Count : index, entry);
         }
 
-        var json = root.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
-        if (StorageConfigReader.Parse(json, _path, problems, Environment.GetEnvironmentVariable) is { } document && problems.Count == 0)
+        var json = root.ToJsonString(IndentedJson);
+        var parsed = StorageConfigReader.Parse(json, _path, problems, Environment.GetEnvironmentVariable);
+        if (parsed is not null && problems.Count == 0)
         {
-            problems.AddRange(_validator.Validate(null, document).Failures ?? []);
+            problems.AddRange(_validator.Validate(null, parsed).Failures ?? []);
         }
 
-        return problems.Count == 0 ? json : null;
+        if (problems.Count > 0)
+        {
+            return null;
+        }
+
+        document = parsed;
+        return json;
     }
 
     private string ReadOnlyMessage => $"{_path} is read-only (mounted configuration?): change it where it comes from.";
