@@ -114,6 +114,11 @@ internal sealed partial class AdminOperations(IAdminDataSource data, ILoggerFact
                 ["storageUrl"] = s.StorageUrl,
                 ["capacity"] = s.CapacityBytes?.ToString(CultureInfo.InvariantCulture),
             };
+            foreach (var (field, value) in s.Configured)
+            {
+                fields[field] = value;
+            }
+
             foreach (var (field, value) in s.Settings)
             {
                 fields[field] = value.ToString();

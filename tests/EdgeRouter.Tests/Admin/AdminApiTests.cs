@@ -265,6 +265,20 @@ public sealed class AdminApiTests : IDisposable
     }
 
     [Fact]
+    public async Task AnEdit_IsAuditedFieldByField_WithSecretsMasked()
+    {
+        using var admin = _factory.CreateClient();
+
+        var response = await Send(admin, AdminKey, HttpMethod.Patch, "/admin/api/storages/broken", """{ "cacheControl": "public, max-age=60", "weight": 2, "secretKey": "rotated-secret-5678" }""");
+
+        Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
+        var line = Assert.Single(AdminTestRouter.AuditLines(_factory), l => l.Contains("merge storage broken", StringComparison.Ordinal));
+        Assert.EndsWith(": merge storage broken -> cacheControl: (none) -> public, max-age=60; secretKey: •••••••• -> •••••••• (changed); weight: 1 -> 2", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("rotated-secret-5678", line, StringComparison.Ordinal);
+        Assert.DoesNotContain(SecretKey, line, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AStorageId_CannotChange()
     {
         using var admin = _factory.CreateClient();

@@ -172,6 +172,7 @@ public sealed class AdminPagesTests : IDisposable
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
         Assert.Contains("Storage &#x27;local&#x27; changed.", await browser.GetStringAsync(response.Headers.Location!.OriginalString), StringComparison.Ordinal);
         Assert.Contains("\"active\": false", await File.ReadAllTextAsync(_factory.StoragesPath), StringComparison.Ordinal);
+        Assert.Contains(AuditLines(_factory), line => line.EndsWith(": merge storage local -> active: true -> false", StringComparison.Ordinal));
 
         // Only 'broken' takes uploads now, and nothing answers there: the upload fails rather than land on 'local'.
         var upload = await uploader.PostAsync("/api/v1/objects", TestFiles.Raw(TestFiles.Png(), "image/png"));

@@ -3,6 +3,8 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
 using EdgeRouter.Tests.TestUtilities;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Testing;
 
 namespace EdgeRouter.Tests.Admin;
 
@@ -10,6 +12,9 @@ namespace EdgeRouter.Tests.Admin;
 internal static partial class AdminTestRouter
 {
     public const string AdminKey = "admin-key-7d1e0c94b2";
+
+    // AdminOperations.AuditCategory, which the tests read but do not share code with.
+    private const string AuditCategory = "EdgeRouter.Admin.Audit";
     public const string SecretKey = "S3CR3T-never-shown-9f8e7d";
 
     /// <param name="spare">Adds a second good Local storage, 'spare', so one can be switched off while uploads go on.</param>
@@ -26,13 +31,19 @@ internal static partial class AdminTestRouter
                 "endpoint": "http://127.0.0.1:{{brokenPort}}", "pathStyle": true, "bucket": "bucket", "accessKey": "AKIAEXAMPLE", "secretKey": "{{SecretKey}}" }
             ] }
             """,
-            settings: new Dictionary<string, string?>
+            services => services.AddFakeLogging(),
+            new Dictionary<string, string?>
             {
+                ["Logging:LogLevel:" + AuditCategory] = "Information",
                 ["Admin:KeyHashes:0"] = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(AdminKey))),
                 ["Admin:MaxFailedAttempts"] = "3",
                 ["Admin:Port"] = adminPort?.ToString(System.Globalization.CultureInfo.InvariantCulture),
             });
     }
+
+    /// <summary>What the admin's audit trail has logged so far.</summary>
+    public static IReadOnlyList<string> AuditLines(RouterFactory factory)
+        => [.. factory.Services.GetFakeLogCollector().GetSnapshot().Where(r => r.Category == AuditCategory).Select(r => r.Message)];
 
     /// <summary>The antiforgery token of the first form on a page.</summary>
     public static string FormToken(string html) => TokenField().Match(html) is { Success: true } match ? match.Groups[1].Value : throw new InvalidOperationException("The page has no antiforgery field.");
