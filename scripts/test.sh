@@ -26,6 +26,13 @@ if ! dotnet run --project loadtests/EdgeRouter.LoadTests -c Release -- reads --s
   status=1
 fi
 
+# Repeat each failure (name, message, top of the stack) at the end, where a CI log's tail shows it.
+awk '
+  /^  Failed / { keep = 1; n = 0; print "== failed ==" }
+  /^  (Passed|Skipped) |^\[xUnit|^Test Run|^Total tests:/ { keep = 0 }
+  keep && n++ < 40 { print }
+' "$log"
+
 # Sum the per-project summaries ("Total tests: N" then "Passed: N", "Failed: N", "Skipped: N") into one line any CI reads.
 awk '
   /^Total tests:/ { seen = 1 }

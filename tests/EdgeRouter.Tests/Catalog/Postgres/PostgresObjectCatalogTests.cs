@@ -2,6 +2,7 @@ using EdgeRouter.Catalog;
 using EdgeRouter.Catalog.Postgres;
 using EdgeRouter.Configuration;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 using Npgsql;
 
 namespace EdgeRouter.Tests.Catalog.Postgres;
@@ -81,12 +82,14 @@ public sealed class PostgresObjectCatalogTests(PostgresFixture postgres) : Catal
     [Fact]
     public async Task AReservationLeftByACrashedInstance_Expires()
     {
-        await using var shortLived = Create(_connectionString, TimeSpan.FromMilliseconds(300));
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var shortLived = Create(_connectionString, TimeSpan.FromMinutes(5), clock);
         var storage = "exp-" + Guid.NewGuid().ToString("N")[..8];
 
         Assert.NotNull(await shortLived.TryReserveAsync(storage, 900, 1_000, CancellationToken.None));
+        clock.Advance(TimeSpan.FromMinutes(4));
         Assert.Null(await shortLived.TryReserveAsync(storage, 900, 1_000, CancellationToken.None));
-        await Task.Delay(600);
+        clock.Advance(TimeSpan.FromMinutes(2));
 
         Assert.NotNull(await shortLived.TryReserveAsync(storage, 900, 1_000, CancellationToken.None));
     }
@@ -147,12 +150,12 @@ public sealed class PostgresObjectCatalogTests(PostgresFixture postgres) : Catal
         Assert.StartsWith("The PostgreSQL catalog could not be opened or migrated: ", error.Message, StringComparison.Ordinal);
     }
 
-    private static PostgresObjectCatalog Create(string connectionString, TimeSpan? reservationLifetime = null)
+    private static PostgresObjectCatalog Create(string connectionString, TimeSpan? reservationLifetime = null, TimeProvider? clock = null)
     {
         var options = Options.Create(new EdgeRouterOptions
         {
             Catalog = new CatalogOptions { Provider = CatalogProviders.Postgres, ConnectionString = connectionString, ReservationLifetime = reservationLifetime ?? TimeSpan.FromMinutes(30) },
         });
-        return new PostgresObjectCatalog(options, TimeProvider.System);
+        return new PostgresObjectCatalog(options, clock ?? TimeProvider.System);
     }
 }

@@ -4,6 +4,7 @@ using EdgeRouter.Configuration;
 using EdgeRouter.Storage;
 using EdgeRouter.Storage.Swift;
 using EdgeRouter.Tests.TestUtilities;
+using Microsoft.Extensions.Time.Testing;
 using WireMock.RequestBuilders;
 using WireMock.ResponseBuilders;
 using WireMock.Server;
@@ -83,17 +84,22 @@ public sealed class SwiftKeystoneTests(SwiftFixture swift) : IDisposable
     [Fact]
     public async Task AnExpiredToken_IsRenewedBeforeTheNextCall()
     {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var token = await swift.TokenAsync();
         _keystone.Given(Request.Create().WithPath("/v2.0/tokens").UsingPost())
-            .RespondWith(Response.Create().WithStatusCode(200).WithBody(V2Access(token, DateTimeOffset.UtcNow.AddSeconds(1))));
+            .RespondWith(Response.Create().WithStatusCode(200).WithBody(V2Access(token, clock.GetUtcNow().AddMinutes(10))));
         var store = Create($$"""
             "authUrl": "{{_keystone.Url}}/v2.0", "authVersion": 2, "username": "u", "password": "p", "tenantName": "t", "region": "SBG-1"
-            """);
+            """, clock);
 
         Assert.Null(await store.StatAsync("nothing-here.png", CancellationToken.None));
-        await Task.Delay(1100);
+        clock.Advance(TimeSpan.FromMinutes(8));
         Assert.Null(await store.StatAsync("nothing-here.png", CancellationToken.None));
+        Assert.Single(_keystone.LogEntries);
 
+        // Within the last minute of its life the token is renewed before it is used again.
+        clock.Advance(TimeSpan.FromMinutes(1.5));
+        Assert.Null(await store.StatAsync("nothing-here.png", CancellationToken.None));
         Assert.Equal(2, _keystone.LogEntries.Count);
     }
 
@@ -163,7 +169,7 @@ public sealed class SwiftKeystoneTests(SwiftFixture swift) : IDisposable
         return errors;
     }
 
-    private IObjectStore Create(string authFields) => TestStores.Create(new SwiftStorageProvider(TimeProvider.System), $$"""
+    private IObjectStore Create(string authFields, TimeProvider? clock = null) => TestStores.Create(new SwiftStorageProvider(clock ?? TimeProvider.System), $$"""
         { "id": "swift", "api": "swift", "read": "stream", "storageUrl": "{{swift.ContainerUrl}}", "container": "{{SwiftFixture.Container}}",
           "prefix": "keystone/", {{authFields}} }
         """, Path.GetTempPath());
