@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Where the ceiling is for a read mode: CPU per request and rps of nginx, a bare Kestrel app (loadtests/BareKestrel)
+# Where the ceiling is for a read mode: CPU per request, rps and p99 of nginx, a bare Kestrel app (loadtests/BareKestrel)
 # and EdgeRouter, all on the same hot key, in alternating rounds. Servers run on core 1, wrk on core 0.
 #   redirect: nginx `return 302`, a bare Kestrel 302, EdgeRouter in redirect mode.
 #   proxy:    nginx `proxy_pass` (upstream keepalive), a bare YARP IHttpForwarder, EdgeRouter in proxy mode, each
@@ -61,29 +61,31 @@ path=$(curl -sf -H "Authorization: Bearer $key" -H 'Content-Type: image/png' --d
 # The process that serves each port: nginx's one worker, or the dotnet process itself (taskset and exec keep the pid).
 declare -A server=([5981]=$(pgrep -P "${pids[1]}") [5982]=${pids[2]} [5983]=${pids[3]})
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-measure() { # port -> "rps cpu_us_per_request"
+measure() { # port -> "rps cpu_us_per_request p99_ms"
   local pid before after out
   pid=${server[$1]}; before=$(cpu_ticks "$pid")
-  out=$(taskset -c 0 wrk -t1 -c32 -d"${seconds}s" "http://127.0.0.1:$1/$path")
+  out=$(taskset -c 0 wrk -t1 -c32 -d"${seconds}s" --latency "http://127.0.0.1:$1/$path")
   after=$(cpu_ticks "$pid")
   awk -v ticks=$((after - before)) -v hz="$(getconf CLK_TCK)" '/requests in/ {n = $1} /Requests\/sec/ {r = $2}
-    END {printf "%.0f %.2f\n", r, ticks * 1e6 / hz / n}' <<<"$out"
+    / 99%/ {p = $2 + 0; if ($2 ~ /us$/) p /= 1000; else if ($2 ~ /[0-9]s$/) p *= 1000}
+    END {printf "%.0f %.2f %.2f\n", r, ticks * 1e6 / hz / n, p}' <<<"$out"
 }
 
 echo "warming up (20 s each)..."
 for port in 5981 5982 5983; do taskset -c 0 wrk -t1 -c32 -d20s "http://127.0.0.1:$port/$path" >/dev/null; done
-printf '%-6s %-28s %-28s %-28s\n' round "$baseline" "$bare" "EdgeRouter $mode"
-declare -A rps cpu
+printf '%-6s %-40s %-40s %-40s\n' round "$baseline" "$bare" "EdgeRouter $mode"
+declare -A rps cpu p99
 for round in $(seq "$rounds"); do
   line=$(printf '%-6s' "$round")
   for port in 5981 5982 5983; do
-    read -r r c < <(measure "$port"); rps[$port]+="$r "; cpu[$port]+="$c "
-    line+=$(printf ' %-28s' "$r rps, $c µs/req")
+    read -r r c l < <(measure "$port"); rps[$port]+="$r "; cpu[$port]+="$c "; p99[$port]+="$l "
+    line+=$(printf ' %-40s' "$r rps, $c µs/req, p99 $l ms")
   done
   echo "$line"
 done
 median() { tr ' ' '\n' <<<"$1" | grep . | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 n=$(median "${cpu[5981]}"); b=$(median "${cpu[5982]}"); e=$(median "${cpu[5983]}")
+echo "median p99 ms: $baseline $(median "${p99[5981]}"), $bare $(median "${p99[5982]}"), EdgeRouter $(median "${p99[5983]}")"
 awk -v n="$n" -v b="$b" -v e="$e" -v nn="$baseline" -v bn="$bare" 'BEGIN {
   printf "median CPU µs/req: %s %.2f, %s %.2f, EdgeRouter %.2f\n", nn, n, bn, b, e
   printf "as throughput ratios per CPU vs %s: %s %.2fx, EdgeRouter %.2fx; EdgeRouter vs %s %.2fx\n", nn, bn, n / b, n / e, bn, b / e }'
