@@ -8,17 +8,28 @@ namespace EdgeRouter.Caching.Redis;
 /// <summary>
 /// <see cref="IClusterEvents"/> over one Redis pub/sub channel. The connection retries by itself (no abort on a
 /// failed connect), so an instance that starts or runs while Redis is down recovers when it returns. A message
-/// is "instance id, kind, payload", one per line; an instance ignores its own.
+/// is "instance id, kind, payload", one per line; an instance ignores its own, except its echo.
 /// </summary>
+/// <remarks>
+/// The channel counts as up only once this instance has heard its own echo on it. After a reconnect the client
+/// reports the connection up before its subscription is back at the server; a change announced in that gap would be
+/// missed while this instance kept entries for the full cache lifetime.
+/// </remarks>
 internal sealed partial class RedisClusterEvents : IClusterEvents, IAsyncDisposable
 {
     private const string KeyKind = "key";
     private const string StorageKind = "storage-failed";
+    private const string EchoKind = "echo";
+    private static readonly TimeSpan EchoInterval = TimeSpan.FromMilliseconds(200);
 
     private readonly RedisChannel _channel;
     private readonly string _instance = Guid.NewGuid().ToString("N");
     private readonly ConnectionMultiplexer _redis;
     private readonly ILogger<RedisClusterEvents> _logger;
+    private readonly CancellationTokenSource _disposed = new();
+    private int _listening;
+    private int _echoing;
+    private int _degradedLogged;
 
     public RedisClusterEvents(IOptions<EdgeRouterOptions> options, ILogger<RedisClusterEvents> logger)
     {
@@ -37,13 +48,17 @@ internal sealed partial class RedisClusterEvents : IClusterEvents, IAsyncDisposa
         _redis.ConnectionFailed += (_, e) => OnConnection(false, e.FailureType.ToString());
         _redis.ConnectionRestored += (_, _) => OnConnection(true, null);
         _redis.GetSubscriber().Subscribe(_channel, (_, message) => Receive(message));
-        if (!_redis.IsConnected)
+        if (_redis.IsConnected)
         {
-            Log.Degraded(_logger, "not connected at start-up");
+            StartEchoing();
+        }
+        else
+        {
+            LogDegraded("not connected at start-up");
         }
     }
 
-    public bool IsConnected => _redis.IsConnected;
+    public bool IsConnected => Volatile.Read(ref _listening) == 1 && _redis.IsConnected;
 
     /// <summary>The one connection, shared with the Redis second-level cache.</summary>
     internal IConnectionMultiplexer Multiplexer => _redis;
@@ -58,7 +73,12 @@ internal sealed partial class RedisClusterEvents : IClusterEvents, IAsyncDisposa
 
     public ValueTask PublishStorageFailedAsync(string storageId, string reason) => PublishAsync(StorageKind, $"{storageId}\n{reason}");
 
-    public async ValueTask DisposeAsync() => await _redis.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await _disposed.CancelAsync();
+        await _redis.DisposeAsync();
+        _disposed.Dispose();
+    }
 
     private async ValueTask PublishAsync(string kind, string payload)
     {
@@ -78,6 +98,16 @@ internal sealed partial class RedisClusterEvents : IClusterEvents, IAsyncDisposa
         var parts = ((string?)message ?? string.Empty).Split('\n', 3);
         if (parts.Length < 3 || parts[0] == _instance)
         {
+            if (parts is [_, EchoKind, _] && parts[0] == _instance && Interlocked.Exchange(ref _listening, 1) == 0)
+            {
+                if (Interlocked.Exchange(ref _degradedLogged, 0) == 1)
+                {
+                    Log.Recovered(_logger);
+                }
+
+                ConnectionChanged?.Invoke(true);
+            }
+
             return;
         }
 
@@ -96,14 +126,63 @@ internal sealed partial class RedisClusterEvents : IClusterEvents, IAsyncDisposa
     {
         if (connected)
         {
-            Log.Recovered(_logger);
+            // Up again once this instance hears its own echo (see the remarks).
+            StartEchoing();
         }
-        else
+        else if (Interlocked.Exchange(ref _listening, 0) == 1)
         {
-            Log.Degraded(_logger, failure!);
+            LogDegraded(failure!);
+            ConnectionChanged?.Invoke(false);
+        }
+    }
+
+    private void LogDegraded(string failure)
+    {
+        Volatile.Write(ref _degradedLogged, 1);
+        Log.Degraded(_logger, failure);
+    }
+
+    /// <summary>Publishes this instance's echo until it comes back on the channel, or the connection drops again.</summary>
+    private void StartEchoing()
+    {
+        if (_disposed.IsCancellationRequested || Interlocked.Exchange(ref _echoing, 1) == 1)
+        {
+            return;
         }
 
-        ConnectionChanged?.Invoke(connected);
+        var stopping = _disposed.Token;
+        _ = Task.Run(async () =>
+        {
+            var echo = $"{_instance}\n{EchoKind}\n-";
+            try
+            {
+                while (Volatile.Read(ref _listening) == 0 && _redis.IsConnected)
+                {
+                    try
+                    {
+                        await _redis.GetSubscriber().PublishAsync(_channel, echo);
+                    }
+                    catch (Exception ex) when (ex is RedisException or TimeoutException)
+                    {
+                        // Retried below while the connection says it is up; a drop ends the loop until it returns.
+                    }
+
+                    await Task.Delay(EchoInterval, stopping);
+                }
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
+            {
+                return; // disposed
+            }
+
+            Volatile.Write(ref _echoing, 0);
+
+            // A reconnect may have come while this loop was ending.
+            if (Volatile.Read(ref _listening) == 0 && _redis.IsConnected)
+            {
+                StartEchoing();
+            }
+        });
     }
 
     private static partial class Log

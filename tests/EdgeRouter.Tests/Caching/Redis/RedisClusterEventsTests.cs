@@ -1,0 +1,35 @@
+using EdgeRouter.Caching.Redis;
+using EdgeRouter.Configuration;
+using EdgeRouter.Tests.Catalog.Postgres;
+using EdgeRouter.Tests.Configuration;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace EdgeRouter.Tests.Caching.Redis;
+
+/// <summary>When the change channel counts as up, on a real Redis.</summary>
+[Collection(SharedCatalogGroup.Name)]
+public sealed class RedisClusterEventsTests(RedisFixture redis)
+{
+    [Fact]
+    public async Task TheChannelCountsAsUp_OnlyOnceAMessageHasComeBackOnIt_NotWhenTheConnectionIsUp()
+    {
+        await using var admin = await ConnectionMultiplexer.ConnectAsync(redis.Configuration + ",allowAdmin=true");
+
+        // While Redis holds every PUBLISH, connecting and subscribing still work: the connection is up, but no change
+        // announced by another instance could arrive. That is the gap a reconnect leaves until the subscription is back.
+        await admin.GetServer(admin.GetEndPoints()[0]).ExecuteAsync("CLIENT", "PAUSE", "3000", "WRITE");
+        var options = Options.Create(new EdgeRouterOptions { Catalog = { Redis = redis.Configuration, RedisChannel = "edgerouter-tests:echo" } });
+        await using var events = new RedisClusterEvents(options, NullLogger<RedisClusterEvents>.Instance);
+        var changes = new List<bool>();
+        events.ConnectionChanged += changes.Add;
+
+        Assert.True(events.Multiplexer.IsConnected);
+        Assert.False(events.IsConnected);
+        Assert.Empty(changes);
+
+        await StorageConfigReloadTests.WaitUntilAsync(() => events.IsConnected);
+        Assert.Equal([true], changes);
+    }
+}
