@@ -96,9 +96,9 @@ internal sealed partial class RedisClusterEvents : IClusterEvents, IAsyncDisposa
     private void Receive(RedisValue message)
     {
         var parts = ((string?)message ?? string.Empty).Split('\n', 3);
-        if (parts.Length < 3 || parts[0] == _instance)
+        if (parts is [var from, EchoKind, _] && from == _instance)
         {
-            if (parts is [_, EchoKind, _] && parts[0] == _instance && Interlocked.Exchange(ref _listening, 1) == 0)
+            if (Interlocked.Exchange(ref _listening, 1) == 0)
             {
                 if (Interlocked.Exchange(ref _degradedLogged, 0) == 1)
                 {
@@ -108,6 +108,11 @@ internal sealed partial class RedisClusterEvents : IClusterEvents, IAsyncDisposa
                 ConnectionChanged?.Invoke(true);
             }
 
+            return;
+        }
+
+        if (parts.Length < 3 || parts[0] == _instance)
+        {
             return;
         }
 

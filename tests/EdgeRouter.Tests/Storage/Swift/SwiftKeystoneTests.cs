@@ -82,7 +82,7 @@ public sealed class SwiftKeystoneTests(SwiftFixture swift) : IDisposable
     }
 
     [Fact]
-    public async Task AnExpiredToken_IsRenewedBeforeTheNextCall()
+    public async Task ATokenInItsLastMinute_IsRenewedBeforeTheNextCall()
     {
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var token = await swift.TokenAsync();
