@@ -30,6 +30,7 @@ internal sealed partial class ObjectReadHandler(
 {
     private const string NoStore = "no-store";
     private const int FileChunkBytes = 64 * 1024;
+    private static readonly byte[] NotFoundBody = "Not found."u8.ToArray();
     private readonly ServingOptions _serving = options.Value.Serving;
 
     public async Task HandleAsync(HttpContext context)
@@ -288,10 +289,13 @@ internal sealed partial class ObjectReadHandler(
         response.StatusCode = StatusCodes.Status404NotFound;
         response.Headers.CacheControl = _serving.NotFoundCacheControl;
         metrics.Read("none", "not-found");
+        response.ContentType = "text/plain; charset=utf-8";
+
+        // A length instead of chunking: headers and body leave in one write (a 404 storm makes many).
+        response.ContentLength = NotFoundBody.Length;
         if (!HttpMethods.IsHead(context.Request.Method))
         {
-            response.ContentType = "text/plain; charset=utf-8";
-            await response.WriteAsync("Not found.", context.RequestAborted);
+            await response.Body.WriteAsync(NotFoundBody, context.RequestAborted);
         }
     }
 

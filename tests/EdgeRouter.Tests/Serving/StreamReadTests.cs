@@ -138,14 +138,17 @@ public sealed class StreamReadTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
-    public async Task UnknownKey_Is404_ShortCached_AndHeadHasNoBody()
+    public async Task UnknownKey_Is404_ShortCached_WithItsLength_AndHeadHasNoBody()
     {
         var get = await _client.GetAsync("/missing/photo.png");
         var head = await _client.SendAsync(new HttpRequestMessage(HttpMethod.Head, "/missing/photo.png"));
 
         Assert.Equal(HttpStatusCode.NotFound, get.StatusCode);
         Assert.Equal("public, max-age=60", get.Headers.CacheControl?.ToString());
+        Assert.Equal("Not found.", await get.Content.ReadAsStringAsync());
+        Assert.Equal(10, get.Content.Headers.ContentLength);
         Assert.Equal(HttpStatusCode.NotFound, head.StatusCode);
+        Assert.Equal(10, head.Content.Headers.ContentLength);
         Assert.Empty(await head.Content.ReadAsByteArrayAsync());
     }
 
