@@ -45,6 +45,7 @@ public class CatalogLookupBenchmarks
     public void Cleanup()
     {
         _cached.Dispose();
+        _sqlite.Dispose();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         Directory.Delete(_folder, recursive: true);
     }

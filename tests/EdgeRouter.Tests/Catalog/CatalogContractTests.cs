@@ -23,6 +23,22 @@ public abstract class CatalogContractTests
     }
 
     [Fact]
+    public async Task Lookups_SeeEveryCommittedChange_IncludingThoseBetweenTwoLookups()
+    {
+        var key = "k/" + Guid.NewGuid();
+        var first = Record(key, "s1", 100, "aa");
+        var second = Record(key, "s2", 300, "bb");
+
+        Assert.Null(await Catalog.FindAsync(key, CancellationToken.None));
+        await Catalog.AddAsync(first, false, CancellationToken.None);
+        Assert.Equal(first, await Catalog.FindAsync(key, CancellationToken.None));
+        await Catalog.AddAsync(second, true, CancellationToken.None);
+        Assert.Equal(second, await Catalog.FindAsync(key, CancellationToken.None));
+        Assert.True(await Catalog.RemoveAsync(second, CancellationToken.None));
+        Assert.Null(await Catalog.FindAsync(key, CancellationToken.None));
+    }
+
+    [Fact]
     public async Task Add_AnExistingKey_ConflictsUnlessOverwriting()
     {
         var key = "k/" + Guid.NewGuid();

@@ -39,7 +39,7 @@ public sealed class SqliteObjectCatalogTests : CatalogContractTests, IDisposable
     {
         await _catalog.AddAsync(new ObjectRecord("keep.png", "s", 5, "image/png", "ab", DateTimeOffset.UnixEpoch), false, CancellationToken.None);
 
-        var reopened = Create(_folder);
+        using var reopened = Create(_folder);
 
         Assert.NotNull(await reopened.FindAsync("keep.png", CancellationToken.None));
     }
@@ -47,7 +47,7 @@ public sealed class SqliteObjectCatalogTests : CatalogContractTests, IDisposable
     [Fact]
     public async Task AnUnreachableDatabase_ThrowsCatalogUnavailable()
     {
-        var catalog = Create(_folder);
+        using var catalog = Create(_folder);
         File.Delete(Path.Combine(_folder, "catalog.db"));
         Directory.CreateDirectory(Path.Combine(_folder, "catalog.db"));
         SqliteConnection.ClearAllPools();
@@ -57,6 +57,7 @@ public sealed class SqliteObjectCatalogTests : CatalogContractTests, IDisposable
 
     public void Dispose()
     {
+        _catalog.Dispose();
         SqliteConnection.ClearAllPools();
         Directory.Delete(_folder, recursive: true);
     }

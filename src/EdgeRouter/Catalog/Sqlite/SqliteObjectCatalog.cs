@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using EdgeRouter.Configuration;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
@@ -8,7 +9,7 @@ namespace EdgeRouter.Catalog.Sqlite;
 /// The embedded catalog: one SQLite file in WAL mode. Usage per storage is kept by triggers in the same
 /// transaction as the record, so the two can never disagree.
 /// </summary>
-internal sealed class SqliteObjectCatalog : IObjectCatalog
+internal sealed class SqliteObjectCatalog : IObjectCatalog, IDisposable
 {
     // Each entry migrates user_version from its index to index + 1; append, never edit.
     private static readonly string[] Migrations =
@@ -54,6 +55,10 @@ internal sealed class SqliteObjectCatalog : IObjectCatalog
     private readonly string _connectionString;
     private readonly TimeProvider _timeProvider;
 
+    // Lookups keep their connection open and their SELECT compiled: parsing and planning it again on every lookup
+    // cost more than running it. As many as lookups ever ran at once; each holds no snapshot between lookups.
+    private readonly ConcurrentBag<Lookup> _lookups = [];
+
     public SqliteObjectCatalog(IOptions<EdgeRouterOptions> options, IHostEnvironment environment, TimeProvider timeProvider)
     {
         _timeProvider = timeProvider;
@@ -70,13 +75,35 @@ internal sealed class SqliteObjectCatalog : IObjectCatalog
 
     public async ValueTask<ObjectRecord?> FindAsync(string key, CancellationToken cancellationToken)
     {
-        return await Run(async connection =>
+        // On the thread pool, as every call here (see Run).
+        await Task.Yield();
+        Lookup? lookup = null;
+        try
         {
-            await using var command = connection.CreateCommand();
-            command.CommandText = $"SELECT {Columns} FROM objects WHERE key = $key";
-            command.Parameters.AddWithValue("$key", key);
-            return await CatalogRows.FirstRecordAsync(command, cancellationToken);
-        });
+            lookup = _lookups.TryTake(out var idle) ? idle : new Lookup(_connectionString);
+            var record = await lookup.FindAsync(key, cancellationToken);
+            _lookups.Add(lookup);
+            return record;
+        }
+        catch (Exception ex)
+        {
+            // A lookup that failed (or was cancelled midway) is not reused.
+            lookup?.Dispose();
+            if (ex is SqliteException sqlite)
+            {
+                throw Unavailable(sqlite);
+            }
+
+            throw;
+        }
+    }
+
+    public void Dispose()
+    {
+        while (_lookups.TryTake(out var lookup))
+        {
+            lookup.Dispose();
+        }
     }
 
     public async Task<CatalogWriteResult> AddAsync(ObjectRecord record, bool overwrite, CancellationToken cancellationToken)
@@ -240,9 +267,12 @@ internal sealed class SqliteObjectCatalog : IObjectCatalog
         }
         catch (SqliteException ex)
         {
-            throw new CatalogUnavailableException($"The catalog could not complete the operation: {ex.Message}", ex);
+            throw Unavailable(ex);
         }
     }
+
+    private static CatalogUnavailableException Unavailable(SqliteException ex)
+        => new($"The catalog could not complete the operation: {ex.Message}", ex);
 
     private void Migrate()
     {
@@ -268,5 +298,43 @@ internal sealed class SqliteObjectCatalog : IObjectCatalog
         }
 
         transaction.Commit();
+    }
+
+    /// <summary>An open connection with the key lookup compiled once.</summary>
+    private sealed class Lookup : IDisposable
+    {
+        private readonly SqliteConnection _connection;
+        private readonly SqliteCommand _command;
+        private readonly SqliteParameter _key;
+
+        public Lookup(string connectionString)
+        {
+            _connection = new SqliteConnection(connectionString);
+            try
+            {
+                _connection.Open();
+                _command = _connection.CreateCommand();
+                _command.CommandText = $"SELECT {Columns} FROM objects WHERE key = $key";
+                _key = _command.Parameters.Add("$key", SqliteType.Text);
+                _command.Prepare();
+            }
+            catch
+            {
+                _connection.Dispose();
+                throw;
+            }
+        }
+
+        public Task<ObjectRecord?> FindAsync(string key, CancellationToken cancellationToken)
+        {
+            _key.Value = key;
+            return CatalogRows.FirstRecordAsync(_command, cancellationToken);
+        }
+
+        public void Dispose()
+        {
+            _command.Dispose();
+            _connection.Dispose();
+        }
     }
 }
