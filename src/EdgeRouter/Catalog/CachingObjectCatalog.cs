@@ -16,23 +16,21 @@ namespace EdgeRouter.Catalog;
 /// <remarks>
 /// The first level is a plain <see cref="MemoryCache"/>: a hit is one dictionary lookup with no allocation. With
 /// several instances a miss goes through <see cref="HybridCache"/> (its own memory level off): it asks Redis before
-/// the database, and concurrent misses of one key make one database call. One instance asks its database directly. Unknown keys live in a cache of their own, a
-/// tenth of the size: a storm of distinct unknown keys then can neither push the hot keys out nor make every
-/// insertion compact the whole cache.
+/// the database, and concurrent misses of one key make one database call. One instance asks its database directly.
+/// Unknown keys live apart (<see cref="UnknownKeys"/>) and fewer: a storm of distinct unknown keys can neither push the
+/// hot keys out nor make a cache sort itself to compact.
 /// </remarks>
 internal sealed class CachingObjectCatalog : IObjectCatalog, IDisposable
 {
     private const string KeyPrefix = "edgerouter:catalog:";
 
-    // Unknown keys are cached as this value: the cache cannot hold null.
-    private static readonly object NotFound = new();
-
     private readonly IObjectCatalog _inner;
     private readonly MemoryCache _cache;
-    private readonly MemoryCache _unknown;
+    private readonly UnknownKeys _unknown;
     private readonly MemoryCacheEntryOptions _found;
-    private readonly MemoryCacheEntryOptions _notFound;
     private readonly MemoryCacheEntryOptions _degraded;
+    private readonly TimeSpan _notFoundTtl;
+    private readonly TimeSpan _degradedTtl;
     private readonly HybridCacheEntryOptions _shared;
     private readonly HybridCacheEntryOptions _sharedLookup;
     private readonly HybridCache _hybrid;
@@ -53,11 +51,13 @@ internal sealed class CachingObjectCatalog : IObjectCatalog, IDisposable
         var catalog = options.Value.Catalog;
         var clock = new TimeProviderClock(timeProvider);
         _cache = new MemoryCache(new MemoryCacheOptions { SizeLimit = catalog.CacheEntryLimit, Clock = clock });
-        // A storm of distinct unknown keys keeps this cache full; dropping half at a time makes its compactions (a sort
-        // of every entry) ten times rarer than the default 5%, and losing a remembered unknown key costs one lookup.
-        _unknown = new MemoryCache(new MemoryCacheOptions { SizeLimit = Math.Max(100, catalog.CacheEntryLimit / 10), CompactionPercentage = 0.5, Clock = clock });
+        // At most 2,000: in a storm of distinct unknown keys, a larger memory keeps each key long enough to outlive the
+        // youngest garbage collections, and the collections of older objects raised the storm's p99 from 1.5-1.8 ms to
+        // 5-8 ms at 20,000. A key asked again and again is still answered from memory nearly every time.
+        _unknown = new UnknownKeys(Math.Clamp(catalog.CacheEntryLimit / 10, 100, 2_000), timeProvider);
         _found = new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = catalog.CacheTtl };
-        _notFound = new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = catalog.NegativeCacheTtl };
+        _notFoundTtl = catalog.NegativeCacheTtl;
+        _degradedTtl = catalog.DegradedCacheTtl;
         _degraded = new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = catalog.DegradedCacheTtl };
         _shared = new HybridCacheEntryOptions { Expiration = catalog.CacheTtl, Flags = HybridCacheEntryFlags.DisableLocalCache };
         _sharedLookup = new HybridCacheEntryOptions { Flags = HybridCacheEntryFlags.DisableLocalCache | HybridCacheEntryFlags.DisableDistributedCacheWrite };
@@ -86,7 +86,7 @@ internal sealed class CachingObjectCatalog : IObjectCatalog, IDisposable
             return ValueTask.FromResult(cached as ObjectRecord);
         }
 
-        if (_unknown.TryGetValue(key, out _))
+        if (_unknown.Contains(key))
         {
             _metrics.CatalogCacheHit();
             return ValueTask.FromResult<ObjectRecord?>(null);
@@ -160,7 +160,6 @@ internal sealed class CachingObjectCatalog : IObjectCatalog, IDisposable
     public void Dispose()
     {
         _cache.Dispose();
-        _unknown.Dispose();
     }
 
     private async ValueTask<ObjectRecord?> LoadAsync(string key, CancellationToken cancellationToken)
@@ -189,7 +188,7 @@ internal sealed class CachingObjectCatalog : IObjectCatalog, IDisposable
         {
             if (record is null)
             {
-                _unknown.Set(key, NotFound, degraded ? _degraded : _notFound);
+                _unknown.Add(key, degraded ? _degradedTtl : _notFoundTtl);
             }
             else
             {
