@@ -51,6 +51,7 @@ internal sealed class SqliteObjectCatalog : IObjectCatalog, IDisposable
     ];
 
     private const string Columns = CatalogRows.Columns;
+    private const string SelectByKey = $"SELECT {Columns} FROM objects WHERE key = $key";
 
     private readonly string _connectionString;
     private readonly TimeProvider _timeProvider;
@@ -116,7 +117,7 @@ internal sealed class SqliteObjectCatalog : IObjectCatalog, IDisposable
             await using (var find = connection.CreateCommand())
             {
                 find.Transaction = transaction;
-                find.CommandText = $"SELECT {Columns} FROM objects WHERE key = $key";
+                find.CommandText = SelectByKey;
                 find.Parameters.AddWithValue("$key", record.Key);
                 await using var reader = await find.ExecuteReaderAsync(cancellationToken);
                 previous = await reader.ReadAsync(cancellationToken) ? CatalogRows.Record(reader) : null;
@@ -314,7 +315,7 @@ internal sealed class SqliteObjectCatalog : IObjectCatalog, IDisposable
             {
                 _connection.Open();
                 _command = _connection.CreateCommand();
-                _command.CommandText = $"SELECT {Columns} FROM objects WHERE key = $key";
+                _command.CommandText = SelectByKey;
                 _key = _command.Parameters.Add("$key", SqliteType.Text);
                 _command.Prepare();
             }
