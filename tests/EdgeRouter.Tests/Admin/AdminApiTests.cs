@@ -150,7 +150,7 @@ public sealed class AdminApiTests : IDisposable
     public async Task ABadEdit_IsRefusedWithTheValidatorsMessage_AndTheFileIsUnchanged()
     {
         using var admin = _factory.CreateClient();
-        var file = Path.Combine(_factory.Root, "config", "storages.json");
+        var file = _factory.StoragesPath;
         var before = await File.ReadAllTextAsync(file);
 
         var response = await Send(admin, AdminKey, HttpMethod.Patch, "/admin/api/storages/local", """{ "weight": -1 }""");
@@ -165,7 +165,7 @@ public sealed class AdminApiTests : IDisposable
     {
         using var admin = _factory.CreateClient();
         using var uploader = _factory.CreateAuthorizedClient();
-        var file = Path.Combine(_factory.Root, "config", "storages.json");
+        var file = _factory.StoragesPath;
         var before = await File.ReadAllTextAsync(file);
 
         var response = await Send(admin, AdminKey, HttpMethod.Patch, "/admin/api/storages/broken", """{ "active": false }""");
@@ -208,7 +208,7 @@ public sealed class AdminApiTests : IDisposable
     public async Task AnInvalidNewStorage_IsRefusedWithTheValidatorsMessage_AndTheFileIsUnchanged()
     {
         using var admin = _factory.CreateClient();
-        var file = Path.Combine(_factory.Root, "config", "storages.json");
+        var file = _factory.StoragesPath;
         var before = await File.ReadAllTextAsync(file);
 
         var unknownApi = await Send(admin, AdminKey, HttpMethod.Post, "/admin/api/storages", """{ "id": "odd", "api": "floppy" }""");
@@ -227,7 +227,7 @@ public sealed class AdminApiTests : IDisposable
     public async Task EditingEveryField_KeepsASecretSentBlankOrMasked_AndChangesOneSentAnew()
     {
         using var admin = _factory.CreateClient();
-        var file = Path.Combine(_factory.Root, "config", "storages.json");
+        var file = _factory.StoragesPath;
         var endpoint = JsonDocument.Parse(await File.ReadAllTextAsync(file)).RootElement.GetProperty("storages").EnumerateArray().Last().GetProperty("endpoint").GetString();
 
         var replaced = await Send(admin, AdminKey, HttpMethod.Put, "/admin/api/storages/broken", $$"""
@@ -294,7 +294,7 @@ public sealed class AdminApiTests : IDisposable
     {
         using var admin = _factory.CreateClient();
         using var uploader = _factory.CreateAuthorizedClient();
-        var file = Path.Combine(_factory.Root, "config", "storages.json");
+        var file = _factory.StoragesPath;
         Assert.Equal(HttpStatusCode.Created, (await uploader.PutAsync("/api/v1/objects/owned/a.png", TestFiles.Raw(TestFiles.Png(), "image/png"))).StatusCode);
 
         var active = await Send(admin, AdminKey, HttpMethod.Delete, "/admin/api/storages/broken");
@@ -318,7 +318,7 @@ public sealed class AdminApiTests : IDisposable
     public async Task TestingADraft_RunsEveryStepOnTheDraft_AndSavesNothing()
     {
         using var admin = _factory.CreateClient();
-        var file = Path.Combine(_factory.Root, "config", "storages.json");
+        var file = _factory.StoragesPath;
         var before = await File.ReadAllTextAsync(file);
         var blocked = Path.Combine(_factory.Root, "not-a-folder");
         await File.WriteAllTextAsync(blocked, "a file where the draft wants its root");
@@ -343,7 +343,7 @@ public sealed class AdminApiTests : IDisposable
     public async Task AReadOnlyStoragesFile_IsNotEdited_AndTheAdminSaysWhy()
     {
         using var admin = _factory.CreateClient();
-        var file = Path.Combine(_factory.Root, "config", "storages.json");
+        var file = _factory.StoragesPath;
         var before = await File.ReadAllTextAsync(file);
         File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
 

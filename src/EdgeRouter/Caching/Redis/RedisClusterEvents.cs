@@ -84,7 +84,7 @@ internal sealed partial class RedisClusterEvents : IClusterEvents, IAsyncDisposa
     {
         try
         {
-            await _redis.GetSubscriber().PublishAsync(_channel, $"{_instance}\n{kind}\n{payload}");
+            await _redis.GetSubscriber().PublishAsync(_channel, Message(kind, payload));
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
@@ -92,6 +92,8 @@ internal sealed partial class RedisClusterEvents : IClusterEvents, IAsyncDisposa
             Log.PublishFailed(_logger, kind, ex.Message);
         }
     }
+
+    private string Message(string kind, string payload) => $"{_instance}\n{kind}\n{payload}";
 
     private void Receive(RedisValue message)
     {
@@ -158,7 +160,7 @@ internal sealed partial class RedisClusterEvents : IClusterEvents, IAsyncDisposa
         var stopping = _disposed.Token;
         _ = Task.Run(async () =>
         {
-            var echo = $"{_instance}\n{EchoKind}\n-";
+            var echo = Message(EchoKind, "-");
             try
             {
                 while (Volatile.Read(ref _listening) == 0 && _redis.IsConnected)
