@@ -137,7 +137,17 @@ public class PlacementBenchmarks
 
         public Task<CatalogWriteResult> AddAsync(ObjectRecord record, bool overwrite, CancellationToken cancellationToken) => throw new NotSupportedException();
 
-        public Task<bool> RemoveAsync(ObjectRecord expected, CancellationToken cancellationToken) => throw new NotSupportedException();
+        public Task<bool> RemoveAsync(ObjectRecord expected, bool immediate, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<bool> TryBeginUploadAsync(UploadIntent intent, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<bool> HasIntentAsync(UploadIntent intent, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task EndUploadAsync(UploadIntent intent, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<IReadOnlyList<UploadIntent>> GetExpiredIntentsAsync(DateTimeOffset expiredBefore, int limit, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public ValueTask<IAsyncDisposable?> TryLockMaintenanceAsync(CancellationToken cancellationToken) => throw new NotSupportedException();
 
         public Task<IReadOnlyList<PendingDelete>> GetPendingDeletesAsync(int limit, CancellationToken cancellationToken) => throw new NotSupportedException();
 

@@ -148,9 +148,9 @@ internal sealed partial class AdminOperations(IAdminDataSource data, ILoggerFact
         return result;
     }
 
-    public async Task<AdminObject?> DeleteObjectAsync(string who, string key, CancellationToken cancellationToken)
+    public async Task<AdminObject?> DeleteObjectAsync(string who, string key, bool immediate, CancellationToken cancellationToken)
     {
-        var deleted = await data.DeleteObjectAsync(key, cancellationToken);
+        var deleted = await data.DeleteObjectAsync(key, immediate, cancellationToken);
         if (deleted is null)
         {
             return null;
@@ -160,7 +160,7 @@ internal sealed partial class AdminOperations(IAdminDataSource data, ILoggerFact
         if (audit.IsEnabled(LogLevel.Information))
         {
             var what = "delete object " + key;
-            var outcome = $"{deleted.Size} bytes on {deleted.Storage} -> deleted";
+            var outcome = $"{deleted.Size} bytes on {deleted.Storage} -> deleted" + (immediate ? ", bytes removed at once" : ", bytes removed after the grace");
             Log.Audit(audit, who, what, outcome);
         }
 

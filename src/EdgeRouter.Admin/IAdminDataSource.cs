@@ -42,8 +42,11 @@ public interface IAdminDataSource
     /// <summary>Why the storage configuration cannot be edited here (a read-only file or mount), or null when it can.</summary>
     string? GetReadOnlyReason();
 
-    /// <summary>Deletes an object as the public API's DELETE does (catalog first, then the storage); null when there is no such object.</summary>
-    Task<AdminObject?> DeleteObjectAsync(string key, CancellationToken cancellationToken);
+    /// <summary>
+    /// Deletes an object as the public API's DELETE does (catalog first, then the storage after the delete grace, or at once
+    /// when <paramref name="immediate"/>); null when there is no such object.
+    /// </summary>
+    Task<AdminObject?> DeleteObjectAsync(string key, bool immediate, CancellationToken cancellationToken);
 }
 
 public enum AdminEditKind

@@ -51,8 +51,8 @@ internal static class AdminApiEndpoints
             return Results.Ok(new { items = page, next = page.Count == size ? page[^1].Key : null });
         });
 
-        api.MapDelete("/objects/{**key}", async (string key, HttpContext context, AdminOperations admin, CancellationToken cancellationToken) =>
-            await admin.DeleteObjectAsync(Who(context), key, cancellationToken) is null
+        api.MapDelete("/objects/{**key}", async (string key, bool? immediate, HttpContext context, AdminOperations admin, CancellationToken cancellationToken) =>
+            await admin.DeleteObjectAsync(Who(context), key, immediate ?? false, cancellationToken) is null
                 ? Results.Problem(title: "Not found", detail: $"No object has the key '{key}'.", statusCode: StatusCodes.Status404NotFound)
                 : Results.NoContent());
 

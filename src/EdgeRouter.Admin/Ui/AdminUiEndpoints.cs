@@ -117,7 +117,8 @@ internal static class AdminUiEndpoints
         posts.MapPost("/objects/delete", async (HttpContext context, AdminOperations admin, CancellationToken cancellationToken) =>
         {
             var key = context.Request.Form["key"].ToString();
-            var deleted = await admin.DeleteObjectAsync(AdminApiEndpoints.Who(context), key, cancellationToken);
+            var immediate = string.Equals(context.Request.Form["immediate"], "true", StringComparison.Ordinal);
+            var deleted = await admin.DeleteObjectAsync(AdminApiEndpoints.Who(context), key, immediate, cancellationToken);
             return Done(pathBase, "objects", deleted is null ? $"There is no object '{key}'." : $"Deleted '{key}'.");
         });
 

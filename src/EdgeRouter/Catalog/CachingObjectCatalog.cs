@@ -106,19 +106,23 @@ internal sealed class CachingObjectCatalog : IObjectCatalog, IDisposable
     {
         Forget(record.Key);
         var result = await _inner.AddAsync(record, overwrite, cancellationToken);
-        _cache.Set(record.Key, result.Outcome == CatalogWriteOutcome.Conflict ? result.Previous : record, Degraded ? _degraded : _found);
-        if (result.Outcome != CatalogWriteOutcome.Conflict)
+
+        // Again after the commit: a lookup that began before it may have read the old record; it must not cache it.
+        Forget(record.Key);
+        if (result.Outcome is CatalogWriteOutcome.Added or CatalogWriteOutcome.Replaced)
         {
+            _cache.Set(record.Key, record, Degraded ? _degraded : _found);
             await AnnounceAsync(record.Key);
         }
 
         return result;
     }
 
-    public async Task<bool> RemoveAsync(ObjectRecord expected, CancellationToken cancellationToken)
+    public async Task<bool> RemoveAsync(ObjectRecord expected, bool immediate, CancellationToken cancellationToken)
     {
         Forget(expected.Key);
-        var removed = await _inner.RemoveAsync(expected, cancellationToken);
+        var removed = await _inner.RemoveAsync(expected, immediate, cancellationToken);
+        Forget(expected.Key);
         if (removed)
         {
             await AnnounceAsync(expected.Key);
@@ -126,6 +130,17 @@ internal sealed class CachingObjectCatalog : IObjectCatalog, IDisposable
 
         return removed;
     }
+
+    public Task<bool> TryBeginUploadAsync(UploadIntent intent, CancellationToken cancellationToken) => _inner.TryBeginUploadAsync(intent, cancellationToken);
+
+    public Task<bool> HasIntentAsync(UploadIntent intent, CancellationToken cancellationToken) => _inner.HasIntentAsync(intent, cancellationToken);
+
+    public Task EndUploadAsync(UploadIntent intent, CancellationToken cancellationToken) => _inner.EndUploadAsync(intent, cancellationToken);
+
+    public Task<IReadOnlyList<UploadIntent>> GetExpiredIntentsAsync(DateTimeOffset expiredBefore, int limit, CancellationToken cancellationToken)
+        => _inner.GetExpiredIntentsAsync(expiredBefore, limit, cancellationToken);
+
+    public ValueTask<IAsyncDisposable?> TryLockMaintenanceAsync(CancellationToken cancellationToken) => _inner.TryLockMaintenanceAsync(cancellationToken);
 
     public Task<IReadOnlyList<PendingDelete>> GetPendingDeletesAsync(int limit, CancellationToken cancellationToken)
         => _inner.GetPendingDeletesAsync(limit, cancellationToken);

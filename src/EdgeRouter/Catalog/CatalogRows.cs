@@ -5,7 +5,7 @@ namespace EdgeRouter.Catalog;
 /// <summary>Rows of the relational catalogs (SQLite, PostgreSQL), which share one set of columns.</summary>
 internal static class CatalogRows
 {
-    public const string Columns = "key, storage_id, size, content_type, sha256, created_ms";
+    public const string Columns = "key, storage_id, size, content_type, sha256, created_ms, location";
 
     public static ObjectRecord Record(DbDataReader reader) => new(
         reader.GetString(0),
@@ -13,7 +13,10 @@ internal static class CatalogRows
         reader.GetInt64(2),
         reader.GetString(3),
         reader.GetString(4),
-        DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(5)));
+        DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(5)))
+    {
+        Location = reader.GetString(6),
+    };
 
     public static async Task<ObjectRecord?> FirstRecordAsync(DbCommand command, CancellationToken cancellationToken)
     {
@@ -24,7 +27,11 @@ internal static class CatalogRows
     public static Task<List<ObjectRecord>> RecordsAsync(DbCommand command, CancellationToken cancellationToken)
         => ReadAllAsync(command, Record, cancellationToken);
 
-    /// <summary>Rows of (storage_id, key).</summary>
+    /// <summary>Rows of (storage_id, location, key, expires_ms).</summary>
+    public static Task<List<UploadIntent>> IntentsAsync(DbCommand command, CancellationToken cancellationToken)
+        => ReadAllAsync(command, r => new UploadIntent(r.GetString(0), r.GetString(1), r.GetString(2), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(3))), cancellationToken);
+
+    /// <summary>Rows of (storage_id, location).</summary>
     public static Task<List<PendingDelete>> PendingDeletesAsync(DbCommand command, CancellationToken cancellationToken)
         => ReadAllAsync(command, r => new PendingDelete(r.GetString(0), r.GetString(1)), cancellationToken);
 
@@ -44,4 +51,12 @@ internal static class CatalogRows
 
         return rows;
     }
+}
+
+/// <summary>The lock of a catalog that needs none.</summary>
+internal sealed class NoLock : IAsyncDisposable
+{
+    public static readonly NoLock Instance = new();
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }

@@ -1,8 +1,14 @@
 namespace EdgeRouter.Catalog;
 
-/// <summary>Which storage owns a key, and what was stored there.</summary>
+/// <summary>Which storage owns a key, where on it the bytes are, and what they are.</summary>
 public sealed record ObjectRecord(string Key, string StorageId, long Size, string ContentType, string Sha256, DateTimeOffset CreatedAt)
 {
+    /// <summary>
+    /// The object's name on its storage. The first write of a key uses the key itself; a replacement is written to a
+    /// new location, so bytes a record names are never modified while it names them.
+    /// </summary>
+    public string Location { get; init; } = Key;
+
     /// <summary>Strong ETag derived from the content hash, so every instance and backend agrees on it.</summary>
     public string ETag { get; } = string.Concat("\"", Sha256, "\"");
 
@@ -10,8 +16,14 @@ public sealed record ObjectRecord(string Key, string StorageId, long Size, strin
     public string LastModifiedHeader { get; } = CreatedAt.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
 }
 
-/// <summary>An object to delete from a storage; kept until the storage confirms, so no object is ever forgotten.</summary>
-public readonly record struct PendingDelete(string StorageId, string Key);
+/// <summary>A location to delete from a storage once due; kept until the storage confirms, so no object is ever forgotten.</summary>
+public readonly record struct PendingDelete(string StorageId, string Location);
+
+/// <summary>
+/// An upload's claim on a location, recorded before any byte is written there: its commit turns it into the record;
+/// if it expires instead (a crash, a lost commit), the janitor deletes whatever was written at the location.
+/// </summary>
+public readonly record struct UploadIntent(string StorageId, string Location, string Key, DateTimeOffset ExpiresAt);
 
 /// <summary>Bytes and objects a storage holds, as the catalog counts them.</summary>
 public readonly record struct StorageUsage(long Bytes, long Objects);
@@ -21,6 +33,9 @@ public enum CatalogWriteOutcome
     Added,
     Replaced,
     Conflict,
+
+    /// <summary>The upload's intent is gone: a delete of the key came in while it streamed, or it outlived its expiry.</summary>
+    Abandoned,
 }
 
 /// <summary>The outcome of <see cref="IObjectCatalog.AddAsync"/>; <see cref="Previous"/> is the record that was replaced or that conflicted.</summary>
@@ -41,22 +56,45 @@ public interface IObjectCatalog
     ValueTask<ObjectRecord?> FindCurrentAsync(string key, CancellationToken cancellationToken) => FindAsync(key, cancellationToken);
 
     /// <summary>
-    /// Adds the record, or replaces an existing one when <paramref name="overwrite"/> is set, atomically with the
-    /// usage counts. A replaced object on another storage is queued for deletion in the same transaction.
+    /// Records <paramref name="intent"/> unless its location is taken: named by a record, a queued deletion or
+    /// another intent. False means taken; the caller picks another location.
+    /// </summary>
+    Task<bool> TryBeginUploadAsync(UploadIntent intent, CancellationToken cancellationToken);
+
+    /// <summary>Whether the intent is still recorded (so no record was committed from it).</summary>
+    Task<bool> HasIntentAsync(UploadIntent intent, CancellationToken cancellationToken);
+
+    /// <summary>Forgets the intent, once whatever it wrote has been deleted.</summary>
+    Task EndUploadAsync(UploadIntent intent, CancellationToken cancellationToken);
+
+    /// <summary>Intents that expired before <paramref name="expiredBefore"/>: what a crash or a lost commit left.</summary>
+    Task<IReadOnlyList<UploadIntent>> GetExpiredIntentsAsync(DateTimeOffset expiredBefore, int limit, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Commits the upload of <paramref name="record"/> (at its <see cref="ObjectRecord.Location"/>, under the intent
+    /// recorded for it) in one transaction: the intent becomes the record, adding it, or replacing an existing one
+    /// when <paramref name="overwrite"/> is set, whose location is queued for deletion after the delete grace.
+    /// <see cref="CatalogWriteOutcome.Abandoned"/> when the intent is gone, expired, or was cancelled by a delete.
     /// </summary>
     Task<CatalogWriteResult> AddAsync(ObjectRecord record, bool overwrite, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Removes the key if it is still owned as <paramref name="expected"/> says (same storage and hash) and queues
-    /// its object for deletion in the same transaction; returns whether it did.
+    /// Removes the key if it is still owned as <paramref name="expected"/> says (same storage, location and hash),
+    /// queues its location for deletion (after the delete grace, or at once when <paramref name="immediate"/>) and
+    /// cancels the intents of uploads of the key still in flight, in one transaction; returns whether it did.
     /// </summary>
-    Task<bool> RemoveAsync(ObjectRecord expected, CancellationToken cancellationToken);
+    Task<bool> RemoveAsync(ObjectRecord expected, bool immediate, CancellationToken cancellationToken);
 
-    /// <summary>Objects the catalog no longer names but that may still exist on their storage.</summary>
+    /// <summary>Locations the catalog no longer names whose deletion is due.</summary>
     Task<IReadOnlyList<PendingDelete>> GetPendingDeletesAsync(int limit, CancellationToken cancellationToken);
 
     /// <summary>Marks a queued deletion done, once the storage confirmed the object is gone.</summary>
     Task CompletePendingDeleteAsync(PendingDelete pending, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Takes the catalog's maintenance lock, so one instance at a time runs the janitor; null when another holds it.
+    /// </summary>
+    ValueTask<IAsyncDisposable?> TryLockMaintenanceAsync(CancellationToken cancellationToken);
 
     /// <summary>Usage per storage id, derived from the records.</summary>
     Task<IReadOnlyDictionary<string, StorageUsage>> GetUsageAsync(CancellationToken cancellationToken);

@@ -42,6 +42,24 @@ public sealed class UploadOptions
     /// <summary>Where upload bodies are spooled so a failed write can be retried on another storage.</summary>
     public string? SpoolDirectory { get; set; }
 
+    /// <summary>
+    /// The longest an upload may take, from its first byte to its commit; a slower one is answered 408 and nothing is
+    /// kept. What a crashed upload wrote is cleaned up once this has passed.
+    /// </summary>
+    public TimeSpan MaxUploadDuration { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// Flush each object (on <c>local</c>: the file and its folder) and the catalog's commit to disk before the 201,
+    /// so an acknowledged upload survives a power loss. Off trades that for speed.
+    /// </summary>
+    public bool SyncToDisk { get; set; } = true;
+
+    /// <summary>
+    /// How long an upload's intent outlives its deadline (time to commit), and how much later the janitor takes it for
+    /// abandoned (room for clocks that differ between instances): a minute, or the duration itself when shorter.
+    /// </summary>
+    internal TimeSpan IntentMargin => MaxUploadDuration < TimeSpan.FromMinutes(1) ? MaxUploadDuration : TimeSpan.FromMinutes(1);
+
     internal static readonly string[] DefaultAllowedContentTypes =
     [
         "image/jpeg", "image/png", "image/gif", "image/webp", "image/avif", "image/bmp",
@@ -77,6 +95,15 @@ public sealed class CatalogOptions
 
     /// <summary>PostgreSQL: how long an upload's capacity reservation holds if its instance dies before settling it.</summary>
     public TimeSpan ReservationLifetime { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>
+    /// How long a replaced or deleted object stays on its storage before it is removed: at least the redirect's
+    /// max-age, so a redirect a cache still holds resolves. A delete with <c>?immediate=true</c> skips it.
+    /// </summary>
+    public TimeSpan DeleteGrace { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>How often the janitor deletes what is due: replaced and deleted objects past their grace, and what expired uploads left.</summary>
+    public TimeSpan JanitorInterval { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>How long a found record stays in the in-memory cache. Writes through this instance evict it at once.</summary>
     public TimeSpan CacheTtl { get; set; } = TimeSpan.FromMinutes(10);

@@ -46,6 +46,11 @@ internal sealed partial class EdgeRouterOptionsValidator : IValidateOptions<Edge
             }
         }
 
+        if (uploads.MaxUploadDuration <= TimeSpan.Zero)
+        {
+            errors.Add($"{S}:Uploads:MaxUploadDuration: must be positive (was {uploads.MaxUploadDuration}).");
+        }
+
         foreach (var type in uploads.AllowedContentTypes)
         {
             if (!ContentType().IsMatch(type))
@@ -72,6 +77,16 @@ internal sealed partial class EdgeRouterOptionsValidator : IValidateOptions<Edge
         if (options.Catalog.ReservationLifetime <= TimeSpan.Zero)
         {
             errors.Add($"{S}:Catalog:ReservationLifetime: must be positive.");
+        }
+
+        if (options.Catalog.DeleteGrace < TimeSpan.Zero)
+        {
+            errors.Add($"{S}:Catalog:DeleteGrace: must not be negative (was {options.Catalog.DeleteGrace}).");
+        }
+
+        if (options.Catalog.JanitorInterval <= TimeSpan.Zero)
+        {
+            errors.Add($"{S}:Catalog:JanitorInterval: must be positive (was {options.Catalog.JanitorInterval}).");
         }
 
         if (string.IsNullOrWhiteSpace(options.Catalog.ConnectionString))

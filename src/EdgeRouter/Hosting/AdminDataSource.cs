@@ -28,8 +28,8 @@ internal sealed class AdminDataSource(
 
     public string? GetReadOnlyReason() => configuration.GetReadOnlyReason();
 
-    public async Task<AdminObject?> DeleteObjectAsync(string key, CancellationToken cancellationToken)
-        => ObjectKeys.IsValid(key) && await deleter.DeleteAsync(key, cancellationToken) is { } record ? ToAdminObject(record) : null;
+    public async Task<AdminObject?> DeleteObjectAsync(string key, bool immediate, CancellationToken cancellationToken)
+        => ObjectKeys.IsValid(key) && await deleter.DeleteAsync(key, immediate, cancellationToken) is { } record ? ToAdminObject(record) : null;
 
     public async Task<AdminChangeResult> EditStorageAsync(AdminStorageEdit edit, CancellationToken cancellationToken)
     {

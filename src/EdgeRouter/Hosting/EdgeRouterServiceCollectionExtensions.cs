@@ -83,7 +83,6 @@ public static class EdgeRouterServiceCollectionExtensions
         {
             services.TryAddSingleton<PostgresObjectCatalog>();
             services.TryAddSingleton<ICapacityLedger>(sp => sp.GetRequiredService<PostgresObjectCatalog>());
-            services.TryAddSingleton<IDistributedKeyLock>(sp => sp.GetRequiredService<PostgresObjectCatalog>());
             database = sp => sp.GetRequiredService<PostgresObjectCatalog>();
         }
         else
@@ -111,8 +110,8 @@ public static class EdgeRouterServiceCollectionExtensions
             sp.GetRequiredService<EdgeRouterMetrics>(),
             sp.GetRequiredService<HybridCache>(),
             sp.GetService<IClusterEvents>()));
-        services.TryAddSingleton<PendingDeleteProcessor>();
-        services.AddHostedService(sp => sp.GetRequiredService<PendingDeleteProcessor>());
+        services.TryAddSingleton<CatalogJanitor>();
+        services.AddHostedService(sp => sp.GetRequiredService<CatalogJanitor>());
 
         // Placement.
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IPlacementPolicy, WeightedPlacementPolicy>());
@@ -134,7 +133,6 @@ public static class EdgeRouterServiceCollectionExtensions
         services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeys.Scheme, null);
         services.AddAuthorizationBuilder().AddPolicy(ApiKeys.Scheme, policy => policy.AddAuthenticationSchemes(ApiKeys.Scheme).RequireAuthenticatedUser());
         services.TryAddSingleton<KeyGenerator>();
-        services.TryAddSingleton<KeyLocks>();
         services.TryAddSingleton<UploadHandler>();
         services.TryAddSingleton<ObjectDeleter>();
 

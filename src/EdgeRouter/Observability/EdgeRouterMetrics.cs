@@ -17,6 +17,7 @@ public sealed class EdgeRouterMetrics
     private readonly Counter<long> _readBytes;
     private readonly Counter<long> _cacheHits;
     private readonly Counter<long> _cacheMisses;
+    private readonly Counter<long> _janitorRemoved;
 
     public EdgeRouterMetrics(IMeterFactory meterFactory)
     {
@@ -28,6 +29,7 @@ public sealed class EdgeRouterMetrics
         _readBytes = meter.CreateCounter<long>(ReadBytesName, "By", "Object bytes served through the router (proxy and stream reads), by read mode.");
         _cacheHits = meter.CreateCounter<long>("edgerouter.catalog.cache.hits", "{lookup}", "Catalog lookups answered from memory.");
         _cacheMisses = meter.CreateCounter<long>("edgerouter.catalog.cache.misses", "{lookup}", "Catalog lookups that went to the database.");
+        _janitorRemoved = meter.CreateCounter<long>("edgerouter.janitor.removed", "{item}", "What the janitor removed, by kind: replaced-or-deleted objects past their grace, expired uploads, spool files.");
     }
 
     public void UploadStored(string storageId, long bytes)
@@ -59,4 +61,6 @@ public sealed class EdgeRouterMetrics
     public void CatalogCacheHit() => _cacheHits.Add(1);
 
     public void CatalogCacheMiss() => _cacheMisses.Add(1);
+
+    public void JanitorRemoved(string kind, long count = 1) => _janitorRemoved.Add(count, new KeyValuePair<string, object?>("kind", kind));
 }

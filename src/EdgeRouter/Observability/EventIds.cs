@@ -16,6 +16,10 @@ internal static class EventIds
     public const int PendingDeleteFailed = 105;
     public const int PendingDeleteStorageGone = 106;
     public const int ObjectDeleted = 107;
+    public const int JanitorRemovedObject = 108;
+    public const int JanitorRemovedUpload = 109;
+    public const int JanitorRemovedSpool = 110;
+    public const int JanitorFailed = 111;
 
     public const int ReadBackendFailed = 200;
     public const int ReadObjectMissing = 201;

@@ -106,7 +106,7 @@ internal sealed partial class ObjectReadHandler(
     {
         var response = context.Response;
         response.StatusCode = storage.Config.RedirectStatus;
-        response.Headers.Location = storage.MapUrl(record.Key);
+        response.Headers.Location = storage.MapUrl(record.Location);
         response.Headers.CacheControl = _serving.RedirectCacheControl;
         metrics.Read("redirect", "redirected");
     }
@@ -116,7 +116,7 @@ internal sealed partial class ObjectReadHandler(
         string url;
         try
         {
-            url = await ((IPresignedUrlStore)storage.Store).GetPresignedReadUrlAsync(record.Key, context.RequestAborted);
+            url = await ((IPresignedUrlStore)storage.Store).GetPresignedReadUrlAsync(record.Location, context.RequestAborted);
         }
         catch (StorageException ex)
         {
@@ -134,7 +134,7 @@ internal sealed partial class ObjectReadHandler(
 
     private async Task ProxyAsync(HttpContext context, StorageDefinition storage, ObjectRecord record)
     {
-        var error = await forwarder.SendAsync(context, storage.MapUrl(record.Key), forwarding.Invoker, forwarding.RequestConfig, forwarding.Transformer);
+        var error = await forwarder.SendAsync(context, storage.MapUrl(record.Location), forwarding.Invoker, forwarding.RequestConfig, forwarding.Transformer);
         if (error == ForwarderError.None)
         {
             metrics.Read("proxy", "forwarded");
@@ -221,11 +221,11 @@ internal sealed partial class ObjectReadHandler(
     {
         if (storage.Store is IPhysicalObjectStore physical)
         {
-            await CopyFileAsync(context, physical.GetPhysicalPath(record.Key), range?.Offset ?? 0, range?.Length ?? record.Size, record, storage);
+            await CopyFileAsync(context, physical.GetPhysicalPath(record.Location), range?.Offset ?? 0, range?.Length ?? record.Size, record, storage);
             return;
         }
 
-        var content = await storage.Store.OpenReadAsync(record.Key, range, context.RequestAborted) ?? throw MissingObject(record, storage);
+        var content = await storage.Store.OpenReadAsync(record.Location, range, context.RequestAborted) ?? throw MissingObject(record, storage);
         await using (content)
         {
             await content.Content.CopyToAsync(context.Response.Body, context.RequestAborted);

@@ -25,6 +25,12 @@ public interface IObjectStore
     /// <summary>Removes the object; false when there was nothing at the key.</summary>
     Task<bool> DeleteAsync(string key, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Removes whatever an interrupted write to <paramref name="key"/> may have left: the object, and a store that
+    /// stages writes (under <see cref="ObjectKeys.TemporaryFileName"/>) removes that too. For the janitor.
+    /// </summary>
+    Task AbortWriteAsync(string key, CancellationToken cancellationToken) => DeleteAsync(key, cancellationToken);
+
     /// <summary>Checks that the backend can take writes now; throws <see cref="StorageException"/> when it cannot.</summary>
     Task ProbeAsync(CancellationToken cancellationToken);
 }

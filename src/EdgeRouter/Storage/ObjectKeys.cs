@@ -15,8 +15,11 @@ public static class ObjectKeys
     /// <summary>Longest segment most file systems (ext4, NTFS, FTP/SFTP servers) accept.</summary>
     public const int MaxSegmentBytes = 255;
 
+    /// <summary>How the router's own temporary names begin; no segment of a key may.</summary>
+    public const string TemporaryPrefix = ".er-";
+
     // An array, not an IReadOnlyList: validation runs on every read and must not allocate an enumerator.
-    private static readonly string[] Reserved = ["api/", "admin", "healthz", "readyz", "metrics"];
+    private static readonly string[] Reserved = ["api/", "admin", "healthz", "readyz", "metrics", ".edgerouter/"];
 
     // RFC 3986 unreserved characters and '/': a key made only of these needs no escaping in a URL, and cannot hold a
     // control, formatting, percent or backslash character, so only its structure is left to check.
@@ -88,6 +91,11 @@ public static class ObjectKeys
                 return $"A segment of the key is longer than {MaxSegmentBytes} bytes.";
             }
 
+            if (segment.StartsWith(TemporaryPrefix, StringComparison.OrdinalIgnoreCase))
+            {
+                return $"A segment of the key must not start with '{TemporaryPrefix}' (the router's own temporary names).";
+            }
+
             if (segment[^1] is ' ' or '.')
             {
                 // Windows-hosted FTP/SMB servers silently strip these, so two keys would share one file.
@@ -101,6 +109,32 @@ public static class ObjectKeys
     }
 
     public static bool IsValid(string? key) => Validate(key) is null;
+
+    /// <summary>
+    /// A new location for a replacement of <paramref name="key"/>: beside it, with its extension (web servers in front
+    /// of a storage type files by it), and <paramref name="id"/> (random) so it names no other version.
+    /// </summary>
+    public static string NewLocation(string key, string id)
+    {
+        var slash = key.LastIndexOf('/');
+        var directory = key[..(slash + 1)];
+        var name = key[(slash + 1)..];
+        var dot = name.LastIndexOf('.');
+        var extension = dot > 0 ? name[dot..] : string.Empty;
+        var location = string.Concat(directory, name[..^extension.Length], "~", id, extension);
+        return IsValid(location) ? location : string.Concat(directory, id, extension);
+    }
+
+    /// <summary>
+    /// The file name under which a store stages a write to <paramref name="location"/>, in the location's folder, before
+    /// moving it into place: hidden, and named after the location, so the janitor finds what a crashed write left
+    /// without listing (a location has one writer at a time).
+    /// </summary>
+    public static string TemporaryFileName(string location)
+    {
+        var hash = System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(location));
+        return string.Concat(TemporaryPrefix, Convert.ToHexStringLower(hash.AsSpan(0, 16)), ".tmp");
+    }
 
     /// <summary>Percent-encodes each segment (RFC 3986 unreserved characters stay as they are) and keeps the '/'s.</summary>
     public static string ToUrlPath(string key)

@@ -19,6 +19,9 @@ public class StorageException : Exception
 
     /// <summary>True when the backend did not answer in time (a read is then answered 504, not 502).</summary>
     public bool IsTimeout { get; init; }
+
+    /// <summary>True when the backend refused the write for lack of room (a full disk or quota): not a fault of its health.</summary>
+    public bool IsInsufficientSpace { get; init; }
 }
 
 /// <summary>The key is taken and the write asked not to overwrite.</summary>

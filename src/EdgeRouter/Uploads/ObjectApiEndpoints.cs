@@ -34,14 +34,14 @@ internal static class ObjectApiEndpoints
             : Results.Ok(handler.ToResponse(record, registry.Current.ById.GetValueOrDefault(record.StorageId)));
     }
 
-    private static async Task<IResult> DeleteAsync(string? key, ObjectDeleter deleter, CancellationToken cancellationToken)
+    private static async Task<IResult> DeleteAsync(string? key, bool? immediate, ObjectDeleter deleter, CancellationToken cancellationToken)
     {
         if (ObjectKeys.Validate(key) is { } error)
         {
             return Problems.Result(StatusCodes.Status400BadRequest, "Invalid key", error);
         }
 
-        return await deleter.DeleteAsync(key!, cancellationToken) is null ? NotFound(key!) : Results.NoContent();
+        return await deleter.DeleteAsync(key!, immediate ?? false, cancellationToken) is null ? NotFound(key!) : Results.NoContent();
     }
 
     private static IResult NotFound(string key)

@@ -5,27 +5,40 @@ using EdgeRouter.Placement;
 namespace EdgeRouter.Uploads;
 
 /// <summary>
-/// Deletes an object for the public API and the admin alike: the catalog entry first, under the key's lock, so readers
-/// see 404 at once; then the object, now or, failing that, by the pending-delete sweeper. Nothing is orphaned.
+/// Deletes an object for the public API and the admin alike: the record first, so readers see 404 at once, with its
+/// location queued for removal after the delete grace (a redirect a cache still holds keeps resolving), or at once
+/// when asked (a takedown). Nothing waits for an upload of the key still streaming: that upload loses at its commit.
 /// </summary>
-internal sealed partial class ObjectDeleter(IObjectCatalog catalog, KeyLocks keyLocks, StorageUsageTracker usage, PendingDeleteProcessor deletes, ILogger<ObjectDeleter> logger)
+internal sealed partial class ObjectDeleter(IObjectCatalog catalog, StorageUsageTracker usage, CatalogJanitor janitor, ILogger<ObjectDeleter> logger)
 {
     /// <returns>The record that was deleted, or null when no object has <paramref name="key"/>.</returns>
-    public async Task<ObjectRecord?> DeleteAsync(string key, CancellationToken cancellationToken)
+    public async Task<ObjectRecord?> DeleteAsync(string key, bool immediate, CancellationToken cancellationToken)
     {
-        await using (await keyLocks.AcquireAsync(key, cancellationToken))
+        // The cached record may be a version another instance has replaced since: then ask the database itself.
+        var record = await catalog.FindAsync(key, cancellationToken);
+        for (var attempt = 0; record is not null; attempt++)
         {
-            var record = await catalog.FindAsync(key, cancellationToken);
-            if (record is null || !await catalog.RemoveAsync(record, cancellationToken))
+            if (await catalog.RemoveAsync(record, immediate, cancellationToken))
             {
-                return null;
+                usage.Remove(record.StorageId, record.Size);
+                if (immediate)
+                {
+                    await janitor.TryDeleteAsync(new PendingDelete(record.StorageId, record.Location), CancellationToken.None);
+                }
+
+                Log.Deleted(logger, key, record.StorageId);
+                return record;
             }
 
-            usage.Remove(record.StorageId, record.Size);
-            await deletes.TryDeleteAsync(new PendingDelete(record.StorageId, record.Key), CancellationToken.None);
-            Log.Deleted(logger, key, record.StorageId);
-            return record;
+            if (attempt == 3)
+            {
+                break;
+            }
+
+            record = await catalog.FindCurrentAsync(key, cancellationToken);
         }
+
+        return null;
     }
 
     private static partial class Log

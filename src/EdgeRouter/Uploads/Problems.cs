@@ -8,6 +8,13 @@ internal static class Problems
     public static IResult Result(int status, string title, string detail, IDictionary<string, object?>? extensions = null)
         => Results.Problem(detail: detail, statusCode: status, title: title, type: TypeFor(status), extensions: extensions);
 
+    /// <summary>
+    /// A problem the client may retry: <c>retryable: true</c> in the body and <c>Retry-After</c>, so clients and
+    /// load balancers back off instead of hammering.
+    /// </summary>
+    public static IResult Retryable(int status, string title, string detail, TimeSpan retryAfter)
+        => new RetryAfterResult(Result(status, title, detail, new Dictionary<string, object?> { ["retryable"] = true }), retryAfter);
+
     /// <summary>Writes a problem directly, for middleware and handlers that answer outside an endpoint result.</summary>
     public static Task WriteAsync(HttpContext context, int status, string title, string detail)
     {
@@ -21,6 +28,7 @@ internal static class Problems
         400 => "https://www.rfc-editor.org/rfc/rfc9110#section-15.5.1",
         401 => "https://www.rfc-editor.org/rfc/rfc9110#section-15.5.2",
         404 => "https://www.rfc-editor.org/rfc/rfc9110#section-15.5.5",
+        408 => "https://www.rfc-editor.org/rfc/rfc9110#section-15.5.9",
         409 => "https://www.rfc-editor.org/rfc/rfc9110#section-15.5.10",
         413 => "https://www.rfc-editor.org/rfc/rfc9110#section-15.5.14",
         415 => "https://www.rfc-editor.org/rfc/rfc9110#section-15.5.16",
@@ -30,4 +38,13 @@ internal static class Problems
         507 => "https://www.rfc-editor.org/rfc/rfc4918#section-11.5",
         _ => "about:blank",
     };
+
+    private sealed class RetryAfterResult(IResult inner, TimeSpan retryAfter) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            httpContext.Response.Headers.RetryAfter = ((long)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return inner.ExecuteAsync(httpContext);
+        }
+    }
 }

@@ -11,6 +11,9 @@ public enum UploadBodyError
 
     /// <summary>The client stopped sending or the connection broke (400).</summary>
     ClientAborted,
+
+    /// <summary>The router's own spool folder could not take the body (507): no storage is at fault.</summary>
+    SpoolFailed,
 }
 
 /// <summary>Thrown through a store's write when the client's body, not the backend, is at fault.</summary>
@@ -156,20 +159,36 @@ internal sealed class UploadBody : IAsyncDisposable
             return;
         }
 
-        if (_file is null)
+        try
         {
-            Directory.CreateDirectory(_spoolDirectory);
-            _file = new FileStream(
-                Path.Combine(_spoolDirectory, $"upload-{Guid.NewGuid():N}.spool"),
-                FileMode.CreateNew,
-                FileAccess.ReadWrite,
-                FileShare.None,
-                bufferSize: 0,
-                FileOptions.Asynchronous | FileOptions.DeleteOnClose);
-            await RandomAccess.WriteAsync(_file.SafeFileHandle, _memory.AsMemory(0, (int)Received), 0, cancellationToken);
-        }
+            if (_file is null)
+            {
+                Directory.CreateDirectory(_spoolDirectory);
+                var path = Path.Combine(_spoolDirectory, $"upload-{Guid.NewGuid():N}.spool");
+                _file = new FileStream(
+                    path,
+                    FileMode.CreateNew,
+                    FileAccess.ReadWrite,
+                    FileShare.None,
+                    bufferSize: 0,
+                    FileOptions.Asynchronous | (OperatingSystem.IsWindows() ? FileOptions.DeleteOnClose : FileOptions.None));
+                if (!OperatingSystem.IsWindows())
+                {
+                    // Unlinked while open: the handle keeps the bytes, and a killed process leaves nothing behind.
+                    File.Delete(path);
+                }
 
-        await RandomAccess.WriteAsync(_file.SafeFileHandle, chunk, Received, cancellationToken);
+                await RandomAccess.WriteAsync(_file.SafeFileHandle, _memory.AsMemory(0, (int)Received), 0, cancellationToken);
+            }
+
+            await RandomAccess.WriteAsync(_file.SafeFileHandle, chunk, Received, cancellationToken);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // The message names the reason, never the folder: it reaches the client.
+            var reason = ex.HResult is 28 or 122 ? "its disk is full" : "it could not be written";
+            throw new UploadBodyException(UploadBodyError.SpoolFailed, $"The router could not spool the upload to its own disk: {reason}. No storage is at fault; try again later.", ex);
+        }
     }
 
     private sealed class Reader(UploadBody body) : EdgeRouter.Storage.ReadOnlyStream

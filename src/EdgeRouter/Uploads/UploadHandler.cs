@@ -16,6 +16,7 @@ public sealed record ObjectResponse(
     string Key,
     string Url,
     string StorageUrl,
+    string Location,
     string Storage,
     long Size,
     string ContentType,
@@ -24,17 +25,19 @@ public sealed record ObjectResponse(
     DateTimeOffset CreatedAt);
 
 /// <summary>
-/// Takes one upload from the client to a storage and the catalog. The order of writes is what keeps nothing lost
-/// or dangling: the object is written first, the catalog record second, and a failed commit deletes the object.
+/// Takes one upload from the client to a storage and the catalog. The order of writes is what keeps nothing lost,
+/// dangling or altered: the upload's intent (storage, location) is recorded first, the object written second, the
+/// record committed third; a location is never one a record names, so no reader sees a version change under it.
 /// </summary>
 /// <remarks>
-/// 1. Check the key, the overwrite flag and the declared size.
+/// 1. Check the key, the overwrite flag and the declared size; start the upload's deadline.
 /// 2. Open the file part (multipart field <c>file</c>) or the raw body.
 /// 3. Sniff the first bytes and settle the content type (415 on a disguised or refused type).
-/// 4. For a caller-chosen key, hold its lock and refuse an existing key (409) before storing anything.
-/// 5. Place and write, failing over to the next storage when a write fails.
-/// 6. Commit the catalog record; on failure delete the new object and answer 503.
-/// 7. Account usage, delete a replaced object on another storage, answer 201.
+/// 4. Refuse an existing caller's key (409) before storing anything; nothing is locked while the body streams.
+/// 5. Place, claim a location (the intent), and write, failing over to the next storage when a write fails.
+/// 6. Commit: the intent becomes the record (a replaced version's location is queued for deletion after the grace).
+///    A commit that fails or loses (a delete came in, or another writer took the key) removes what was written.
+/// 7. Account usage, answer 201.
 /// </remarks>
 internal sealed partial class UploadHandler(
     IObjectCatalog catalog,
@@ -42,8 +45,6 @@ internal sealed partial class UploadHandler(
     StorageUsageTracker usage,
     IStorageHealth health,
     KeyGenerator keyGenerator,
-    KeyLocks keyLocks,
-    PendingDeleteProcessor deletes,
     IOptions<EdgeRouterOptions> options,
     TimeProvider timeProvider,
     EdgeRouterMetrics metrics,
@@ -51,6 +52,10 @@ internal sealed partial class UploadHandler(
 {
     // Boundaries and part headers around the file in a multipart body.
     private const long MultipartOverheadBytes = 64 * 1024;
+
+    // Room frees up slowly (an operator, the delete grace); the catalog usually returns within seconds.
+    private static readonly TimeSpan NoRoomRetryAfter = TimeSpan.FromMinutes(1);
+    private static readonly TimeSpan UnavailableRetryAfter = TimeSpan.FromSeconds(5);
 
     private readonly EdgeRouterOptions _options = options.Value;
     private readonly ContentTypePolicy _types = new(options.Value.Uploads.AllowedContentTypes.Count > 0
@@ -60,9 +65,8 @@ internal sealed partial class UploadHandler(
     public async Task<IResult> UploadAsync(HttpContext context, string? requestedKey)
     {
         var request = context.Request;
-        var cancellationToken = context.RequestAborted;
 
-        // 1. The key, the overwrite flag and the declared size.
+        // 1. The key, the overwrite flag, the declared size and the deadline.
         if (requestedKey is not null && ObjectKeys.Validate(requestedKey) is { } keyError)
         {
             return Reject(StatusCodes.Status400BadRequest, "Invalid key", keyError);
@@ -83,18 +87,24 @@ internal sealed partial class UploadHandler(
             sizeFeature.MaxRequestBodySize = null;
         }
 
-        // 2. The file part or the raw body.
-        var (source, declaredType, sourceError) = isMultipart
-            ? await OpenMultipartFileAsync(request, cancellationToken)
-            : (request.Body, request.ContentType, null);
-        if (sourceError is not null)
-        {
-            return Reject(StatusCodes.Status400BadRequest, "Invalid upload", sourceError);
-        }
+        using var deadline = new CancellationTokenSource(_options.Uploads.MaxUploadDuration, timeProvider);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, deadline.Token);
+        var cancellationToken = linked.Token;
+        var expiresAt = timeProvider.GetUtcNow() + _options.Uploads.MaxUploadDuration + _options.Uploads.IntentMargin;
 
-        await using var body = new UploadBody(source!, maxBytes, _options.Uploads.SpoolDirectory ?? Path.Combine(Path.GetTempPath(), "edgerouter-spool"));
         try
         {
+            // 2. The file part or the raw body.
+            var (source, declaredType, sourceError) = isMultipart
+                ? await OpenMultipartFileAsync(request, cancellationToken)
+                : (request.Body, request.ContentType, null);
+            if (sourceError is not null)
+            {
+                return Reject(StatusCodes.Status400BadRequest, "Invalid upload", sourceError);
+            }
+
+            await using var body = new UploadBody(source!, maxBytes, _options.Uploads.SpoolDirectory ?? Path.Combine(Path.GetTempPath(), "edgerouter-spool"));
+
             // 3. Sniff and settle the content type.
             var head = await body.PeekAsync(ContentSniffer.HeadLength, cancellationToken);
             if (body.IsComplete && body.Received == 0)
@@ -108,65 +118,52 @@ internal sealed partial class UploadHandler(
                 return Reject(StatusCodes.Status415UnsupportedMediaType, "Unsupported content", typeError);
             }
 
-            // 4. A caller-chosen key is locked for the whole write, and an existing one refused before anything is stored.
-            await using var keyLock = requestedKey is null ? null : await keyLocks.AcquireAsync(requestedKey, cancellationToken);
+            // 4. An existing caller's key is refused early; the commit checks again, so nothing waits on a lock here.
             var existing = requestedKey is null ? null : await catalog.FindAsync(requestedKey, cancellationToken);
             if (existing is not null && !overwrite)
             {
-                return Reject(StatusCodes.Status409Conflict, "Key exists", $"An object already exists at key '{requestedKey}'. Send ?overwrite=true to replace it.");
+                return KeyExists(requestedKey!);
             }
 
-            // 5. Place and write.
-            var sizeHint = Math.Max(0, request.ContentLength ?? 0);
-            var (stored, placement, key) = await WriteWithFailoverAsync(body, requestedKey, contentType!, sizeHint, cancellationToken);
-            if (stored is null)
+            // 5. Place, claim a location, write.
+            var write = new Write(body, requestedKey, overwrite, contentType!, Math.Max(0, request.ContentLength ?? 0), expiresAt);
+            if (await WriteWithFailoverAsync(write, cancellationToken) is { } refused)
             {
-                return placement.Failure == PlacementFailure.InsufficientStorage
-                    ? Reject(StatusCodes.Status507InsufficientStorage, "Insufficient storage", "No storage has room for this upload.")
-                    : Reject(StatusCodes.Status503ServiceUnavailable, "No storage available", "No storage can take uploads now; try again later.", retry: true);
+                return refused;
             }
 
-            // 6. Commit the catalog record.
+            // 6. Commit. Not cancellable: a commit whose outcome the router does not know would leave work for the janitor.
+            var placement = write.Placement!.Value;
             var storage = placement.Storage!;
-            var record = new ObjectRecord(key!, storage.Id, body.Received, contentType!, body.Sha256Hex, timeProvider.GetUtcNow());
-            var replacedInPlace = existing?.StorageId == storage.Id;
+            var intent = write.Intent!.Value;
+            var record = new ObjectRecord(intent.Key, storage.Id, body.Received, contentType!, body.Sha256Hex, timeProvider.GetUtcNow()) { Location = intent.Location };
             CatalogWriteResult result;
             try
             {
-                result = await catalog.AddAsync(record, overwrite, cancellationToken);
+                result = await catalog.AddAsync(record, overwrite, CancellationToken.None);
             }
             catch (CatalogUnavailableException ex)
             {
                 Log.CatalogCommitFailed(logger, record.Key, storage.Id, ex.Message);
                 await usage.ReleaseAsync(placement);
-                if (!replacedInPlace)
-                {
-                    await DeleteQuietlyAsync(storage, record.Key);
-                }
-
-                return Reject(StatusCodes.Status503ServiceUnavailable, "Catalog unavailable", "The object could not be recorded in the catalog; nothing was kept. Try again later.", retry: true);
+                await AbandonAsync(storage, intent);
+                return CatalogUnavailable();
             }
 
-            if (result.Outcome == CatalogWriteOutcome.Conflict)
+            if (result.Outcome is CatalogWriteOutcome.Conflict or CatalogWriteOutcome.Abandoned)
             {
                 await usage.ReleaseAsync(placement);
-                if (result.Previous!.StorageId != storage.Id)
-                {
-                    await DeleteQuietlyAsync(storage, record.Key);
-                }
-
-                return Reject(StatusCodes.Status409Conflict, "Key exists", $"An object already exists at key '{record.Key}'.");
+                await AbandonAsync(storage, intent);
+                return result.Outcome == CatalogWriteOutcome.Conflict
+                    ? KeyExists(record.Key)
+                    : Reject(StatusCodes.Status409Conflict, "Upload superseded", $"The key '{record.Key}' was deleted while this upload was in progress; nothing was kept.");
             }
 
-            // 7. Account, clean up what was replaced, answer.
+            // 7. Account and answer.
             await usage.CommitAsync(placement, record.Size);
             if (result.Previous is { } previous)
             {
                 usage.Remove(previous.StorageId, previous.Size);
-                if (previous.StorageId != storage.Id)
-                {
-                    await deletes.TryDeleteAsync(new PendingDelete(previous.StorageId, previous.Key), CancellationToken.None);
-                }
             }
 
             metrics.UploadStored(storage.Id, record.Size);
@@ -178,9 +175,25 @@ internal sealed partial class UploadHandler(
         {
             return TooLarge(maxBytes);
         }
+        catch (UploadBodyException ex) when (ex.Error == UploadBodyError.SpoolFailed)
+        {
+            return Retryable(StatusCodes.Status507InsufficientStorage, "Insufficient storage", ex.Message, NoRoomRetryAfter);
+        }
+        catch (Exception ex) when (ex is UploadBodyException or OperationCanceledException && deadline.IsCancellationRequested)
+        {
+            return Reject(
+                StatusCodes.Status408RequestTimeout,
+                "Upload too slow",
+                $"The upload did not finish within {_options.Uploads.MaxUploadDuration.TotalSeconds:0} seconds (Uploads:MaxUploadDuration); nothing was kept.");
+        }
         catch (UploadBodyException ex)
         {
             return Reject(StatusCodes.Status400BadRequest, "Upload interrupted", ex.Message);
+        }
+        catch (CatalogUnavailableException ex)
+        {
+            Log.CatalogCommitFailed(logger, requestedKey ?? "(new key)", "-", ex.Message);
+            return CatalogUnavailable();
         }
     }
 
@@ -191,7 +204,8 @@ internal sealed partial class UploadHandler(
         return new ObjectResponse(
             record.Key,
             site + path,
-            storage?.MapUrl(record.Key) ?? string.Empty,
+            storage?.MapUrl(record.Location) ?? string.Empty,
+            record.Location,
             record.StorageId,
             record.Size,
             record.ContentType,
@@ -200,52 +214,163 @@ internal sealed partial class UploadHandler(
             record.CreatedAt);
     }
 
-    private async Task<(StoredObject? Stored, Placement.Placement Placement, string? Key)> WriteWithFailoverAsync(
-        UploadBody body, string? requestedKey, string contentType, long sizeHint, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes the body to the first storage that takes it. Null on success (<see cref="Write.Placement"/> and
+    /// <see cref="Write.Intent"/> say where); otherwise the answer to give, with nothing left behind.
+    /// </summary>
+    private async Task<IResult?> WriteWithFailoverAsync(Write write, CancellationToken cancellationToken)
     {
         var excluded = new HashSet<string>(StringComparer.Ordinal);
+        var full = 0;
         while (true)
         {
-            var placement = await placer.PlaceAsync(sizeHint, excluded, cancellationToken);
+            var placement = await placer.PlaceAsync(write.SizeHint, excluded, cancellationToken);
             if (placement.Storage is not { } storage)
             {
-                return (null, placement, null);
+                return placement.Failure == PlacementFailure.InsufficientStorage || (full > 0 && full == excluded.Count)
+                    ? Retryable(StatusCodes.Status507InsufficientStorage, "Insufficient storage", "No storage has room for this upload.", NoRoomRetryAfter)
+                    : Retryable(StatusCodes.Status503ServiceUnavailable, "No storage available", "No storage can take uploads now; try again later.", UnavailableRetryAfter);
             }
 
-            var key = requestedKey ?? keyGenerator.Generate(storage.Config.KeyLayout, ContentSniffer.ExtensionFor(contentType));
-
-            // The catalog is the authority on a caller's key, so a stale file there is replaced; generated keys never overwrite.
-            var writeOptions = new ObjectWriteOptions(contentType, storage.CacheControl, body.IsComplete ? body.Received : null, Overwrite: requestedKey is not null);
+            UploadIntent intent;
             try
             {
-                var stored = await storage.Store.PutAsync(key, body.OpenRead(), writeOptions, cancellationToken);
-                if (!body.IsComplete || stored.Size != body.Received)
-                {
-                    // A backend that stored something other than the body (framing, truncation) has failed.
-                    await DeleteQuietlyAsync(storage, key);
-                    throw new StorageException($"Storage stored {stored.Size} bytes of a {body.Received}-byte body.");
-                }
-
-                return (stored, placement, key);
-            }
-            catch (Exception ex) when (ex is not UploadBodyException and not OperationCanceledException)
-            {
-                await usage.ReleaseAsync(placement);
-                if (ex is ObjectAlreadyExistsException && requestedKey is null)
-                {
-                    continue; // 96-bit ids do not collide in practice; a collision just takes another id.
-                }
-
-                health.ReportFailure(storage.Id, ex.Message);
-                metrics.Failover(storage.Id);
-                Log.WriteFailed(logger, storage.Id, key, ex.Message);
-                excluded.Add(storage.Id);
+                intent = await ClaimLocationAsync(storage, write, cancellationToken);
             }
             catch
             {
                 await usage.ReleaseAsync(placement);
                 throw;
             }
+
+            // Overwrites only bytes no record, intent or queued deletion names: an object another tool put at the key.
+            var replaceForeign = false;
+            while (true)
+            {
+                try
+                {
+                    var writeOptions = new ObjectWriteOptions(write.ContentType, storage.CacheControl, write.Body.IsComplete ? write.Body.Received : null, replaceForeign);
+                    var stored = await storage.Store.PutAsync(intent.Location, write.Body.OpenRead(), writeOptions, cancellationToken);
+                    if (!write.Body.IsComplete || stored.Size != write.Body.Received)
+                    {
+                        // A backend that stored something other than the body (framing, truncation) has failed.
+                        throw new StorageException($"Storage stored {stored.Size} bytes of a {write.Body.Received}-byte body.");
+                    }
+
+                    write.Placement = placement;
+                    write.Intent = intent;
+                    return null;
+                }
+                catch (ObjectAlreadyExistsException) when (write.RequestedKey is not null && intent.Location == write.RequestedKey)
+                {
+                    // Not the router's: the catalog named nothing there. Its bytes are left alone unless the caller said to replace them.
+                    if (write.Overwrite && !replaceForeign)
+                    {
+                        replaceForeign = true;
+                        continue;
+                    }
+
+                    await usage.ReleaseAsync(placement);
+                    await EndIntentAsync(intent);
+                    return Reject(
+                        StatusCodes.Status409Conflict,
+                        "Key exists",
+                        $"Storage '{storage.Id}' already holds an object at '{write.RequestedKey}' that the catalog does not know (put there by another tool?). Send ?overwrite=true to replace it.");
+                }
+                catch (ObjectAlreadyExistsException)
+                {
+                    // A random location taken outside the router (96-bit ids do not collide in practice): take another.
+                    await usage.ReleaseAsync(placement);
+                    await EndIntentAsync(intent);
+                    break;
+                }
+                catch (Exception ex) when (ex is StorageException)
+                {
+                    await usage.ReleaseAsync(placement);
+                    await AbandonAsync(storage, intent);
+                    var noRoom = ex is StorageException { IsInsufficientSpace: true };
+                    if (noRoom)
+                    {
+                        // A full disk is not a sick storage: no health report, so reads and other instances are not affected.
+                        full++;
+                    }
+                    else
+                    {
+                        health.ReportFailure(storage.Id, ex.Message);
+                    }
+
+                    metrics.Failover(storage.Id);
+                    Log.WriteFailed(logger, storage.Id, intent.Location, ex.Message);
+                    excluded.Add(storage.Id);
+                    break;
+                }
+                catch
+                {
+                    await usage.ReleaseAsync(placement);
+                    await AbandonAsync(storage, intent);
+                    throw;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Records the upload's intent at a location no record, queued deletion or other upload names: the key itself when
+    /// it is free (so the Storage URL is Storage URL + key), else a new location beside it (a replacement on the same
+    /// storage, or a key whose deleted version is still in its grace).
+    /// </summary>
+    private async Task<UploadIntent> ClaimLocationAsync(StorageDefinition storage, Write write, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var key = write.RequestedKey ?? keyGenerator.Generate(storage.Config.KeyLayout, ContentSniffer.ExtensionFor(write.ContentType));
+            var location = write.RequestedKey is null || attempt == 0 ? key : ObjectKeys.NewLocation(key, keyGenerator.NewId());
+            var intent = new UploadIntent(storage.Id, location, key, write.ExpiresAt);
+            if (await catalog.TryBeginUploadAsync(intent, cancellationToken))
+            {
+                return intent;
+            }
+
+            if (attempt >= 8)
+            {
+                throw new CatalogUnavailableException($"No free location for '{key}' on storage '{storage.Id}' after {attempt + 1} tries.");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Undoes an upload that will not be committed: what it wrote, then its intent. The intent is checked first: if it
+    /// is gone, a commit took it after all (its answer was lost), and the object is live. Whatever cannot be done now
+    /// is left to the janitor, which finds the intent once it expires.
+    /// </summary>
+    private async Task AbandonAsync(StorageDefinition storage, UploadIntent intent)
+    {
+        try
+        {
+            if (!await catalog.HasIntentAsync(intent, CancellationToken.None))
+            {
+                return;
+            }
+
+            await storage.Store.AbortWriteAsync(intent.Location, CancellationToken.None);
+            await catalog.EndUploadAsync(intent, CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is StorageException or CatalogUnavailableException)
+        {
+            Log.OrphanCleanupFailed(logger, storage.Id, intent.Location, ex.Message);
+        }
+    }
+
+    /// <summary>Forgets an intent under which nothing was written.</summary>
+    private async Task EndIntentAsync(UploadIntent intent)
+    {
+        try
+        {
+            await catalog.EndUploadAsync(intent, CancellationToken.None);
+        }
+        catch (CatalogUnavailableException ex)
+        {
+            Log.OrphanCleanupFailed(logger, intent.StorageId, intent.Location, ex.Message);
         }
     }
 
@@ -278,28 +403,51 @@ internal sealed partial class UploadHandler(
         return (null, null, "The multipart body has no file field named 'file'.");
     }
 
-    private async Task DeleteQuietlyAsync(StorageDefinition storage, string key)
-    {
-        try
-        {
-            await storage.Store.DeleteAsync(key, CancellationToken.None);
-        }
-        catch (StorageException ex)
-        {
-            Log.OrphanCleanupFailed(logger, storage.Id, key, ex.Message);
-        }
-    }
-
     private IResult TooLarge(long maxBytes)
         => Reject(StatusCodes.Status413PayloadTooLarge, "Upload too large", $"The upload is larger than the limit of {maxBytes} bytes ({ByteSize.Format(maxBytes)}).");
 
-    private IResult Reject(int status, string title, string detail, bool retry = false)
+    private IResult KeyExists(string key)
+        => Reject(StatusCodes.Status409Conflict, "Key exists", $"An object already exists at key '{key}'. Send ?overwrite=true to replace it.");
+
+    private IResult CatalogUnavailable()
+        => Retryable(StatusCodes.Status503ServiceUnavailable, "Catalog unavailable", "The object could not be recorded in the catalog; nothing was kept. Try again later.", UnavailableRetryAfter);
+
+    private IResult Reject(int status, string title, string detail)
+    {
+        Count(status, detail);
+        return Problems.Result(status, title, detail);
+    }
+
+    private IResult Retryable(int status, string title, string detail, TimeSpan retryAfter)
+    {
+        Count(status, detail);
+        return Problems.Retryable(status, title, detail, retryAfter);
+    }
+
+    private void Count(int status, string detail)
     {
         metrics.UploadRejected(status.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Log.Rejected(logger, status, detail);
-        return retry
-            ? Problems.Result(status, title, detail, new Dictionary<string, object?> { ["retryable"] = true })
-            : Problems.Result(status, title, detail);
+    }
+
+    /// <summary>One upload's body, what it asked for, and, once written, where it went.</summary>
+    private sealed class Write(UploadBody body, string? requestedKey, bool overwrite, string contentType, long sizeHint, DateTimeOffset expiresAt)
+    {
+        public UploadBody Body { get; } = body;
+
+        public string? RequestedKey { get; } = requestedKey;
+
+        public bool Overwrite { get; } = overwrite;
+
+        public string ContentType { get; } = contentType;
+
+        public long SizeHint { get; } = sizeHint;
+
+        public DateTimeOffset ExpiresAt { get; } = expiresAt;
+
+        public Placement.Placement? Placement { get; set; }
+
+        public UploadIntent? Intent { get; set; }
     }
 
     private static partial class Log
@@ -313,10 +461,10 @@ internal sealed partial class UploadHandler(
         [LoggerMessage(EventId = EventIds.UploadRejected, Level = LogLevel.Information, Message = "Upload refused with {Status}: {Detail}")]
         public static partial void Rejected(ILogger logger, int status, string detail);
 
-        [LoggerMessage(EventId = EventIds.CatalogCommitFailed, Level = LogLevel.Error, Message = "Recording {Key} (on {StorageId}) in the catalog failed; the object is removed: {Error}")]
+        [LoggerMessage(EventId = EventIds.CatalogCommitFailed, Level = LogLevel.Error, Message = "Recording {Key} (on {StorageId}) in the catalog failed; nothing is kept: {Error}")]
         public static partial void CatalogCommitFailed(ILogger logger, string key, string storageId, string error);
 
-        [LoggerMessage(EventId = EventIds.OrphanCleanupFailed, Level = LogLevel.Error, Message = "Could not remove {Key} from storage {StorageId} after a failed upload: {Error}")]
+        [LoggerMessage(EventId = EventIds.OrphanCleanupFailed, Level = LogLevel.Warning, Message = "Could not remove {Key} from storage {StorageId} after a failed upload; the janitor will once its intent expires: {Error}")]
         public static partial void OrphanCleanupFailed(ILogger logger, string storageId, string key, string error);
     }
 }

@@ -95,7 +95,7 @@ public sealed class CachingObjectCatalogTests
         await _cache.AddAsync(Record("new.png"), false, CancellationToken.None);
         Assert.NotNull(await _cache.FindAsync("new.png", CancellationToken.None));
 
-        await _cache.RemoveAsync(Record("new.png"), CancellationToken.None);
+        await _cache.RemoveAsync(Record("new.png"), immediate: false, CancellationToken.None);
         Assert.Null(await _cache.FindAsync("new.png", CancellationToken.None));
     }
 

@@ -1,24 +1,44 @@
 using EdgeRouter.Catalog;
+using Microsoft.Extensions.Time.Testing;
 
 namespace EdgeRouter.Tests.Catalog;
 
 /// <summary>What every catalog must do. SQLite subclasses it here; a shared database subclasses it the same way.</summary>
 public abstract class CatalogContractTests
 {
+    /// <summary>The catalog's clock: intents expire and queued deletions fall due by it. Its delete grace is <see cref="Grace"/>.</summary>
+    protected FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2026, 11, 25, 10, 0, 0, TimeSpan.Zero));
+
+    protected static TimeSpan Grace => TimeSpan.FromHours(1);
+
     protected abstract IObjectCatalog Catalog { get; }
 
-    private static ObjectRecord Record(string key, string storage = "s1", long size = 100, string sha = "aa")
-        => new(key, storage, size, "image/png", sha, new DateTimeOffset(2026, 11, 25, 10, 0, 0, TimeSpan.Zero));
+    private static ObjectRecord Record(string key, string storage = "s1", long size = 100, string sha = "aa", string? location = null)
+        => new(key, storage, size, "image/png", sha, new DateTimeOffset(2026, 11, 25, 10, 0, 0, TimeSpan.Zero)) { Location = location ?? key };
+
+    private UploadIntent IntentFor(ObjectRecord record, TimeSpan? lifetime = null)
+        => new(record.StorageId, record.Location, record.Key, Clock.GetUtcNow() + (lifetime ?? TimeSpan.FromMinutes(10)));
+
+    /// <summary>An upload as the router makes it: the intent, then the commit.</summary>
+    private async Task<CatalogWriteResult> CommitAsync(ObjectRecord record, bool overwrite)
+    {
+        Assert.True(await Catalog.TryBeginUploadAsync(IntentFor(record), CancellationToken.None), $"{record.StorageId}/{record.Location} was taken");
+        return await Catalog.AddAsync(record, overwrite, CancellationToken.None);
+    }
+
+    private async Task<IReadOnlyList<PendingDelete>> DueAsync() => await Catalog.GetPendingDeletesAsync(10_000, CancellationToken.None);
 
     [Fact]
-    public async Task Add_ThenFind_ReturnsTheSameRecord()
+    public async Task Add_ThenFind_ReturnsTheSameRecord_WithItsLocation()
     {
-        var record = Record("k/" + Guid.NewGuid());
+        var record = Record("k/" + Guid.NewGuid(), location: "k/elsewhere-" + Guid.NewGuid());
 
-        var result = await Catalog.AddAsync(record, overwrite: false, CancellationToken.None);
+        var result = await CommitAsync(record, overwrite: false);
 
         Assert.Equal(CatalogWriteOutcome.Added, result.Outcome);
-        Assert.Equal(record, await Catalog.FindAsync(record.Key, CancellationToken.None));
+        var found = await Catalog.FindAsync(record.Key, CancellationToken.None);
+        Assert.Equal(record, found);
+        Assert.Equal(record.Location, found!.Location);
         Assert.Null(await Catalog.FindAsync("k/unknown", CancellationToken.None));
     }
 
@@ -30,31 +50,35 @@ public abstract class CatalogContractTests
         var second = Record(key, "s2", 300, "bb");
 
         Assert.Null(await Catalog.FindAsync(key, CancellationToken.None));
-        await Catalog.AddAsync(first, false, CancellationToken.None);
+        await CommitAsync(first, false);
         Assert.Equal(first, await Catalog.FindAsync(key, CancellationToken.None));
-        await Catalog.AddAsync(second, true, CancellationToken.None);
+        await CommitAsync(second, true);
         Assert.Equal(second, await Catalog.FindAsync(key, CancellationToken.None));
-        Assert.True(await Catalog.RemoveAsync(second, CancellationToken.None));
+        Assert.True(await Catalog.RemoveAsync(second, immediate: false, CancellationToken.None));
         Assert.Null(await Catalog.FindAsync(key, CancellationToken.None));
     }
 
     [Fact]
-    public async Task Add_AnExistingKey_ConflictsUnlessOverwriting()
+    public async Task Add_AnExistingKey_ConflictsUnlessOverwriting_AndTheReplacedLocationFallsDueAfterTheGrace()
     {
         var key = "k/" + Guid.NewGuid();
         var first = Record(key, "s1", 100, "aa");
-        var second = Record(key, "s2", 300, "bb");
-        await Catalog.AddAsync(first, false, CancellationToken.None);
+        var second = Record(key, "s1", 300, "bb", location: key + "~v2");
+        await CommitAsync(first, false);
 
-        var conflict = await Catalog.AddAsync(second, false, CancellationToken.None);
+        var conflict = await CommitAsync(second, false);
         var replaced = await Catalog.AddAsync(second, true, CancellationToken.None);
 
         Assert.Equal(new CatalogWriteResult(CatalogWriteOutcome.Conflict, first), conflict);
         Assert.Equal(new CatalogWriteResult(CatalogWriteOutcome.Replaced, first), replaced);
         Assert.Equal(second, await Catalog.FindAsync(key, CancellationToken.None));
 
-        // The replaced object on the other storage is queued for deletion in the same transaction.
-        Assert.Contains(new PendingDelete("s1", key), await Catalog.GetPendingDeletesAsync(1000, CancellationToken.None));
+        // The replaced version's location is queued in the same transaction, and falls due once the grace is over.
+        var old = new PendingDelete("s1", key);
+        Assert.DoesNotContain(old, await DueAsync());
+        Clock.Advance(Grace);
+        Assert.Contains(old, await DueAsync());
+        Assert.DoesNotContain(new PendingDelete("s1", second.Location), await DueAsync());
     }
 
     [Fact]
@@ -62,16 +86,21 @@ public abstract class CatalogContractTests
     {
         var key = "race/" + Guid.NewGuid();
         var prefix = "w" + Guid.NewGuid().ToString("N")[..6];
+        var records = Enumerable.Range(0, 16).Select(i => Record(key, $"{prefix}-{i}", 100 + i, $"sha{i}")).ToList();
+        foreach (var record in records)
+        {
+            Assert.True(await Catalog.TryBeginUploadAsync(IntentFor(record), CancellationToken.None));
+        }
 
-        var results = await Task.WhenAll(Enumerable.Range(0, 16).Select(i => Task.Run(
-            () => Catalog.AddAsync(Record(key, $"{prefix}-{i}", 100 + i, $"sha{i}"), overwrite: true, CancellationToken.None))));
+        var results = await Task.WhenAll(records.Select(r => Task.Run(() => Catalog.AddAsync(r, overwrite: true, CancellationToken.None))));
 
         var winner = await Catalog.FindAsync(key, CancellationToken.None);
         Assert.NotNull(winner);
         Assert.Equal(1, results.Count(r => r.Outcome == CatalogWriteOutcome.Added));
         var usage = await Catalog.GetUsageAsync(CancellationToken.None);
         Assert.Equal(1, Enumerable.Range(0, 16).Sum(i => usage.GetValueOrDefault($"{prefix}-{i}").Objects));
-        var queued = (await Catalog.GetPendingDeletesAsync(10_000, CancellationToken.None)).Where(p => p.Key == key).Select(p => p.StorageId).ToHashSet();
+        Clock.Advance(Grace);
+        var queued = (await DueAsync()).Where(p => p.Location == key).Select(p => p.StorageId).ToHashSet();
         Assert.DoesNotContain(winner.StorageId, queued);
         Assert.Equal(15, queued.Count);
     }
@@ -81,10 +110,10 @@ public abstract class CatalogContractTests
     {
         var storage = "u-" + Guid.NewGuid().ToString("N")[..8];
         var other = storage + "-other";
-        await Catalog.AddAsync(Record("u/" + storage + "/1", storage, 100), false, CancellationToken.None);
-        await Catalog.AddAsync(Record("u/" + storage + "/2", storage, 250), false, CancellationToken.None);
-        await Catalog.AddAsync(Record("u/" + storage + "/2", other, 40, "cc"), true, CancellationToken.None);
-        await Catalog.RemoveAsync(Record("u/" + storage + "/1", storage, 100), CancellationToken.None);
+        await CommitAsync(Record("u/" + storage + "/1", storage, 100), false);
+        await CommitAsync(Record("u/" + storage + "/2", storage, 250), false);
+        await CommitAsync(Record("u/" + storage + "/2", other, 40, "cc"), true);
+        await Catalog.RemoveAsync(Record("u/" + storage + "/1", storage, 100), immediate: false, CancellationToken.None);
 
         var usage = await Catalog.GetUsageAsync(CancellationToken.None);
 
@@ -93,32 +122,111 @@ public abstract class CatalogContractTests
     }
 
     [Fact]
-    public async Task Remove_OnlyRemovesTheExpectedVersion_AndQueuesItsObject()
+    public async Task Remove_OnlyRemovesTheExpectedVersion_AndQueuesItsLocation_AfterTheGraceOrAtOnce()
     {
         var key = "r/" + Guid.NewGuid();
-        var record = Record(key, "s1", 10, "aa");
-        await Catalog.AddAsync(record, false, CancellationToken.None);
+        var record = Record(key, "s1", 10, "aa", location: key + "~a");
+        await CommitAsync(record, false);
 
-        Assert.False(await Catalog.RemoveAsync(record with { Sha256 = "other" }, CancellationToken.None));
-        Assert.True(await Catalog.RemoveAsync(record, CancellationToken.None));
+        Assert.False(await Catalog.RemoveAsync(record with { Sha256 = "other" }, immediate: false, CancellationToken.None));
+        Assert.False(await Catalog.RemoveAsync(record with { Location = key }, immediate: false, CancellationToken.None));
+        Assert.True(await Catalog.RemoveAsync(record, immediate: false, CancellationToken.None));
         Assert.Null(await Catalog.FindAsync(key, CancellationToken.None));
 
-        var pending = new PendingDelete("s1", key);
-        Assert.Contains(pending, await Catalog.GetPendingDeletesAsync(1000, CancellationToken.None));
+        var pending = new PendingDelete("s1", record.Location);
+        Assert.DoesNotContain(pending, await DueAsync());
+        Clock.Advance(Grace);
+        Assert.Contains(pending, await DueAsync());
         await Catalog.CompletePendingDeleteAsync(pending, CancellationToken.None);
-        Assert.DoesNotContain(pending, await Catalog.GetPendingDeletesAsync(1000, CancellationToken.None));
+        Assert.DoesNotContain(pending, await DueAsync());
+
+        var takedown = Record("r/" + Guid.NewGuid(), "s1");
+        await CommitAsync(takedown, false);
+        Assert.True(await Catalog.RemoveAsync(takedown, immediate: true, CancellationToken.None));
+        Assert.Contains(new PendingDelete("s1", takedown.Location), await DueAsync());
     }
 
     [Fact]
-    public async Task ReAddingAKeyToTheSameStorage_CancelsItsQueuedDeletion()
+    public async Task ALocation_IsNeverClaimedTwice_NorWhileARecordOrAQueuedDeletionNamesIt()
     {
         var key = "q/" + Guid.NewGuid();
-        await Catalog.AddAsync(Record(key, "s1"), false, CancellationToken.None);
-        await Catalog.RemoveAsync(Record(key, "s1"), CancellationToken.None);
+        var record = Record(key, "s1");
+        Assert.True(await Catalog.TryBeginUploadAsync(IntentFor(record), CancellationToken.None));
 
-        await Catalog.AddAsync(Record(key, "s1", sha: "new"), false, CancellationToken.None);
+        // Another upload in flight holds it.
+        Assert.False(await Catalog.TryBeginUploadAsync(IntentFor(record), CancellationToken.None));
+        await Catalog.AddAsync(record, false, CancellationToken.None);
 
-        Assert.DoesNotContain(new PendingDelete("s1", key), await Catalog.GetPendingDeletesAsync(1000, CancellationToken.None));
+        // A record names it.
+        Assert.False(await Catalog.TryBeginUploadAsync(IntentFor(record), CancellationToken.None));
+        await Catalog.RemoveAsync(record, immediate: false, CancellationToken.None);
+
+        // Its deletion is queued: a new upload of the key must go elsewhere, or the sweeper would delete it.
+        Assert.False(await Catalog.TryBeginUploadAsync(IntentFor(record), CancellationToken.None));
+        Clock.Advance(Grace);
+        await Catalog.CompletePendingDeleteAsync(new PendingDelete("s1", key), CancellationToken.None);
+
+        // Free again once the deletion is done, and on another storage all along.
+        Assert.True(await Catalog.TryBeginUploadAsync(IntentFor(record), CancellationToken.None));
+        Assert.True(await Catalog.TryBeginUploadAsync(IntentFor(record with { StorageId = "s2" }), CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task ACommit_NeedsItsIntent_Unexpired_AndNotCancelledByADeleteOfTheKey()
+    {
+        var key = "i/" + Guid.NewGuid();
+
+        // No intent at all.
+        Assert.Equal(CatalogWriteOutcome.Abandoned, (await Catalog.AddAsync(Record(key, location: key + "~0"), true, CancellationToken.None)).Outcome);
+
+        // A delete of the key while the upload streamed cancels it; the intent stays for its uploader to clean up.
+        var first = Record(key);
+        await CommitAsync(first, false);
+        var streaming = Record(key, sha: "bb", location: key + "~1");
+        Assert.True(await Catalog.TryBeginUploadAsync(IntentFor(streaming), CancellationToken.None));
+        Assert.True(await Catalog.RemoveAsync(first, immediate: false, CancellationToken.None));
+        Assert.Equal(CatalogWriteOutcome.Abandoned, (await Catalog.AddAsync(streaming, true, CancellationToken.None)).Outcome);
+        Assert.True(await Catalog.HasIntentAsync(IntentFor(streaming), CancellationToken.None));
+        Assert.Null(await Catalog.FindAsync(key, CancellationToken.None));
+
+        // An upload that began after the delete is not affected by it.
+        var later = Record(key, sha: "cc", location: key + "~2");
+        Assert.Equal(CatalogWriteOutcome.Added, (await CommitAsync(later, false)).Outcome);
+        Assert.False(await Catalog.HasIntentAsync(IntentFor(later), CancellationToken.None));
+
+        // An expired intent cannot commit: the janitor may be removing its bytes.
+        var slow = Record(key, sha: "dd", location: key + "~3");
+        Assert.True(await Catalog.TryBeginUploadAsync(IntentFor(slow, TimeSpan.FromMinutes(1)), CancellationToken.None));
+        Clock.Advance(TimeSpan.FromMinutes(2));
+        Assert.Equal(CatalogWriteOutcome.Abandoned, (await Catalog.AddAsync(slow, true, CancellationToken.None)).Outcome);
+        Assert.Equal(later, await Catalog.FindAsync(key, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task ExpiredIntents_AreListedForTheJanitor_UntilEnded()
+    {
+        var storage = "x-" + Guid.NewGuid().ToString("N")[..8];
+        var soon = new UploadIntent(storage, "a.png", "a.png", Clock.GetUtcNow() + TimeSpan.FromMinutes(1));
+        var late = new UploadIntent(storage, "b.png", "b.png", Clock.GetUtcNow() + TimeSpan.FromMinutes(30));
+        Assert.True(await Catalog.TryBeginUploadAsync(soon, CancellationToken.None));
+        Assert.True(await Catalog.TryBeginUploadAsync(late, CancellationToken.None));
+
+        var expired = await Catalog.GetExpiredIntentsAsync(Clock.GetUtcNow() + TimeSpan.FromMinutes(5), 100, CancellationToken.None);
+
+        Assert.Equal([soon], expired.Where(i => i.StorageId == storage).Select(i => i with { ExpiresAt = soon.ExpiresAt }));
+        Assert.Equal(soon.ExpiresAt.ToUnixTimeMilliseconds(), expired.Single(i => i.StorageId == storage).ExpiresAt.ToUnixTimeMilliseconds());
+        await Catalog.EndUploadAsync(soon, CancellationToken.None);
+        Assert.DoesNotContain(await Catalog.GetExpiredIntentsAsync(Clock.GetUtcNow() + TimeSpan.FromMinutes(5), 100, CancellationToken.None), i => i.StorageId == storage);
+        Assert.False(await Catalog.HasIntentAsync(soon, CancellationToken.None));
+        Assert.True(await Catalog.HasIntentAsync(late, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task TheMaintenanceLock_CanBeTaken()
+    {
+        await using var held = await Catalog.TryLockMaintenanceAsync(CancellationToken.None);
+
+        Assert.NotNull(held);
     }
 
     [Fact]
@@ -127,10 +235,10 @@ public abstract class CatalogContractTests
         var prefix = "list-" + Guid.NewGuid().ToString("N")[..8] + "/";
         foreach (var name in new[] { "c", "a", "b", "d" })
         {
-            await Catalog.AddAsync(Record(prefix + name), false, CancellationToken.None);
+            await CommitAsync(Record(prefix + name), false);
         }
 
-        await Catalog.AddAsync(Record(prefix.TrimEnd('/') + "x"), false, CancellationToken.None);
+        await CommitAsync(Record(prefix.TrimEnd('/') + "x"), false);
 
         var page1 = await Catalog.ListAsync(prefix, null, 3, CancellationToken.None);
         var page2 = await Catalog.ListAsync(prefix, page1[^1].Key, 3, CancellationToken.None);
@@ -143,9 +251,13 @@ public abstract class CatalogContractTests
     public async Task ConcurrentWriters_OfOneKey_EndWithOneAdd_AndTheRestConflicting()
     {
         var key = "c/" + Guid.NewGuid();
+        var records = Enumerable.Range(0, 16).Select(i => Record(key, "s" + i, sha: "v" + i)).ToList();
+        foreach (var record in records)
+        {
+            Assert.True(await Catalog.TryBeginUploadAsync(IntentFor(record), CancellationToken.None));
+        }
 
-        var results = await Task.WhenAll(Enumerable.Range(0, 16).Select(i =>
-            Task.Run(() => Catalog.AddAsync(Record(key, "s" + i, sha: "v" + i), false, CancellationToken.None))));
+        var results = await Task.WhenAll(records.Select(r => Task.Run(() => Catalog.AddAsync(r, false, CancellationToken.None))));
 
         Assert.Single(results, r => r.Outcome == CatalogWriteOutcome.Added);
         Assert.Equal(15, results.Count(r => r.Outcome == CatalogWriteOutcome.Conflict));
@@ -156,8 +268,7 @@ public abstract class CatalogContractTests
     {
         var storage = "cc-" + Guid.NewGuid().ToString("N")[..8];
 
-        await Task.WhenAll(Enumerable.Range(0, 200).Select(i =>
-            Task.Run(() => Catalog.AddAsync(Record($"{storage}/{i}", storage, 10), false, CancellationToken.None))));
+        await Task.WhenAll(Enumerable.Range(0, 200).Select(i => Task.Run(() => CommitAsync(Record($"{storage}/{i}", storage, 10), false))));
 
         Assert.Equal(new StorageUsage(2000, 200), (await Catalog.GetUsageAsync(CancellationToken.None))[storage]);
     }

@@ -14,7 +14,7 @@ public sealed class SqliteObjectCatalogTests : CatalogContractTests, IDisposable
 
     public SqliteObjectCatalogTests()
     {
-        _catalog = Create(_folder);
+        _catalog = Create(_folder, Clock);
     }
 
     protected override IObjectCatalog Catalog => _catalog;
@@ -31,23 +31,67 @@ public sealed class SqliteObjectCatalogTests : CatalogContractTests, IDisposable
         Assert.Equal("wal", reader.GetString(0));
         await reader.NextResultAsync();
         await reader.ReadAsync();
-        Assert.Equal(1, reader.GetInt32(0));
+        Assert.Equal(2, reader.GetInt32(0));
     }
 
     [Fact]
     public async Task Reopening_KeepsRecords_AndDoesNotMigrateTwice()
     {
-        await _catalog.AddAsync(new ObjectRecord("keep.png", "s", 5, "image/png", "ab", DateTimeOffset.UnixEpoch), false, CancellationToken.None);
+        var record = new ObjectRecord("keep.png", "s", 5, "image/png", "ab", DateTimeOffset.UnixEpoch);
+        Assert.True(await _catalog.TryBeginUploadAsync(new UploadIntent("s", "keep.png", "keep.png", DateTimeOffset.MaxValue.AddYears(-1)), CancellationToken.None));
+        await _catalog.AddAsync(record, false, CancellationToken.None);
 
-        using var reopened = Create(_folder);
+        // A second run of the first migration would fail (its CREATE TABLE exists); a re-run of the second would fail on
+        // its ALTER TABLE. Both are seen: the reopened catalog keeps the record, and the version is still the last one.
+        using var reopened = Create(_folder, Clock);
 
-        Assert.NotNull(await reopened.FindAsync("keep.png", CancellationToken.None));
+        Assert.Equal(record, await reopened.FindAsync("keep.png", CancellationToken.None));
+        await using var connection = new SqliteConnection($"Data Source={Path.Combine(_folder, "catalog.db")}");
+        await connection.OpenAsync();
+        await using var version = connection.CreateCommand();
+        version.CommandText = "PRAGMA user_version";
+        Assert.Equal(2L, await version.ExecuteScalarAsync());
+    }
+
+    [Fact]
+    public async Task ACatalogOfTheFirstSchema_IsMigrated_WithEachKeyItsOwnLocation_AndQueuedDeletionsDueAtOnce()
+    {
+        var folder = Directory.CreateTempSubdirectory("edgerouter-catalog-v1-").FullName;
+        try
+        {
+            await using (var connection = new SqliteConnection($"Data Source={Path.Combine(folder, "catalog.db")};Pooling=False"))
+            {
+                await connection.OpenAsync();
+                await using var v1 = connection.CreateCommand();
+                v1.CommandText = """
+                    CREATE TABLE objects (key TEXT NOT NULL PRIMARY KEY, storage_id TEXT NOT NULL, size INTEGER NOT NULL,
+                        content_type TEXT NOT NULL, sha256 TEXT NOT NULL, created_ms INTEGER NOT NULL) WITHOUT ROWID;
+                    CREATE TABLE storage_usage (storage_id TEXT NOT NULL PRIMARY KEY, bytes INTEGER NOT NULL, objects INTEGER NOT NULL);
+                    CREATE TABLE pending_deletes (storage_id TEXT NOT NULL, key TEXT NOT NULL, enqueued_ms INTEGER NOT NULL,
+                        PRIMARY KEY (storage_id, key)) WITHOUT ROWID;
+                    INSERT INTO objects VALUES ('old/a.png', 's', 3, 'image/png', 'ab', 0);
+                    INSERT INTO pending_deletes VALUES ('s', 'gone.png', 0);
+                    PRAGMA user_version = 1;
+                    """;
+                await v1.ExecuteNonQueryAsync();
+            }
+
+            using var migrated = Create(folder, Clock);
+
+            Assert.Equal("old/a.png", (await migrated.FindAsync("old/a.png", CancellationToken.None))!.Location);
+            Assert.Equal([new PendingDelete("s", "gone.png")], await migrated.GetPendingDeletesAsync(10, CancellationToken.None));
+        }
+        finally
+        {
+            SqliteConnection.ClearAllPools();
+            Directory.Delete(folder, recursive: true);
+        }
     }
 
     [Fact]
     public async Task AnUnreachableDatabase_ThrowsCatalogUnavailable()
     {
-        using var catalog = Create(_folder);
+        using var catalog = Create(_folder, Clock);
         File.Delete(Path.Combine(_folder, "catalog.db"));
         Directory.CreateDirectory(Path.Combine(_folder, "catalog.db"));
         SqliteConnection.ClearAllPools();
@@ -62,10 +106,10 @@ public sealed class SqliteObjectCatalogTests : CatalogContractTests, IDisposable
         Directory.Delete(_folder, recursive: true);
     }
 
-    private static SqliteObjectCatalog Create(string folder) => new(
-        Options.Create(new EdgeRouterOptions { Catalog = { ConnectionString = $"Data Source={Path.Combine(folder, "catalog.db")}" } }),
+    private static SqliteObjectCatalog Create(string folder, TimeProvider clock) => new(
+        Options.Create(new EdgeRouterOptions { Catalog = { ConnectionString = $"Data Source={Path.Combine(folder, "catalog.db")}", DeleteGrace = Grace } }),
         new Env(folder),
-        TimeProvider.System);
+        clock);
 
     private sealed class Env(string root) : IHostEnvironment
     {

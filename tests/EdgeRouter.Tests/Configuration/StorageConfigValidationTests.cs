@@ -18,7 +18,7 @@ public sealed class StorageConfigValidationTests
         if (document is not null && errors.Count == 0)
         {
             var validator = new StorageConfigValidator(
-                [new LocalStorageProvider(TimeProvider.System)],
+                [new LocalStorageProvider(TimeProvider.System, Options.Create(new EdgeRouterOptions()))],
                 Options.Create(new EdgeRouterOptions { SiteUrl = "https://img.example.com/" }),
                 new HostingEnvironment { ContentRootPath = Path.GetTempPath() });
             var result = validator.Validate(null, document);

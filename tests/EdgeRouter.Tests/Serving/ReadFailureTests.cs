@@ -39,22 +39,8 @@ public sealed class ReadFailureTests
         }
     }
 
-    private sealed class BrokenLookupCatalog : IObjectCatalog
+    private sealed class BrokenLookupCatalog() : DelegatingCatalog(new CountingCatalog())
     {
-        public ValueTask<ObjectRecord?> FindAsync(string key, CancellationToken cancellationToken) => throw new InvalidOperationException("a bug");
-
-        public Task<CatalogWriteResult> AddAsync(ObjectRecord record, bool overwrite, CancellationToken cancellationToken) => throw new NotSupportedException();
-
-        public Task<bool> RemoveAsync(ObjectRecord expected, CancellationToken cancellationToken) => throw new NotSupportedException();
-
-        public Task<IReadOnlyList<PendingDelete>> GetPendingDeletesAsync(int limit, CancellationToken cancellationToken) => Task.FromResult<IReadOnlyList<PendingDelete>>([]);
-
-        public Task CompletePendingDeleteAsync(PendingDelete pending, CancellationToken cancellationToken) => Task.CompletedTask;
-
-        public Task<IReadOnlyDictionary<string, StorageUsage>> GetUsageAsync(CancellationToken cancellationToken) => Task.FromResult<IReadOnlyDictionary<string, StorageUsage>>(new Dictionary<string, StorageUsage>());
-
-        public Task<IReadOnlyList<ObjectRecord>> ListAsync(string prefix, string? after, int limit, CancellationToken cancellationToken) => Task.FromResult<IReadOnlyList<ObjectRecord>>([]);
-
-        public Task PingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+        public override ValueTask<ObjectRecord?> FindAsync(string key, CancellationToken cancellationToken) => throw new InvalidOperationException("a bug");
     }
 }

@@ -24,7 +24,18 @@ internal sealed class CountingCatalog : IObjectCatalog
         return Task.FromResult(new CatalogWriteResult(CatalogWriteOutcome.Added, null));
     }
 
-    public Task<bool> RemoveAsync(ObjectRecord expected, CancellationToken cancellationToken) => Task.FromResult(Records.TryRemove(expected.Key, out _));
+    public Task<bool> RemoveAsync(ObjectRecord expected, bool immediate, CancellationToken cancellationToken) => Task.FromResult(Records.TryRemove(expected.Key, out _));
+
+    public Task<bool> TryBeginUploadAsync(UploadIntent intent, CancellationToken cancellationToken) => Task.FromResult(true);
+
+    public Task<bool> HasIntentAsync(UploadIntent intent, CancellationToken cancellationToken) => Task.FromResult(false);
+
+    public Task EndUploadAsync(UploadIntent intent, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task<IReadOnlyList<UploadIntent>> GetExpiredIntentsAsync(DateTimeOffset expiredBefore, int limit, CancellationToken cancellationToken)
+        => Task.FromResult<IReadOnlyList<UploadIntent>>([]);
+
+    public ValueTask<IAsyncDisposable?> TryLockMaintenanceAsync(CancellationToken cancellationToken) => ValueTask.FromResult<IAsyncDisposable?>(null);
 
     public Task<IReadOnlyList<PendingDelete>> GetPendingDeletesAsync(int limit, CancellationToken cancellationToken) => Task.FromResult<IReadOnlyList<PendingDelete>>([]);
 

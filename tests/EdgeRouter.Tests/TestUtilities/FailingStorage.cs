@@ -47,24 +47,10 @@ public sealed class FailingStorageProvider : IStorageProvider
 }
 
 /// <summary>A catalog whose commits fail, as a database that went away between the backend write and the commit.</summary>
-internal sealed class CommitFailingCatalog(IObjectCatalog inner) : IObjectCatalog
+internal sealed class CommitFailingCatalog(IObjectCatalog inner) : DelegatingCatalog(inner)
 {
-    public ValueTask<ObjectRecord?> FindAsync(string key, CancellationToken cancellationToken) => inner.FindAsync(key, cancellationToken);
-
-    public Task<CatalogWriteResult> AddAsync(ObjectRecord record, bool overwrite, CancellationToken cancellationToken)
+    public override Task<CatalogWriteResult> AddAsync(ObjectRecord record, bool overwrite, CancellationToken cancellationToken)
         => throw new CatalogUnavailableException("database is locked");
-
-    public Task<bool> RemoveAsync(ObjectRecord expected, CancellationToken cancellationToken) => inner.RemoveAsync(expected, cancellationToken);
-
-    public Task<IReadOnlyList<PendingDelete>> GetPendingDeletesAsync(int limit, CancellationToken cancellationToken) => inner.GetPendingDeletesAsync(limit, cancellationToken);
-
-    public Task CompletePendingDeleteAsync(PendingDelete pending, CancellationToken cancellationToken) => inner.CompletePendingDeleteAsync(pending, cancellationToken);
-
-    public Task<IReadOnlyDictionary<string, StorageUsage>> GetUsageAsync(CancellationToken cancellationToken) => inner.GetUsageAsync(cancellationToken);
-
-    public Task<IReadOnlyList<ObjectRecord>> ListAsync(string prefix, string? after, int limit, CancellationToken cancellationToken) => inner.ListAsync(prefix, after, limit, cancellationToken);
-
-    public Task PingAsync(CancellationToken cancellationToken) => inner.PingAsync(cancellationToken);
 }
 
 /// <summary>Seeded randomness, so placement tests give the same answer on every run.</summary>
@@ -91,7 +77,7 @@ public sealed class FlakyStorageProvider : IStorageProvider
     }
 
     public IObjectStore Create(StorageConfig config, StorageProviderContext context)
-        => new FlakyStore(new EdgeRouter.Storage.Local.LocalStorageProvider(TimeProvider.System).Create(config, context));
+        => new FlakyStore(new EdgeRouter.Storage.Local.LocalStorageProvider(TimeProvider.System, Microsoft.Extensions.Options.Options.Create(new EdgeRouter.Configuration.EdgeRouterOptions())).Create(config, context));
 
     /// <summary>A router with a flaky storage, id <c>f</c> (and, if asked, a healthy local one, id <c>local</c>), and the flaky store.</summary>
     public static (RouterFactory Factory, FlakyStore Store) CreateRouter(bool withHealthyLocal = false)

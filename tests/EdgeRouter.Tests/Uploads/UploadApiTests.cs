@@ -134,7 +134,10 @@ public sealed class UploadApiTests : IDisposable
 
         var replaced = await client.PutAsync("/api/v1/objects/same.png?overwrite=true", TestFiles.Raw(second, "image/png"));
         Assert.Equal(HttpStatusCode.Created, replaced.StatusCode);
-        Assert.Equal(second, await File.ReadAllBytesAsync(Path.Combine(_factory.Root, "store", "same.png")));
+        Assert.Equal(second, await client.GetByteArrayAsync("/same.png"));
+
+        // The first version's bytes are never modified: the replacement went to a location of its own.
+        Assert.Equal(first, await File.ReadAllBytesAsync(Path.Combine(_factory.Root, "store", "same.png")));
         var usage = await _factory.Services.GetRequiredService<IObjectCatalog>().GetUsageAsync(CancellationToken.None);
         Assert.Equal(new StorageUsage(second.Length, 1), usage["local"]);
     }
@@ -241,7 +244,7 @@ public sealed class UploadApiTests : IDisposable
         using var client = _factory.CreateAuthorizedClient();
         await client.PutAsync("/api/v1/objects/gone.png", TestFiles.Raw(TestFiles.Png(), "image/png"));
 
-        var deleted = await client.DeleteAsync("/api/v1/objects/gone.png");
+        var deleted = await client.DeleteAsync("/api/v1/objects/gone.png?immediate=true");
         var again = await client.DeleteAsync("/api/v1/objects/gone.png");
 
         Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);

@@ -1,7 +1,6 @@
 using System.Data.Common;
 using EdgeRouter.Configuration;
 using EdgeRouter.Placement;
-using EdgeRouter.Uploads;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -13,7 +12,7 @@ namespace EdgeRouter.Catalog.Postgres;
 /// advisory lock on it, so two instances cannot both see a key free. The router creates and migrates the schema
 /// at start-up, under a session advisory lock, so instances starting together migrate once.
 /// </summary>
-internal sealed class PostgresObjectCatalog : IObjectCatalog, ICapacityLedger, IDistributedKeyLock, IAsyncDisposable
+internal sealed class PostgresObjectCatalog : IObjectCatalog, ICapacityLedger, IAsyncDisposable
 {
     // Each entry migrates the schema from its index to index + 1; append, never edit.
     private static readonly string[] Migrations =
@@ -59,21 +58,43 @@ internal sealed class PostgresObjectCatalog : IObjectCatalog, ICapacityLedger, I
         );
         CREATE INDEX ix_reservations_storage ON reservations (storage_id, expires_at);
         """,
+        """
+        ALTER TABLE objects ADD COLUMN location text COLLATE "C";
+        UPDATE objects SET location = key;
+        ALTER TABLE objects ALTER COLUMN location SET NOT NULL;
+        CREATE UNIQUE INDEX ux_objects_location ON objects (storage_id, location);
+        ALTER TABLE pending_deletes RENAME COLUMN key TO location;
+        ALTER TABLE pending_deletes ADD COLUMN due_ms bigint NOT NULL DEFAULT 0;
+        CREATE INDEX ix_pending_deletes_due ON pending_deletes (due_ms);
+        CREATE TABLE upload_intents (
+            storage_id text    NOT NULL,
+            location   text    NOT NULL COLLATE "C",
+            key        text    NOT NULL COLLATE "C",
+            expires_ms bigint  NOT NULL,
+            cancelled  boolean NOT NULL DEFAULT false,
+            PRIMARY KEY (storage_id, location)
+        );
+        CREATE INDEX ix_upload_intents_key ON upload_intents (key);
+        CREATE INDEX ix_upload_intents_expiry ON upload_intents (expires_ms);
+        """,
     ];
 
-    // Any constant that no other application uses as its advisory lock key.
+    // Any constants that no other application uses as its advisory lock keys.
     private const long MigrationLock = 0x4564676552_7472;
+    private const long MaintenanceLock = 0x4564676552_4A61;
     private const string Columns = CatalogRows.Columns;
 
     private readonly NpgsqlDataSource _dataSource;
     private readonly TimeProvider _timeProvider;
     private readonly TimeSpan _reservationLifetime;
+    private readonly TimeSpan _deleteGrace;
 
     public PostgresObjectCatalog(IOptions<EdgeRouterOptions> options, TimeProvider timeProvider)
     {
         _timeProvider = timeProvider;
         var catalog = options.Value.Catalog;
         _reservationLifetime = catalog.ReservationLifetime;
+        _deleteGrace = catalog.DeleteGrace;
         var builder = new NpgsqlConnectionStringBuilder(catalog.ConnectionString);
         if (catalog.PoolSize is { } size)
         {
@@ -104,17 +125,78 @@ internal sealed class PostgresObjectCatalog : IObjectCatalog, ICapacityLedger, I
             cancellationToken);
     }
 
+    public async Task<bool> TryBeginUploadAsync(UploadIntent intent, CancellationToken cancellationToken)
+        => await Run(async connection => await ExecuteAsync(
+            connection,
+            null,
+            """
+            INSERT INTO upload_intents (storage_id, location, key, expires_ms)
+            SELECT $1, $2, $3, $4
+            WHERE NOT EXISTS (SELECT 1 FROM objects WHERE storage_id = $1 AND location = $2)
+              AND NOT EXISTS (SELECT 1 FROM pending_deletes WHERE storage_id = $1 AND location = $2)
+            ON CONFLICT DO NOTHING
+            """,
+            intent.StorageId,
+            intent.Location,
+            intent.Key,
+            intent.ExpiresAt.ToUnixTimeMilliseconds()) == 1);
+
+    public async Task<bool> HasIntentAsync(UploadIntent intent, CancellationToken cancellationToken)
+    {
+        return await Query(
+            async connection =>
+            {
+                await using var command = new NpgsqlCommand("SELECT count(*) FROM upload_intents WHERE storage_id = $1 AND location = $2", connection)
+                {
+                    Parameters = { new() { Value = intent.StorageId }, new() { Value = intent.Location } },
+                };
+                return Convert.ToInt64(await command.ExecuteScalarAsync(CancellationToken.None), System.Globalization.CultureInfo.InvariantCulture) == 1;
+            },
+            cancellationToken);
+    }
+
+    public async Task EndUploadAsync(UploadIntent intent, CancellationToken cancellationToken)
+        => await Run(connection => ExecuteAsync(connection, null, "DELETE FROM upload_intents WHERE storage_id = $1 AND location = $2", intent.StorageId, intent.Location));
+
+    public async Task<IReadOnlyList<UploadIntent>> GetExpiredIntentsAsync(DateTimeOffset expiredBefore, int limit, CancellationToken cancellationToken)
+    {
+        return await Query<IReadOnlyList<UploadIntent>>(
+            async connection =>
+            {
+                await using var command = new NpgsqlCommand("SELECT storage_id, location, key, expires_ms FROM upload_intents WHERE expires_ms < $1 ORDER BY expires_ms LIMIT $2", connection)
+                {
+                    Parameters = { new() { Value = expiredBefore.ToUnixTimeMilliseconds() }, new() { Value = limit } },
+                };
+                return await CatalogRows.IntentsAsync(command, CancellationToken.None);
+            },
+            cancellationToken);
+    }
+
     public async Task<CatalogWriteResult> AddAsync(ObjectRecord record, bool overwrite, CancellationToken cancellationToken)
     {
         return await Run(async connection =>
         {
+            // The key's transaction lock serialises this commit with every other commit and delete of the key, across
+            // instances, for the length of the commit only.
             await using var transaction = await connection.BeginTransactionAsync(CancellationToken.None);
             await LockKeyAsync(connection, transaction, record.Key);
+            await using (var intent = new NpgsqlCommand("SELECT count(*) FROM upload_intents WHERE storage_id = $1 AND location = $2 AND NOT cancelled AND expires_ms > $3", connection, transaction)
+            {
+                Parameters = { new() { Value = record.StorageId }, new() { Value = record.Location }, new() { Value = _timeProvider.GetUtcNow().ToUnixTimeMilliseconds() } },
+            })
+            {
+                // Gone, expired (the janitor may be removing its bytes) or cancelled by a delete: the upload lost. Its
+                // intent stays for the uploader (or, after a crash, the janitor) to delete what it wrote.
+                if (await intent.ExecuteScalarAsync(CancellationToken.None) is not 1L)
+                {
+                    return new CatalogWriteResult(CatalogWriteOutcome.Abandoned, null);
+                }
+            }
+
             ObjectRecord? previous;
             await using (var find = new NpgsqlCommand($"SELECT {Columns} FROM objects WHERE key = $1", connection, transaction) { Parameters = { new() { Value = record.Key } } })
-            await using (var reader = await find.ExecuteReaderAsync(CancellationToken.None))
             {
-                previous = await reader.ReadAsync(CancellationToken.None) ? CatalogRows.Record(reader) : null;
+                previous = await CatalogRows.FirstRecordAsync(find, CancellationToken.None);
             }
 
             if (previous is not null && !overwrite)
@@ -122,45 +204,55 @@ internal sealed class PostgresObjectCatalog : IObjectCatalog, ICapacityLedger, I
                 return new CatalogWriteResult(CatalogWriteOutcome.Conflict, previous);
             }
 
-            // A new object at (storage, key) must not be deleted by an older queued deletion of the same place.
-            await ExecuteAsync(connection, transaction, "DELETE FROM pending_deletes WHERE storage_id = $1 AND key = $2", record.StorageId, record.Key);
-            if (previous is not null && previous.StorageId != record.StorageId)
+            if (previous is not null)
             {
-                await EnqueueAsync(connection, transaction, previous.StorageId, record.Key);
+                await EnqueueAsync(connection, transaction, previous.StorageId, previous.Location, _deleteGrace);
             }
 
+            await ExecuteAsync(connection, transaction, "DELETE FROM upload_intents WHERE storage_id = $1 AND location = $2", record.StorageId, record.Location);
             await ExecuteAsync(
                 connection,
                 transaction,
                 $"""
-                INSERT INTO objects ({Columns}) VALUES ($1, $2, $3, $4, $5, $6)
+                INSERT INTO objects ({Columns}) VALUES ($1, $2, $3, $4, $5, $6, $7)
                 ON CONFLICT (key) DO UPDATE SET storage_id = EXCLUDED.storage_id, size = EXCLUDED.size, content_type = EXCLUDED.content_type,
-                    sha256 = EXCLUDED.sha256, created_ms = EXCLUDED.created_ms
+                    sha256 = EXCLUDED.sha256, created_ms = EXCLUDED.created_ms, location = EXCLUDED.location
                 """,
                 record.Key,
                 record.StorageId,
                 record.Size,
                 record.ContentType,
                 record.Sha256,
-                record.CreatedAt.ToUnixTimeMilliseconds());
+                record.CreatedAt.ToUnixTimeMilliseconds(),
+                record.Location);
             await transaction.CommitAsync(CancellationToken.None);
             return new CatalogWriteResult(previous is null ? CatalogWriteOutcome.Added : CatalogWriteOutcome.Replaced, previous);
         });
     }
 
-    public async Task<bool> RemoveAsync(ObjectRecord expected, CancellationToken cancellationToken)
+    public async Task<bool> RemoveAsync(ObjectRecord expected, bool immediate, CancellationToken cancellationToken)
     {
         return await Run(async connection =>
         {
             await using var transaction = await connection.BeginTransactionAsync(CancellationToken.None);
             await LockKeyAsync(connection, transaction, expected.Key);
-            var removed = await ExecuteAsync(connection, transaction, "DELETE FROM objects WHERE key = $1 AND storage_id = $2 AND sha256 = $3", expected.Key, expected.StorageId, expected.Sha256);
+            var removed = await ExecuteAsync(
+                connection,
+                transaction,
+                "DELETE FROM objects WHERE key = $1 AND storage_id = $2 AND location = $3 AND sha256 = $4",
+                expected.Key,
+                expected.StorageId,
+                expected.Location,
+                expected.Sha256);
             if (removed != 1)
             {
                 return false;
             }
 
-            await EnqueueAsync(connection, transaction, expected.StorageId, expected.Key);
+            await EnqueueAsync(connection, transaction, expected.StorageId, expected.Location, immediate ? TimeSpan.Zero : _deleteGrace);
+
+            // An upload of the key still streaming loses at its commit: the delete came after it began.
+            await ExecuteAsync(connection, transaction, "UPDATE upload_intents SET cancelled = true WHERE key = $1", expected.Key);
             await transaction.CommitAsync(CancellationToken.None);
             return true;
         });
@@ -171,14 +263,47 @@ internal sealed class PostgresObjectCatalog : IObjectCatalog, ICapacityLedger, I
         return await Query<IReadOnlyList<PendingDelete>>(
             async connection =>
             {
-                await using var command = new NpgsqlCommand("SELECT storage_id, key FROM pending_deletes ORDER BY enqueued_ms LIMIT $1", connection) { Parameters = { new() { Value = limit } } };
+                await using var command = new NpgsqlCommand("SELECT storage_id, location FROM pending_deletes WHERE due_ms <= $1 ORDER BY due_ms LIMIT $2", connection)
+                {
+                    Parameters = { new() { Value = _timeProvider.GetUtcNow().ToUnixTimeMilliseconds() }, new() { Value = limit } },
+                };
                 return await CatalogRows.PendingDeletesAsync(command, CancellationToken.None);
             },
             cancellationToken);
     }
 
     public async Task CompletePendingDeleteAsync(PendingDelete pending, CancellationToken cancellationToken)
-        => await Run(connection => ExecuteAsync(connection, null, "DELETE FROM pending_deletes WHERE storage_id = $1 AND key = $2", pending.StorageId, pending.Key));
+        => await Run(connection => ExecuteAsync(connection, null, "DELETE FROM pending_deletes WHERE storage_id = $1 AND location = $2", pending.StorageId, pending.Location));
+
+    /// <summary>A session advisory lock on its own connection, held while the janitor runs; tried, never waited for.</summary>
+    public async ValueTask<IAsyncDisposable?> TryLockMaintenanceAsync(CancellationToken cancellationToken)
+    {
+        NpgsqlConnection? connection = null;
+        try
+        {
+            connection = await _dataSource.OpenConnectionAsync(CancellationToken.None);
+            await using var command = new NpgsqlCommand($"SELECT pg_try_advisory_lock({MaintenanceLock})", connection);
+            if (await command.ExecuteScalarAsync(CancellationToken.None) is not true)
+            {
+                return null;
+            }
+
+            var lease = new MaintenanceLease(connection);
+            connection = null;
+            return lease;
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+        {
+            throw new CatalogUnavailableException($"The catalog could not take the maintenance lock: {ex.Message}", ex);
+        }
+        finally
+        {
+            if (connection is not null)
+            {
+                await connection.DisposeAsync();
+            }
+        }
+    }
 
     public async Task<IReadOnlyDictionary<string, StorageUsage>> GetUsageAsync(CancellationToken cancellationToken)
     {
@@ -251,55 +376,15 @@ internal sealed class PostgresObjectCatalog : IObjectCatalog, ICapacityLedger, I
     public async Task ReleaseAsync(Guid reservation, CancellationToken cancellationToken)
         => await Run(connection => ExecuteAsync(connection, null, "DELETE FROM reservations WHERE id = $1", reservation));
 
-    /// <summary>
-    /// A session advisory lock on the key, held on a connection of its own until released, so an upload (object
-    /// written, then recorded) and a delete of the same key in two instances cannot interleave. Its lock space
-    /// (seed 1) differs from the writers' transaction locks (seed 0), which the holder itself takes meanwhile.
-    /// It is tried rather than waited for, so a caller that gives up leaves no wait behind to grant it later.
-    /// </summary>
-    public async ValueTask<IAsyncDisposable> AcquireAsync(string key, CancellationToken cancellationToken)
-    {
-        NpgsqlConnection? connection = null;
-        try
-        {
-            connection = await _dataSource.OpenConnectionAsync(CancellationToken.None);
-            for (var delay = 1; ; delay = Math.Min(delay * 2, 50))
-            {
-                await using (var command = new NpgsqlCommand("SELECT pg_try_advisory_lock(hashtextextended($1, 1))", connection) { Parameters = { new() { Value = key } } })
-                {
-                    if (await command.ExecuteScalarAsync(CancellationToken.None) is true)
-                    {
-                        var lease = new KeyLease(connection, key);
-                        connection = null;
-                        return lease;
-                    }
-                }
-
-                await Task.Delay(TimeSpan.FromMilliseconds(delay), _timeProvider, cancellationToken);
-            }
-        }
-        catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
-        {
-            throw new CatalogUnavailableException($"The catalog could not lock key '{key}': {ex.Message}", ex);
-        }
-        finally
-        {
-            if (connection is not null)
-            {
-                await connection.DisposeAsync();
-            }
-        }
-    }
-
     public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
 
-    private sealed class KeyLease(NpgsqlConnection connection, string key) : IAsyncDisposable
+    private sealed class MaintenanceLease(NpgsqlConnection connection) : IAsyncDisposable
     {
         public async ValueTask DisposeAsync()
         {
             try
             {
-                await ExecuteAsync(connection, null, "SELECT pg_advisory_unlock(hashtextextended($1, 1))", key);
+                await ExecuteAsync(connection, null, $"SELECT pg_advisory_unlock({MaintenanceLock})");
             }
             catch (NpgsqlException)
             {
@@ -315,14 +400,21 @@ internal sealed class PostgresObjectCatalog : IObjectCatalog, ICapacityLedger, I
     private static Task<int> LockKeyAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string key)
         => ExecuteAsync(connection, transaction, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", key);
 
-    private Task<int> EnqueueAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string storageId, string key)
-        => ExecuteAsync(
+    private Task<int> EnqueueAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string storageId, string location, TimeSpan grace)
+    {
+        var now = _timeProvider.GetUtcNow();
+        return ExecuteAsync(
             connection,
             transaction,
-            "INSERT INTO pending_deletes (storage_id, key, enqueued_ms) VALUES ($1, $2, $3) ON CONFLICT (storage_id, key) DO UPDATE SET enqueued_ms = EXCLUDED.enqueued_ms",
+            """
+            INSERT INTO pending_deletes (storage_id, location, enqueued_ms, due_ms) VALUES ($1, $2, $3, $4)
+            ON CONFLICT (storage_id, location) DO UPDATE SET enqueued_ms = EXCLUDED.enqueued_ms, due_ms = EXCLUDED.due_ms
+            """,
             storageId,
-            key,
-            _timeProvider.GetUtcNow().ToUnixTimeMilliseconds());
+            location,
+            now.ToUnixTimeMilliseconds(),
+            (now + grace).ToUnixTimeMilliseconds());
+    }
 
     private static async Task<int> ExecuteAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, string sql, params object[] values)
     {

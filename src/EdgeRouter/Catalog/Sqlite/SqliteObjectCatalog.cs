@@ -48,6 +48,24 @@ internal sealed class SqliteObjectCatalog : IObjectCatalog, IDisposable
             PRIMARY KEY (storage_id, key)
         ) WITHOUT ROWID;
         """,
+        """
+        ALTER TABLE objects ADD COLUMN location TEXT NOT NULL DEFAULT '';
+        UPDATE objects SET location = key;
+        CREATE UNIQUE INDEX ux_objects_location ON objects (storage_id, location);
+        ALTER TABLE pending_deletes RENAME COLUMN key TO location;
+        ALTER TABLE pending_deletes ADD COLUMN due_ms INTEGER NOT NULL DEFAULT 0;
+        CREATE INDEX ix_pending_deletes_due ON pending_deletes (due_ms);
+        CREATE TABLE upload_intents (
+            storage_id TEXT    NOT NULL,
+            location   TEXT    NOT NULL,
+            key        TEXT    NOT NULL,
+            expires_ms INTEGER NOT NULL,
+            cancelled  INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (storage_id, location)
+        ) WITHOUT ROWID;
+        CREATE INDEX ix_upload_intents_key ON upload_intents (key);
+        CREATE INDEX ix_upload_intents_expiry ON upload_intents (expires_ms);
+        """,
     ];
 
     private const string Columns = CatalogRows.Columns;
@@ -55,6 +73,11 @@ internal sealed class SqliteObjectCatalog : IObjectCatalog, IDisposable
 
     private readonly string _connectionString;
     private readonly TimeProvider _timeProvider;
+    private readonly TimeSpan _deleteGrace;
+
+    // FULL: in WAL mode a commit is durable only once the WAL is synced; NORMAL may lose the last commits on a power
+    // loss, and a 201 must survive one. Uploads:SyncToDisk=false trades that away for speed.
+    private readonly string _synchronous;
 
     // Lookups keep their connection open and their SELECT compiled: parsing and planning it again on every lookup
     // cost more than running it. As many as lookups ever ran at once; each holds no snapshot between lookups.
@@ -63,6 +86,8 @@ internal sealed class SqliteObjectCatalog : IObjectCatalog, IDisposable
     public SqliteObjectCatalog(IOptions<EdgeRouterOptions> options, IHostEnvironment environment, TimeProvider timeProvider)
     {
         _timeProvider = timeProvider;
+        _deleteGrace = options.Value.Catalog.DeleteGrace;
+        _synchronous = options.Value.Uploads.SyncToDisk ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL";
         var builder = new SqliteConnectionStringBuilder(options.Value.Catalog.ConnectionString) { Pooling = true };
         if (builder.Mode != SqliteOpenMode.Memory && !builder.DataSource.StartsWith(':') && !string.IsNullOrEmpty(builder.DataSource))
         {
@@ -107,20 +132,74 @@ internal sealed class SqliteObjectCatalog : IObjectCatalog, IDisposable
         }
     }
 
+    public async Task<bool> TryBeginUploadAsync(UploadIntent intent, CancellationToken cancellationToken)
+    {
+        return await Run(async connection =>
+        {
+            await using var transaction = connection.BeginTransaction(deferred: false);
+            await using var command = Command(connection, transaction, """
+                INSERT INTO upload_intents (storage_id, location, key, expires_ms)
+                SELECT $storage, $location, $key, $expires
+                WHERE NOT EXISTS (SELECT 1 FROM objects WHERE storage_id = $storage AND location = $location)
+                  AND NOT EXISTS (SELECT 1 FROM pending_deletes WHERE storage_id = $storage AND location = $location)
+                ON CONFLICT DO NOTHING
+                """, intent.StorageId, intent.Location);
+            command.Parameters.AddWithValue("$key", intent.Key);
+            command.Parameters.AddWithValue("$expires", intent.ExpiresAt.ToUnixTimeMilliseconds());
+            var added = await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+            await transaction.CommitAsync(cancellationToken);
+            return added;
+        });
+    }
+
+    public async Task<bool> HasIntentAsync(UploadIntent intent, CancellationToken cancellationToken)
+    {
+        return await Run(async connection =>
+        {
+            await using var command = Command(connection, null, "SELECT count(*) FROM upload_intents WHERE storage_id = $storage AND location = $location", intent.StorageId, intent.Location);
+            return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture) == 1;
+        });
+    }
+
+    public async Task EndUploadAsync(UploadIntent intent, CancellationToken cancellationToken)
+        => await Run(async connection => await Execute(connection, null, "DELETE FROM upload_intents WHERE storage_id = $storage AND location = $location", intent.StorageId, intent.Location, cancellationToken));
+
+    public async Task<IReadOnlyList<UploadIntent>> GetExpiredIntentsAsync(DateTimeOffset expiredBefore, int limit, CancellationToken cancellationToken)
+    {
+        return await Run<IReadOnlyList<UploadIntent>>(async connection =>
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = "SELECT storage_id, location, key, expires_ms FROM upload_intents WHERE expires_ms < $before ORDER BY expires_ms LIMIT $limit";
+            command.Parameters.AddWithValue("$before", expiredBefore.ToUnixTimeMilliseconds());
+            command.Parameters.AddWithValue("$limit", limit);
+            return await CatalogRows.IntentsAsync(command, cancellationToken);
+        });
+    }
+
     public async Task<CatalogWriteResult> AddAsync(ObjectRecord record, bool overwrite, CancellationToken cancellationToken)
     {
         return await Run(async connection =>
         {
             // IMMEDIATE: take the write lock before reading, so two writers of one key cannot both see it free.
             await using var transaction = connection.BeginTransaction(deferred: false);
+            await using (var intent = Command(connection, transaction, "SELECT count(*) FROM upload_intents WHERE storage_id = $storage AND location = $location AND cancelled = 0 AND expires_ms > $now", record.StorageId, record.Location))
+            {
+                // Gone, expired (the janitor may be removing its bytes) or cancelled by a delete: the upload lost. Its
+                // intent stays for the uploader (or, after a crash, the janitor) to delete what it wrote.
+                intent.Parameters.AddWithValue("$now", _timeProvider.GetUtcNow().ToUnixTimeMilliseconds());
+                if (await intent.ExecuteScalarAsync(cancellationToken) is not 1L)
+                {
+                    return new CatalogWriteResult(CatalogWriteOutcome.Abandoned, null);
+                }
+            }
+
             ObjectRecord? previous;
             await using (var find = connection.CreateCommand())
             {
                 find.Transaction = transaction;
                 find.CommandText = SelectByKey;
                 find.Parameters.AddWithValue("$key", record.Key);
-                await using var reader = await find.ExecuteReaderAsync(cancellationToken);
-                previous = await reader.ReadAsync(cancellationToken) ? CatalogRows.Record(reader) : null;
+                previous = await CatalogRows.FirstRecordAsync(find, cancellationToken);
             }
 
             if (previous is not null && !overwrite)
@@ -128,21 +207,19 @@ internal sealed class SqliteObjectCatalog : IObjectCatalog, IDisposable
                 return new CatalogWriteResult(CatalogWriteOutcome.Conflict, previous);
             }
 
-            // A new object at (storage, key) must not be deleted by an older queued deletion of the same place.
-            await Execute(connection, transaction, "DELETE FROM pending_deletes WHERE storage_id = $storage AND key = $key", record.StorageId, record.Key, cancellationToken);
-            if (previous is not null && previous.StorageId != record.StorageId)
+            if (previous is not null)
             {
-                await Enqueue(connection, transaction, previous.StorageId, record.Key, cancellationToken);
+                await Enqueue(connection, transaction, previous.StorageId, previous.Location, _deleteGrace, cancellationToken);
             }
 
-            await using (var write = connection.CreateCommand())
+            await Execute(connection, transaction, "DELETE FROM upload_intents WHERE storage_id = $storage AND location = $location", record.StorageId, record.Location, cancellationToken);
+            await using (var write = Command(connection, transaction, previous is null
+                ? $"INSERT INTO objects ({Columns}) VALUES ($key, $storage, $size, $type, $sha, $created, $location)"
+                : "UPDATE objects SET storage_id = $storage, location = $location, size = $size, content_type = $type, sha256 = $sha, created_ms = $created WHERE key = $key",
+                record.StorageId,
+                record.Location))
             {
-                write.Transaction = transaction;
-                write.CommandText = previous is null
-                    ? $"INSERT INTO objects ({Columns}) VALUES ($key, $storage, $size, $type, $sha, $created)"
-                    : "UPDATE objects SET storage_id = $storage, size = $size, content_type = $type, sha256 = $sha, created_ms = $created WHERE key = $key";
                 write.Parameters.AddWithValue("$key", record.Key);
-                write.Parameters.AddWithValue("$storage", record.StorageId);
                 write.Parameters.AddWithValue("$size", record.Size);
                 write.Parameters.AddWithValue("$type", record.ContentType);
                 write.Parameters.AddWithValue("$sha", record.Sha256);
@@ -155,23 +232,29 @@ internal sealed class SqliteObjectCatalog : IObjectCatalog, IDisposable
         });
     }
 
-    public async Task<bool> RemoveAsync(ObjectRecord expected, CancellationToken cancellationToken)
+    public async Task<bool> RemoveAsync(ObjectRecord expected, bool immediate, CancellationToken cancellationToken)
     {
         return await Run(async connection =>
         {
             await using var transaction = connection.BeginTransaction(deferred: false);
-            await using var command = connection.CreateCommand();
-            command.Transaction = transaction;
-            command.CommandText = "DELETE FROM objects WHERE key = $key AND storage_id = $storage AND sha256 = $sha";
+            await using var command = Command(connection, transaction, "DELETE FROM objects WHERE key = $key AND storage_id = $storage AND location = $location AND sha256 = $sha", expected.StorageId, expected.Location);
             command.Parameters.AddWithValue("$key", expected.Key);
-            command.Parameters.AddWithValue("$storage", expected.StorageId);
             command.Parameters.AddWithValue("$sha", expected.Sha256);
             if (await command.ExecuteNonQueryAsync(cancellationToken) != 1)
             {
                 return false;
             }
 
-            await Enqueue(connection, transaction, expected.StorageId, expected.Key, cancellationToken);
+            await Enqueue(connection, transaction, expected.StorageId, expected.Location, immediate ? TimeSpan.Zero : _deleteGrace, cancellationToken);
+            await using (var cancel = connection.CreateCommand())
+            {
+                // An upload of the key still streaming loses at its commit: the delete came after it began.
+                cancel.Transaction = transaction;
+                cancel.CommandText = "UPDATE upload_intents SET cancelled = 1 WHERE key = $key";
+                cancel.Parameters.AddWithValue("$key", expected.Key);
+                await cancel.ExecuteNonQueryAsync(cancellationToken);
+            }
+
             await transaction.CommitAsync(cancellationToken);
             return true;
         });
@@ -182,7 +265,8 @@ internal sealed class SqliteObjectCatalog : IObjectCatalog, IDisposable
         return await Run<IReadOnlyList<PendingDelete>>(async connection =>
         {
             await using var command = connection.CreateCommand();
-            command.CommandText = "SELECT storage_id, key FROM pending_deletes ORDER BY enqueued_ms LIMIT $limit";
+            command.CommandText = "SELECT storage_id, location FROM pending_deletes WHERE due_ms <= $now ORDER BY due_ms LIMIT $limit";
+            command.Parameters.AddWithValue("$now", _timeProvider.GetUtcNow().ToUnixTimeMilliseconds());
             command.Parameters.AddWithValue("$limit", limit);
             return await CatalogRows.PendingDeletesAsync(command, cancellationToken);
         });
@@ -191,27 +275,35 @@ internal sealed class SqliteObjectCatalog : IObjectCatalog, IDisposable
     public async Task CompletePendingDeleteAsync(PendingDelete pending, CancellationToken cancellationToken)
     {
         await Run(async connection =>
-            await Execute(connection, null, "DELETE FROM pending_deletes WHERE storage_id = $storage AND key = $key", pending.StorageId, pending.Key, cancellationToken));
+            await Execute(connection, null, "DELETE FROM pending_deletes WHERE storage_id = $storage AND location = $location", pending.StorageId, pending.Location, cancellationToken));
     }
 
-    private static async Task<int> Execute(SqliteConnection connection, SqliteTransaction? transaction, string sql, string storageId, string key, CancellationToken cancellationToken)
+    // One SQLite file has one process writing it: the janitor needs no lock across instances.
+    public ValueTask<IAsyncDisposable?> TryLockMaintenanceAsync(CancellationToken cancellationToken)
+        => ValueTask.FromResult<IAsyncDisposable?>(NoLock.Instance);
+
+    private static SqliteCommand Command(SqliteConnection connection, SqliteTransaction? transaction, string sql, string storageId, string location)
     {
-        await using var command = connection.CreateCommand();
+        var command = connection.CreateCommand();
         command.Transaction = transaction;
         command.CommandText = sql;
         command.Parameters.AddWithValue("$storage", storageId);
-        command.Parameters.AddWithValue("$key", key);
+        command.Parameters.AddWithValue("$location", location);
+        return command;
+    }
+
+    private static async Task<int> Execute(SqliteConnection connection, SqliteTransaction? transaction, string sql, string storageId, string location, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, transaction, sql, storageId, location);
         return await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    private async Task Enqueue(SqliteConnection connection, SqliteTransaction transaction, string storageId, string key, CancellationToken cancellationToken)
+    private async Task Enqueue(SqliteConnection connection, SqliteTransaction transaction, string storageId, string location, TimeSpan grace, CancellationToken cancellationToken)
     {
-        await using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = "INSERT OR REPLACE INTO pending_deletes (storage_id, key, enqueued_ms) VALUES ($storage, $key, $now)";
-        command.Parameters.AddWithValue("$storage", storageId);
-        command.Parameters.AddWithValue("$key", key);
-        command.Parameters.AddWithValue("$now", _timeProvider.GetUtcNow().ToUnixTimeMilliseconds());
+        await using var command = Command(connection, transaction, "INSERT OR REPLACE INTO pending_deletes (storage_id, location, enqueued_ms, due_ms) VALUES ($storage, $location, $now, $due)", storageId, location);
+        var now = _timeProvider.GetUtcNow();
+        command.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
+        command.Parameters.AddWithValue("$due", (now + grace).ToUnixTimeMilliseconds());
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -264,6 +356,12 @@ internal sealed class SqliteObjectCatalog : IObjectCatalog, IDisposable
         {
             await using var connection = new SqliteConnection(_connectionString);
             await connection.OpenAsync();
+            await using (var synchronous = connection.CreateCommand())
+            {
+                synchronous.CommandText = _synchronous;
+                await synchronous.ExecuteNonQueryAsync();
+            }
+
             return await action(connection);
         }
         catch (SqliteException ex)
@@ -281,7 +379,7 @@ internal sealed class SqliteObjectCatalog : IObjectCatalog, IDisposable
         connection.Open();
         using (var wal = connection.CreateCommand())
         {
-            wal.CommandText = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;";
+            wal.CommandText = "PRAGMA journal_mode = WAL";
             wal.ExecuteNonQuery();
         }
 

@@ -13,7 +13,7 @@ internal sealed class FtpObjectStore(string storageId, string root, ConnectionPo
     {
         var path = PathOf(key);
         var folder = path[..path.LastIndexOf('/')];
-        var temp = $"{folder}/.er-{Guid.NewGuid():N}.tmp";
+        var temp = $"{folder}/{ObjectKeys.TemporaryFileName(key)}";
         using var lease = await RentAsync(key, cancellationToken);
         var ftp = lease.Connection;
         try
@@ -83,6 +83,13 @@ internal sealed class FtpObjectStore(string storageId, string root, ConnectionPo
 
     public Task<bool> DeleteAsync(string key, CancellationToken cancellationToken)
         => UseAsync("delete", key, ftp => ftp.DeleteAsync(PathOf(key), cancellationToken), cancellationToken);
+
+    public async Task AbortWriteAsync(string key, CancellationToken cancellationToken)
+    {
+        var path = PathOf(key);
+        await DeleteQuietlyAsync($"{path[..path.LastIndexOf('/')]}/{ObjectKeys.TemporaryFileName(key)}");
+        await DeleteAsync(key, cancellationToken);
+    }
 
     public Task ProbeAsync(CancellationToken cancellationToken) => UseAsync(
         "probe",

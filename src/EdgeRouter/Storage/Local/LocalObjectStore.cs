@@ -2,19 +2,24 @@ namespace EdgeRouter.Storage.Local;
 
 /// <summary>
 /// Objects as files under <see cref="Root"/>. Writes go to a hidden temporary file in the target folder and are
-/// renamed into place, so a reader never sees a half-written object at its key.
+/// renamed into place, so a reader never sees a half-written object at its key. With <c>syncToDisk</c>, the file is
+/// flushed before the rename and its folders after it, so an acknowledged object survives a power loss.
 /// </summary>
-internal sealed class LocalObjectStore : IObjectStore, IPhysicalObjectStore
+internal sealed partial class LocalObjectStore : IObjectStore, IPhysicalObjectStore
 {
     private const int CopyBufferSize = 128 * 1024;
+    private const int NoSpace = 28; // ENOSPC
+    private const int QuotaExceeded = 122; // EDQUOT
     private readonly string _rootWithSeparator;
     private readonly TimeProvider _timeProvider;
+    private readonly bool _syncToDisk;
 
-    public LocalObjectStore(string root, TimeProvider timeProvider)
+    public LocalObjectStore(string root, TimeProvider timeProvider, bool syncToDisk = true)
     {
         Root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(root));
         _rootWithSeparator = Root + Path.DirectorySeparatorChar;
         _timeProvider = timeProvider;
+        _syncToDisk = syncToDisk;
     }
 
     public string Root { get; }
@@ -23,16 +28,23 @@ internal sealed class LocalObjectStore : IObjectStore, IPhysicalObjectStore
     {
         var path = GetPhysicalPath(key);
         var directory = Path.GetDirectoryName(path)!;
-        var temp = Path.Combine(directory, $".er-{Guid.NewGuid():N}.tmp");
+        var temp = Path.Combine(directory, ObjectKeys.TemporaryFileName(key));
         try
         {
-            Directory.CreateDirectory(directory);
+            var created = CreateDirectories(directory);
             long size;
-            var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0, FileOptions.Asynchronous);
+
+            // Create, not CreateNew: the temporary name is the location's own, and a location has one writer at a time,
+            // so a file already there is what an interrupted write of this location left.
+            var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 0, FileOptions.Asynchronous);
             await using (file.ConfigureAwait(false))
             {
                 await content.CopyToAsync(file, CopyBufferSize, cancellationToken);
                 size = file.Position;
+                if (_syncToDisk)
+                {
+                    file.Flush(flushToDisk: true);
+                }
             }
 
             try
@@ -44,6 +56,17 @@ internal sealed class LocalObjectStore : IObjectStore, IPhysicalObjectStore
                 throw new ObjectAlreadyExistsException(key);
             }
 
+            if (_syncToDisk)
+            {
+                // The rename is an entry in its folder, and each folder this write created is one in its parent.
+                SyncDirectory(directory);
+                for (var folder = directory; created is not null && folder != Path.GetDirectoryName(created);)
+                {
+                    folder = Path.GetDirectoryName(folder)!;
+                    SyncDirectory(folder);
+                }
+            }
+
             return new StoredObject(size);
         }
         catch (Exception ex)
@@ -51,7 +74,10 @@ internal sealed class LocalObjectStore : IObjectStore, IPhysicalObjectStore
             TryDelete(temp);
             if (ex is IOException or UnauthorizedAccessException)
             {
-                throw new StorageException($"Local storage could not write '{key}': {ex.Message}", ex);
+                throw new StorageException($"Local storage could not write '{key}': {ex.Message}", ex)
+                {
+                    IsInsufficientSpace = ex.HResult is NoSpace or QuotaExceeded,
+                };
             }
 
             throw;
@@ -110,6 +136,13 @@ internal sealed class LocalObjectStore : IObjectStore, IPhysicalObjectStore
         }
     }
 
+    public async Task AbortWriteAsync(string key, CancellationToken cancellationToken)
+    {
+        var path = GetPhysicalPath(key);
+        TryDelete(Path.Combine(Path.GetDirectoryName(path)!, ObjectKeys.TemporaryFileName(key)));
+        await DeleteAsync(key, cancellationToken);
+    }
+
     public async Task ProbeAsync(CancellationToken cancellationToken)
     {
         var probe = Path.Combine(Root, $".er-probe-{Guid.NewGuid():N}");
@@ -153,5 +186,60 @@ internal sealed class LocalObjectStore : IObjectStore, IPhysicalObjectStore
         {
             // Best effort: a hidden temp file is never visible at a key.
         }
+    }
+
+    /// <summary>Creates <paramref name="directory"/> and its missing parents; returns the topmost one it created, if any.</summary>
+    private static string? CreateDirectories(string directory)
+    {
+        string? topmost = null;
+        for (var folder = directory; folder is not null && !Directory.Exists(folder); folder = Path.GetDirectoryName(folder))
+        {
+            topmost = folder;
+        }
+
+        Directory.CreateDirectory(directory);
+        return topmost;
+    }
+
+    /// <summary>fsync of a folder, so the entries just made in it (a rename, a new folder) survive a power loss.</summary>
+    private static void SyncDirectory(string directory)
+    {
+        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS() && !OperatingSystem.IsFreeBSD())
+        {
+            return; // Windows has no folder handles to flush; NTFS journals its metadata.
+        }
+
+        var fd = Native.Open(directory, Native.ReadOnlyDirectory);
+        if (fd < 0)
+        {
+            throw new IOException($"Could not open folder '{directory}' to flush it (errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}).");
+        }
+
+        try
+        {
+            if (Native.Fsync(fd) != 0)
+            {
+                throw new IOException($"Could not flush folder '{directory}' (errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}).");
+            }
+        }
+        finally
+        {
+            _ = Native.Close(fd);
+        }
+    }
+
+    private static partial class Native
+    {
+        // O_RDONLY | O_DIRECTORY (Linux: 0x10000; the flag only guards against opening a file by mistake).
+        public static readonly int ReadOnlyDirectory = OperatingSystem.IsLinux() ? 0x10000 : 0;
+
+        [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "open", StringMarshalling = System.Runtime.InteropServices.StringMarshalling.Utf8, SetLastError = true)]
+        public static partial int Open(string path, int flags);
+
+        [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
+        public static partial int Fsync(int fd);
+
+        [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
+        public static partial int Close(int fd);
     }
 }

@@ -1,9 +1,10 @@
 using EdgeRouter.Configuration;
+using Microsoft.Extensions.Options;
 
 namespace EdgeRouter.Storage.Local;
 
 /// <summary>The <c>local</c> API: objects are files under a folder of this machine.</summary>
-internal sealed class LocalStorageProvider(TimeProvider timeProvider) : IStorageProvider
+internal sealed class LocalStorageProvider(TimeProvider timeProvider, IOptions<EdgeRouterOptions> options) : IStorageProvider
 {
     public string Api => StorageProviders.Local;
 
@@ -20,6 +21,6 @@ internal sealed class LocalStorageProvider(TimeProvider timeProvider) : IStorage
     {
         var settings = StorageSettings.Bind<LocalStorageSettings>(config, null)!;
         var root = Path.GetFullPath(settings.Root!, context.ContentRoot);
-        return new LocalObjectStore(root, timeProvider);
+        return new LocalObjectStore(root, timeProvider, options.Value.Uploads.SyncToDisk);
     }
 }

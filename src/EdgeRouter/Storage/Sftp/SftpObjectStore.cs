@@ -13,7 +13,7 @@ internal sealed class SftpObjectStore(string storageId, string root, ConnectionP
     {
         var path = PathOf(key);
         var folder = path[..path.LastIndexOf('/')];
-        var temp = $"{folder}/.er-{Guid.NewGuid():N}.tmp";
+        var temp = $"{folder}/{ObjectKeys.TemporaryFileName(key)}";
         using var lease = await RentAsync(key, cancellationToken);
         var client = lease.Connection;
         try
@@ -108,6 +108,17 @@ internal sealed class SftpObjectStore(string storageId, string root, ConnectionP
             lease.Broken = IsConnectionFailure(ex);
             throw Failure("delete", key, ex);
         }
+    }
+
+    public async Task AbortWriteAsync(string key, CancellationToken cancellationToken)
+    {
+        var path = PathOf(key);
+        using (var lease = await RentAsync(key, cancellationToken))
+        {
+            await TryDeleteAsync(lease.Connection, $"{path[..path.LastIndexOf('/')]}/{ObjectKeys.TemporaryFileName(key)}");
+        }
+
+        await DeleteAsync(key, cancellationToken);
     }
 
     public async Task ProbeAsync(CancellationToken cancellationToken)

@@ -76,7 +76,7 @@ public sealed class RedisSharedCacheTests(RedisFixture redis) : IAsyncLifetime
         await _a!.Catalog.AddAsync(record, false, CancellationToken.None);
         Assert.NotNull(await _b!.Catalog.FindAsync(record.Key, CancellationToken.None));
 
-        Assert.True(await _a.Catalog.RemoveAsync(record, CancellationToken.None));
+        Assert.True(await _a.Catalog.RemoveAsync(record, immediate: false, CancellationToken.None));
 
         var deadline = DateTime.UtcNow.AddSeconds(1);
         while (await _b.Catalog.FindAsync(record.Key, CancellationToken.None) is not null && DateTime.UtcNow < deadline)
