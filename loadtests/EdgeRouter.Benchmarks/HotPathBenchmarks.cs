@@ -7,7 +7,6 @@ using EdgeRouter.Health;
 using EdgeRouter.Observability;
 using EdgeRouter.Placement;
 using EdgeRouter.Storage;
-using Microsoft.Extensions.Caching.Hybrid;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Hosting;
@@ -36,7 +35,7 @@ public class CatalogLookupBenchmarks
             await _sqlite.AddAsync(new ObjectRecord(i == 0 ? Hot : $"2026/11/25/{i:D8}.png", "s3", 1024, "image/png", "ab", DateTimeOffset.UtcNow), false, CancellationToken.None);
         }
 
-        _cached = new CachingObjectCatalog(_sqlite, options, TimeProvider.System, new EdgeRouterMetrics(new MeterFactory()), new ServiceCollection().AddHybridCache().Services.BuildServiceProvider().GetRequiredService<HybridCache>());
+        _cached = new CachingObjectCatalog(_sqlite, options, TimeProvider.System, new EdgeRouterMetrics(new MeterFactory()));
         await _cached.FindAsync(Hot, CancellationToken.None);
         await _cached.FindAsync(Unknown, CancellationToken.None);
     }

@@ -1,7 +1,7 @@
+using System.Collections.Concurrent;
 using EdgeRouter.Configuration;
 using EdgeRouter.Observability;
 using EdgeRouter.Caching;
-using Microsoft.Extensions.Caching.Hybrid;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
 
@@ -9,21 +9,21 @@ namespace EdgeRouter.Catalog;
 
 /// <summary>
 /// Keeps catalog lookups in memory so a hot key costs no database round-trip and a 404 storm does not reach the
-/// database. Writes through this instance update or evict the entry at once; with several instances, a write
-/// also evicts the shared second level (Redis, through <see cref="HybridCache"/>) and tells every other instance
-/// to drop its entry (<see cref="IClusterEvents"/>).
+/// database. Writes through this instance update or evict the entry at once; with several instances, a write also
+/// tells every other instance to drop its entry (<see cref="IClusterEvents"/>).
 /// </summary>
 /// <remarks>
-/// The first level is a plain <see cref="MemoryCache"/>: a hit is one dictionary lookup with no allocation. With
-/// several instances a miss goes through <see cref="HybridCache"/> (its own memory level off): it asks Redis before
-/// the database, and concurrent misses of one key make one database call. One instance asks its database directly.
-/// Unknown keys live apart (<see cref="UnknownKeys"/>) and fewer: a storm of distinct unknown keys can neither push the
-/// hot keys out nor make a cache sort itself to compact.
+/// The cache is a plain <see cref="MemoryCache"/>: a hit is one dictionary lookup with no allocation. Unknown keys live
+/// apart (<see cref="UnknownKeys"/>) and fewer: a storm of distinct unknown keys can neither push the hot keys out nor
+/// make a cache sort itself to compact.
+/// A miss fills the cache only if no change to any key was announced or made here while it read (a generation
+/// count, bumped by every write before and after its commit and by every announcement), so a lookup that read a
+/// version just before its replacement can never keep it. With several instances, concurrent misses of one key make
+/// one database call, shared only among callers of the same generation. There is no shared second level: a value a
+/// lookup wrote there could not be told from a newer one, and Redis carries only the change channel.
 /// </remarks>
 internal sealed class CachingObjectCatalog : IObjectCatalog, IDisposable
 {
-    private const string KeyPrefix = "edgerouter:catalog:";
-
     private readonly IObjectCatalog _inner;
     private readonly MemoryCache _cache;
     private readonly UnknownKeys _unknown;
@@ -31,23 +31,18 @@ internal sealed class CachingObjectCatalog : IObjectCatalog, IDisposable
     private readonly MemoryCacheEntryOptions _degraded;
     private readonly TimeSpan _notFoundTtl;
     private readonly TimeSpan _degradedTtl;
-    private readonly HybridCacheEntryOptions _shared;
-    private readonly HybridCacheEntryOptions _sharedLookup;
-    private readonly HybridCache _hybrid;
     private readonly IClusterEvents? _events;
-    private readonly TimeProvider _timeProvider;
     private readonly EdgeRouterMetrics _metrics;
+    private readonly ConcurrentDictionary<string, SharedLookup> _inFlight = new(StringComparer.Ordinal);
 
-    // Bumped by every write; a miss that raced a write does not put what it read into the cache.
+    // Bumped by every write and every announced change; a miss that raced one does not put what it read into the cache.
     private long _generation;
 
-    public CachingObjectCatalog(IObjectCatalog inner, IOptions<EdgeRouterOptions> options, TimeProvider timeProvider, EdgeRouterMetrics metrics, HybridCache hybrid, IClusterEvents? events = null)
+    public CachingObjectCatalog(IObjectCatalog inner, IOptions<EdgeRouterOptions> options, TimeProvider timeProvider, EdgeRouterMetrics metrics, IClusterEvents? events = null)
     {
         _inner = inner;
         _metrics = metrics;
-        _hybrid = hybrid;
         _events = events;
-        _timeProvider = timeProvider;
         var catalog = options.Value.Catalog;
         var clock = new TimeProviderClock(timeProvider);
         _cache = new MemoryCache(new MemoryCacheOptions { SizeLimit = catalog.CacheEntryLimit, Clock = clock });
@@ -59,16 +54,9 @@ internal sealed class CachingObjectCatalog : IObjectCatalog, IDisposable
         _notFoundTtl = catalog.NegativeCacheTtl;
         _degradedTtl = catalog.DegradedCacheTtl;
         _degraded = new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = catalog.DegradedCacheTtl };
-        _shared = new HybridCacheEntryOptions { Expiration = catalog.CacheTtl, Flags = HybridCacheEntryFlags.DisableLocalCache };
-        _sharedLookup = new HybridCacheEntryOptions { Flags = HybridCacheEntryFlags.DisableLocalCache | HybridCacheEntryFlags.DisableDistributedCacheWrite };
         if (events is not null)
         {
-            // Redis too: this instance may have written the old value there just before the change.
-            events.KeyChanged += key =>
-            {
-                Forget(key);
-                _ = hybrid.RemoveAsync(KeyPrefix + key).AsTask();
-            };
+            events.KeyChanged += Forget;
 
             // While the channel is down this instance may miss changes, and on its return it has: start afresh.
             events.ConnectionChanged += _ => ForgetAll();
@@ -112,7 +100,7 @@ internal sealed class CachingObjectCatalog : IObjectCatalog, IDisposable
         if (result.Outcome is CatalogWriteOutcome.Added or CatalogWriteOutcome.Replaced)
         {
             _cache.Set(record.Key, record, Degraded ? _degraded : _found);
-            await AnnounceAsync(record.Key);
+            Announce(record.Key);
         }
 
         return result;
@@ -125,7 +113,7 @@ internal sealed class CachingObjectCatalog : IObjectCatalog, IDisposable
         Forget(expected.Key);
         if (removed)
         {
-            await AnnounceAsync(expected.Key);
+            Announce(expected.Key);
         }
 
         return removed;
@@ -182,23 +170,8 @@ internal sealed class CachingObjectCatalog : IObjectCatalog, IDisposable
         var generation = Interlocked.Read(ref _generation);
         var degraded = Degraded;
 
-        // One instance asks its database straight away: a local lookup costs less than the shared level's bookkeeping.
-        var shared = _events is not null && !degraded;
-        var load = shared ? new Load(_inner, key) : null;
-        var entry = load is not null
-            ? await _hybrid.GetOrCreateAsync(
-                KeyPrefix + key,
-                load,
-                static async (load, token) =>
-                {
-                    var found = await load.Inner.FindAsync(load.Key, token);
-                    load.FromDatabase = true;
-                    return new CatalogEntry(found);
-                },
-                _sharedLookup,
-                cancellationToken: cancellationToken)
-            : new CatalogEntry(await _inner.FindAsync(key, cancellationToken));
-        var record = entry.Record;
+        // One instance asks its database straight away: sharing lookups costs more bookkeeping than a local query.
+        var record = _events is null ? await _inner.FindAsync(key, cancellationToken) : await FindSharedAsync(key, generation, cancellationToken);
         if (Interlocked.Read(ref _generation) == generation)
         {
             if (record is null)
@@ -209,48 +182,61 @@ internal sealed class CachingObjectCatalog : IObjectCatalog, IDisposable
             {
                 _cache.Set(key, record, degraded ? _degraded : _found);
             }
-
-            // Only the caller whose lookup read the database shares the answer, awaited (not in the background),
-            // and only if no change to the key arrived meanwhile. An unknown key is not shared: in a storm of distinct
-            // unknown keys, the usual kind, each write would be wasted (it cost a fifth of such a 404's CPU), and
-            // one unknown key asked everywhere costs each instance one query per NegativeCacheTtl.
-            if (load is { FromDatabase: true } && record is not null)
-            {
-                await _hybrid.SetAsync(KeyPrefix + key, entry, _shared, cancellationToken: cancellationToken);
-            }
         }
 
         return record;
     }
 
-    /// <summary>After a committed change: evict the shared level and tell the other instances.</summary>
-    private async Task AnnounceAsync(string key)
+    /// <summary>Joins a lookup of the key already running in this generation, or starts one.</summary>
+    private Task<ObjectRecord?> FindSharedAsync(string key, long generation, CancellationToken cancellationToken)
     {
-        if (_events is null)
+        while (true)
         {
-            return;
+            if (_inFlight.TryGetValue(key, out var running) && running.Generation == generation)
+            {
+                return running.Result.Task.WaitAsync(cancellationToken);
+            }
+
+            var mine = new SharedLookup(generation);
+            if (running is null ? _inFlight.TryAdd(key, mine) : _inFlight.TryUpdate(key, mine, running))
+            {
+                _ = RunAsync(key, mine);
+                return mine.Result.Task.WaitAsync(cancellationToken);
+            }
         }
-
-        await _hybrid.RemoveAsync(KeyPrefix + key);
-        await _events.PublishKeyChangedAsync(key);
-
-        // A lookup on another instance that read the database just before this commit may write the old value to
-        // Redis just after the eviction above; evicting once more a moment later closes that window.
-        _ = Task.Delay(TimeSpan.FromSeconds(1), _timeProvider).ContinueWith(_ => _hybrid.RemoveAsync(KeyPrefix + key).AsTask(), TaskScheduler.Default);
     }
 
-    private sealed class Load(IObjectCatalog inner, string key)
+    private async Task RunAsync(string key, SharedLookup lookup)
     {
-        public IObjectCatalog Inner { get; } = inner;
-
-        public string Key { get; } = key;
-
-        public bool FromDatabase { get; set; }
+        try
+        {
+            // No caller's token: the answer is shared, and one caller leaving must not fail the others.
+            lookup.Result.SetResult(await _inner.FindAsync(key, CancellationToken.None));
+        }
+        catch (Exception ex)
+        {
+            lookup.Result.SetException(ex);
+        }
+        finally
+        {
+            _inFlight.TryRemove(new KeyValuePair<string, SharedLookup>(key, lookup));
+        }
     }
 
-    /// <summary>What the shared level holds for a key, found or not. Immutable, so HybridCache hands it out without copying.</summary>
-    [System.ComponentModel.ImmutableObject(true)]
-    internal sealed record CatalogEntry(ObjectRecord? Record);
+    /// <summary>After a committed change: tell the other instances, without making the writer wait for Redis.</summary>
+    private void Announce(string key)
+    {
+        // PublishKeyChangedAsync logs and swallows its own failures; while the channel is down every instance keeps
+        // lookups for DegradedCacheTtl only, and drops everything when it returns.
+        _ = _events?.PublishKeyChangedAsync(key).AsTask();
+    }
+
+    private sealed class SharedLookup(long generation)
+    {
+        public long Generation { get; } = generation;
+
+        public TaskCompletionSource<ObjectRecord?> Result { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
 
     private sealed class TimeProviderClock(TimeProvider timeProvider) : Microsoft.Extensions.Internal.ISystemClock
     {

@@ -139,7 +139,7 @@ internal sealed class AdminDataSource(
 
     private static async Task<AdminConnectionTest> ProbeAsync(StorageDefinition storage, CancellationToken cancellationToken)
     {
-        var key = $".edgerouter/admin-test-{Guid.NewGuid():N}.txt";
+        var key = $"{ObjectKeys.InternalPrefix}admin-test-{Guid.NewGuid():N}.txt";
         var probe = "EdgeRouter connection test"u8.ToArray();
         var steps = new List<AdminTestStep>();
         var written = await StepAsync(steps, "put through the API", () => storage.Store.PutAsync(key, new MemoryStream(probe), new ObjectWriteOptions("text/plain", "no-store", probe.Length), cancellationToken));

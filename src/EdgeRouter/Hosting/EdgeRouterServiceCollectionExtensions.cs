@@ -21,8 +21,6 @@ using EdgeRouter.Storage.Sftp;
 using EdgeRouter.Uploads;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Caching.Hybrid;
-using Microsoft.Extensions.Caching.StackExchangeRedis;
 using Microsoft.Extensions.Options;
 
 #pragma warning disable IDE0130 // Extension methods live where IServiceCollection does, as ASP.NET Core's own do.
@@ -91,15 +89,11 @@ public static class EdgeRouterServiceCollectionExtensions
             database = sp => sp.GetRequiredService<SqliteObjectCatalog>();
         }
 
-        // With Redis: a second-level cache of lookups and a channel that tells every instance what changed.
-        services.AddHybridCache(hybrid => hybrid.MaximumKeyLength = 2048);
+        // With Redis: the channel that tells every instance what changed.
         if (CatalogProviders.UsesRedis(configuration))
         {
             services.TryAddSingleton<RedisClusterEvents>();
             services.TryAddSingleton<IClusterEvents>(sp => sp.GetRequiredService<RedisClusterEvents>());
-            services.AddStackExchangeRedisCache(_ => { });
-            services.AddOptions<RedisCacheOptions>().Configure<RedisClusterEvents>(
-                (redis, events) => redis.ConnectionMultiplexerFactory = () => Task.FromResult(events.Multiplexer));
             services.AddHealthChecks().AddCheck<ClusterEventsHealthCheck>("redis", tags: [EdgeRouterEndpointRouteBuilderExtensions.ReadyTag]);
         }
 
@@ -108,7 +102,6 @@ public static class EdgeRouterServiceCollectionExtensions
             sp.GetRequiredService<IOptions<EdgeRouterOptions>>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<EdgeRouterMetrics>(),
-            sp.GetRequiredService<HybridCache>(),
             sp.GetService<IClusterEvents>()));
         services.TryAddSingleton<CatalogJanitor>();
         services.AddHostedService(sp => sp.GetRequiredService<CatalogJanitor>());

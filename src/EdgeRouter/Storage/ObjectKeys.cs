@@ -18,8 +18,11 @@ public static class ObjectKeys
     /// <summary>How the router's own temporary names begin; no segment of a key may.</summary>
     public const string TemporaryPrefix = ".er-";
 
+    /// <summary>Where the router keeps its own objects on a storage (the admin's connection test); no client's key may start so.</summary>
+    public const string InternalPrefix = ".edgerouter/";
+
     // An array, not an IReadOnlyList: validation runs on every read and must not allocate an enumerator.
-    private static readonly string[] Reserved = ["api/", "admin", "healthz", "readyz", "metrics", ".edgerouter/"];
+    private static readonly string[] Reserved = ["api/", "admin", "healthz", "readyz", "metrics"];
 
     // RFC 3986 unreserved characters and '/': a key made only of these needs no escaping in a URL, and cannot hold a
     // control, formatting, percent or backslash character, so only its structure is left to check.
@@ -109,6 +112,10 @@ public static class ObjectKeys
     }
 
     public static bool IsValid(string? key) => Validate(key) is null;
+
+    /// <summary><see cref="Validate"/>, and not in the router's own space: for keys a client chooses.</summary>
+    public static string? ValidateClientKey(string? key)
+        => Validate(key) ?? (key!.StartsWith(InternalPrefix, StringComparison.OrdinalIgnoreCase) ? $"The key must not start with '{InternalPrefix}' (the router's own objects)." : null);
 
     /// <summary>
     /// A new location for a replacement of <paramref name="key"/>: beside it, with its extension (web servers in front

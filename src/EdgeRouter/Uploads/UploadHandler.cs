@@ -67,7 +67,7 @@ internal sealed partial class UploadHandler(
         var request = context.Request;
 
         // 1. The key, the overwrite flag, the declared size and the deadline.
-        if (requestedKey is not null && ObjectKeys.Validate(requestedKey) is { } keyError)
+        if (requestedKey is not null && ObjectKeys.ValidateClientKey(requestedKey) is { } keyError)
         {
             return Reject(StatusCodes.Status400BadRequest, "Invalid key", keyError);
         }

@@ -362,7 +362,7 @@ public sealed class AdminApiTests : IDisposable
         using var uploader = _factory.CreateAuthorizedClient();
         await uploader.PutAsync("/api/v1/objects/gone/a.png", TestFiles.Raw(TestFiles.Png(), "image/png"));
 
-        var deleted = await Send(admin, AdminKey, HttpMethod.Delete, "/admin/api/objects/gone/a.png");
+        var deleted = await Send(admin, AdminKey, HttpMethod.Delete, "/admin/api/objects/gone/a.png?immediate=true");
         var again = await Send(admin, AdminKey, HttpMethod.Delete, "/admin/api/objects/gone/a.png");
 
         Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);

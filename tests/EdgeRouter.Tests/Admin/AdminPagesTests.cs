@@ -319,9 +319,11 @@ public sealed class AdminPagesTests : IDisposable
 
         var confirm = await browser.GetStringAsync("/admin/objects/delete?key=pics%2Fcat.png");
         Assert.Equal(HttpStatusCode.OK, (await uploader.GetAsync("/pics/cat.png")).StatusCode);
-        var deleted = await PostFormAsync(browser, "/admin/objects/delete", FormToken(confirm), ("key", "pics/cat.png"));
+        Assert.Contains("name=\"immediate\"", confirm, StringComparison.Ordinal);
+        var deleted = await PostFormAsync(browser, "/admin/objects/delete", FormToken(confirm), ("key", "pics/cat.png"), ("immediate", "true"));
 
         Assert.Equal(HttpStatusCode.Redirect, deleted.StatusCode);
+        Assert.DoesNotContain(Path.Combine("pics", "cat.png"), _factory.FilesUnder("data/objects"));
         Assert.Contains("Deleted &#x27;pics/cat.png&#x27;.", await browser.GetStringAsync(deleted.Headers.Location!.OriginalString), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.NotFound, (await uploader.GetAsync("/pics/cat.png")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await uploader.GetAsync("/other/dog.png")).StatusCode);

@@ -16,7 +16,7 @@ public sealed class CachingObjectCatalogTests
     public CachingObjectCatalogTests()
     {
         var options = Options.Create(new EdgeRouterOptions { Catalog = { CacheTtl = TimeSpan.FromMinutes(10), NegativeCacheTtl = TimeSpan.FromSeconds(5) } });
-        _cache = new CachingObjectCatalog(_inner, options, _time, new EdgeRouterMetrics(new TestMeterFactory()), TestHybridCache.Create());
+        _cache = new CachingObjectCatalog(_inner, options, _time, new EdgeRouterMetrics(new TestMeterFactory()));
     }
 
     [Fact]
@@ -64,7 +64,7 @@ public sealed class CachingObjectCatalogTests
     public async Task AStormOfUnknownKeys_DoesNotPushTheHotKeysOut()
     {
         var options = Options.Create(new EdgeRouterOptions { Catalog = { CacheEntryLimit = 100 } });
-        using var cache = new CachingObjectCatalog(_inner, options, _time, new EdgeRouterMetrics(new TestMeterFactory()), TestHybridCache.Create());
+        using var cache = new CachingObjectCatalog(_inner, options, _time, new EdgeRouterMetrics(new TestMeterFactory()));
         for (var i = 0; i < 50; i++)
         {
             _inner.Records[$"hot/{i}.png"] = Record($"hot/{i}.png");
@@ -97,6 +97,32 @@ public sealed class CachingObjectCatalogTests
 
         await _cache.RemoveAsync(Record("new.png"), immediate: false, CancellationToken.None);
         Assert.Null(await _cache.FindAsync("new.png", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task ALookupThatReadAVersionJustBeforeThisInstanceReplacedIt_NeverKeepsIt()
+    {
+        var gate = new GatedCatalog(_inner);
+        var options = Options.Create(new EdgeRouterOptions());
+        using var cache = new CachingObjectCatalog(gate, options, _time, new EdgeRouterMetrics(new TestMeterFactory()));
+        var old = Record("race.png");
+        var replacement = old with { Sha256 = "new", Location = "race~2.png" };
+        _inner.Records["race.png"] = old;
+
+        // The write has begun (its entry is already evicted) but not committed when the lookup starts and reads the
+        // old version; the commit then lands before the lookup can cache what it read.
+        var committing = gate.HoldNextCommit();
+        var write = cache.AddAsync(replacement, overwrite: true, CancellationToken.None);
+        await committing.Entered.WaitAsync(TimeSpan.FromSeconds(10));
+        var held = gate.HoldNext();
+        var lookup = cache.FindAsync("race.png", CancellationToken.None).AsTask();
+        await held.Entered.WaitAsync(TimeSpan.FromSeconds(10));
+        committing.Release();
+        await write;
+        held.Release();
+
+        Assert.Equal(old, await lookup);
+        Assert.Equal(replacement, await cache.FindAsync("race.png", CancellationToken.None));
     }
 
     private static ObjectRecord Record(string key) => new(key, "s", 1, "image/png", "ab", DateTimeOffset.UnixEpoch);

@@ -54,6 +54,12 @@ public sealed class RouterCluster : IAsyncDisposable
                     ["EdgeRouter__Catalog__Redis"] = redis.Configuration,
                     ["EdgeRouter__Uploads__SpoolDirectory"] = Path.Combine(cluster._root, $"spool-{i}"),
                     ["EdgeRouter__Health__ProbeInterval"] = "00:00:01",
+
+                    // Replaced and deleted objects go within seconds, so a test sees the files settle. The grace stays
+                    // above the cache's invalidation window (1 s), as in production: a lookup another instance still
+                    // holds for a replaced version must find its bytes.
+                    ["EdgeRouter__Catalog__DeleteGrace"] = "00:00:02",
+                    ["EdgeRouter__Catalog__JanitorInterval"] = "00:00:01",
                     ["Logging__LogLevel__Default"] = "Warning",
                 });
             cluster._routers.Add(router);

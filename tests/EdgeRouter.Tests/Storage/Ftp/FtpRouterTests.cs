@@ -30,7 +30,7 @@ public sealed class FtpRouterTests(FtpServersFixture ftp)
             var partial = await router.SendAsync(ranged);
             Assert.Equal(png.AsSpan(size - 100).ToArray(), await partial.Content.ReadAsByteArrayAsync());
 
-            Assert.Equal(HttpStatusCode.NoContent, (await router.DeleteAsync("/api/v1/objects/" + key)).StatusCode);
+            Assert.Equal(HttpStatusCode.NoContent, (await router.DeleteAsync("/api/v1/objects/" + key + "?immediate=true")).StatusCode);
             Assert.False(File.Exists(Path.Combine(ftp.Root, key)));
         }
     }

@@ -50,7 +50,7 @@ public sealed class S3FamilyRouterTests(S3rverFixture s3)
             Assert.Equal(png, await response.Content.ReadAsByteArrayAsync());
         }
 
-        Assert.Equal(HttpStatusCode.NoContent, (await router.DeleteAsync("/api/v1/objects/" + key)).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await router.DeleteAsync("/api/v1/objects/" + key + "?immediate=true")).StatusCode);
         await Assert.ThrowsAsync<Amazon.S3.AmazonS3Exception>(() => sdk.GetObjectMetadataAsync(bucket, key));
     }
 

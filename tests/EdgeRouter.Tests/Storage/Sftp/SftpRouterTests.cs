@@ -30,7 +30,7 @@ public sealed class SftpRouterTests(SshdFixture sshd)
             Assert.Equal(HttpStatusCode.PartialContent, partial.StatusCode);
             Assert.Equal(png.AsSpan(1000, 1000).ToArray(), await partial.Content.ReadAsByteArrayAsync());
 
-            Assert.Equal(HttpStatusCode.NoContent, (await router.DeleteAsync("/api/v1/objects/" + key)).StatusCode);
+            Assert.Equal(HttpStatusCode.NoContent, (await router.DeleteAsync("/api/v1/objects/" + key + "?immediate=true")).StatusCode);
             Assert.False(File.Exists(Path.Combine(sshd.Root, key)));
         }
     }
