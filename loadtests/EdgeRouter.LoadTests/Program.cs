@@ -21,6 +21,11 @@ return command switch
         int.Parse(options.GetValueOrDefault("repeats", "2"), CultureInfo.InvariantCulture),
         results,
         cancel.Token),
+    "upload-durability" => await DurabilityBenchmark.RunAsync(
+        int.Parse(options.GetValueOrDefault("count", "200"), CultureInfo.InvariantCulture),
+        int.Parse(options.GetValueOrDefault("rounds", "3"), CultureInfo.InvariantCulture),
+        results,
+        cancel.Token),
     "reads" => await ReadLoadTest.RunAsync(ReadOptions(options, args.Contains("--smoke"), args.Contains("--no-pin")), results, cancel.Token),
     _ => Usage(),
 };
@@ -55,6 +60,10 @@ static int Usage()
               loadtests/results/<time>/report.json, report.md and chart.svg. --smoke: a few seconds per scenario,
               fails on any error or missing report (what CI runs). --postgres/--redis: the router runs on a
               PostgreSQL catalog and Redis (start both with: bash scripts/cluster.sh --servers-only).
+
+          upload-durability [--count 200] [--rounds 3]
+              What a durable 201 costs: uploads of 1 KB and 1 MB to Local + SQLite, one client and eight, with
+              Uploads:SyncToDisk on (the default) against off, two routers side by side in alternating rounds.
 
           upload-s3 [--size 1GiB] [--repeats 2]
               A large upload through the router to a real S3 server (s3rver) against the same upload straight
