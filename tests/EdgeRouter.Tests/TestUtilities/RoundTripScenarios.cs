@@ -54,6 +54,61 @@ public static class RoundTripScenarios
         await assertGone(key);
     }
 
+    /// <summary>
+    /// Concurrent overwrites of one key through the router to <paramref name="storageEntry"/> (read mode
+    /// <c>stream</c>): every replacement is written to a location of its own, every read in between is one whole
+    /// version under its ETag, the replaced locations stay on the backend for the delete grace and are gone after it,
+    /// and the last version stays. <paramref name="existsAtBackend"/> says whether a location is on the backend.
+    /// </summary>
+    public static async Task AssertReplacementsKeepEveryVersionWholeAsync(string storageEntry, Func<string, Task<bool>> existsAtBackend)
+    {
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        using var factory = new RouterFactory($$"""{ "storages": [ {{storageEntry}} ] }""", services => Microsoft.Extensions.DependencyInjection.ServiceCollectionServiceExtensions.AddSingleton<TimeProvider>(services, clock));
+        using var router = factory.CreateAuthorizedClient();
+        var key = $"replace/{Guid.NewGuid():N}.png";
+        var locations = new List<string>();
+        for (var round = 0; round < 3; round++)
+        {
+            var bodies = Enumerable.Range(0, 4).Select(_ => TestFiles.Png(40_000)).ToList();
+            var answers = await Task.WhenAll(bodies.Select(b => router.PutAsync($"/api/v1/objects/{key}?overwrite=true", TestFiles.Raw(b, "image/png"))));
+            foreach (var answer in answers)
+            {
+                Assert.Equal(HttpStatusCode.Created, answer.StatusCode);
+                locations.Add((await answer.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("location").GetString()!);
+            }
+
+            using var read = await router.GetAsync("/" + key);
+            var body = await read.Content.ReadAsByteArrayAsync();
+            Assert.Equal($"\"{TestFiles.Sha256(body)}\"", read.Headers.ETag?.Tag);
+            Assert.Contains(body, bodies, new BytesComparer());
+        }
+
+        var current = (await router.GetFromJsonAsync<JsonElement>("/api/v1/objects/" + key)).GetProperty("location").GetString()!;
+        Assert.Equal(locations.Count, locations.Distinct().Count());
+        Assert.Contains(key, locations);
+        foreach (var location in locations)
+        {
+            Assert.True(await existsAtBackend(location), $"{location} was removed before the grace was over");
+        }
+
+        clock.Advance(TimeSpan.FromHours(1));
+        await Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<EdgeRouter.Catalog.CatalogJanitor>(factory.Services).RunOnceAsync(CancellationToken.None);
+
+        foreach (var location in locations)
+        {
+            Assert.Equal(location == current, await existsAtBackend(location));
+        }
+
+        Assert.Equal(HttpStatusCode.OK, (await router.GetAsync("/" + key)).StatusCode);
+    }
+
+    private sealed class BytesComparer : IEqualityComparer<byte[]>
+    {
+        public bool Equals(byte[]? x, byte[]? y) => x.AsSpan().SequenceEqual(y);
+
+        public int GetHashCode(byte[] obj) => obj.Length;
+    }
+
     /// <summary>Uploads 20 MiB through the router to <paramref name="storageEntry"/>, streams it back whole, and returns its key.</summary>
     public static async Task<string> AssertTwentyMegabytesRoundTripAsync(string storageEntry)
     {

@@ -31,6 +31,10 @@ public sealed class AzureRouterTests(AzuriteFixture azurite)
             async key => Assert.False((await azurite.DirectContainer().GetBlobClient(key).ExistsAsync()).Value));
 
     [Fact]
+    public Task Replacements_GoToLocationsOfTheirOwn_AndTheOldOnesAreRemovedAfterTheGrace()
+        => RoundTripScenarios.AssertReplacementsKeepEveryVersionWholeAsync(azurite.StorageJson(), async location => (await azurite.DirectContainer().GetBlobClient(location).ExistsAsync()).Value);
+
+    [Fact]
     public async Task Proxy_RelaysRangeHeadAnd304()
     {
         using var factory = new RouterFactory($$"""{ "storages": [ {{azurite.StorageJson(read: "proxy")}} ] }""");

@@ -36,6 +36,10 @@ public sealed class FtpRouterTests(FtpServersFixture ftp)
     }
 
     [Fact]
+    public Task Replacements_GoToLocationsOfTheirOwn_AndTheOldOnesAreRemovedAfterTheGrace()
+        => RoundTripScenarios.AssertReplacementsKeepEveryVersionWholeAsync(ftp.StorageJson(), location => Task.FromResult(File.Exists(Path.Combine(ftp.Root, location))));
+
+    [Fact]
     public async Task TheServerCrashingMidUpload_FailsOverToAnotherStorage_AndLeavesNothingAtTheKey()
     {
         var json = OutageScenarios.WithLocalFallback(ftp.StorageJson(weight: 1000));

@@ -38,6 +38,10 @@ public sealed class GcsRouterTests(GcsFixture gcs)
             });
 
     [Fact]
+    public Task Replacements_GoToLocationsOfTheirOwn_AndTheOldOnesAreRemovedAfterTheGrace()
+        => RoundTripScenarios.AssertReplacementsKeepEveryVersionWholeAsync(gcs.StorageJson(), location => Task.FromResult(gcs.Server.TryGet(location, out _, out _, out _, out _)));
+
+    [Fact]
     public async Task APresignedUrl_WithATamperedSignature_IsRefusedByTheService()
     {
         using var factory = new RouterFactory($$"""{ "storages": [ {{gcs.StorageJson(read: "presigned", publicRead: false)}} ] }""");

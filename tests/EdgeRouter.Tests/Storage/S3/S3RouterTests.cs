@@ -43,6 +43,22 @@ public sealed class S3RouterTests(S3rverFixture s3)
             });
 
     [Fact]
+    public Task Replacements_GoToLocationsOfTheirOwn_AndTheOldOnesAreRemovedAfterTheGrace()
+        => RoundTripScenarios.AssertReplacementsKeepEveryVersionWholeAsync(S3Storage("stream"), async location =>
+        {
+            using var sdk = s3.CreateDirectClient();
+            try
+            {
+                await sdk.GetObjectMetadataAsync(S3rverFixture.Bucket, location);
+                return true;
+            }
+            catch (Amazon.S3.AmazonS3Exception ex) when (ex.StatusCode == HttpStatusCode.NotFound)
+            {
+                return false;
+            }
+        });
+
+    [Fact]
     public async Task Proxy_RelaysRangeHeadAndConditionalRequests()
     {
         using var factory = new RouterFactory($$"""{ "storages": [ {{S3Storage("proxy")}} ] }""");

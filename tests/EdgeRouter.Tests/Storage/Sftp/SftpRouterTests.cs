@@ -36,6 +36,10 @@ public sealed class SftpRouterTests(SshdFixture sshd)
     }
 
     [Fact]
+    public Task Replacements_GoToLocationsOfTheirOwn_AndTheOldOnesAreRemovedAfterTheGrace()
+        => RoundTripScenarios.AssertReplacementsKeepEveryVersionWholeAsync(sshd.StorageJson(), location => Task.FromResult(File.Exists(Path.Combine(sshd.Root, location))));
+
+    [Fact]
     public async Task TheServerCrashingMidUpload_FailsOverToAnotherStorage_AndLeavesNothingAtTheKey()
     {
         var json = OutageScenarios.WithLocalFallback(sshd.StorageJson(weight: 1000));

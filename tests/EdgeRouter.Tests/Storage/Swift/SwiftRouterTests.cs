@@ -30,6 +30,14 @@ public sealed class SwiftRouterTests(SwiftFixture swift)
             async key => Assert.Null(await swift.HeadAsync(key)));
 
     [Fact]
+    public async Task Replacements_GoToLocationsOfTheirOwn_AndTheOldOnesAreRemovedAfterTheGrace()
+        => await RoundTripScenarios.AssertReplacementsKeepEveryVersionWholeAsync(swift.StorageJson(), async location =>
+        {
+            using var head = await swift.HeadAsync(location);
+            return head is not null;
+        });
+
+    [Fact]
     public async Task ATempUrl_IsVerifiedBySwift_AndATamperedOneIsRefused()
     {
         using var factory = new RouterFactory($$"""{ "storages": [ {{swift.StorageJson(read: "presigned")}} ] }""");
