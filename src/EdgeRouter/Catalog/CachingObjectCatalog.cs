@@ -92,7 +92,10 @@ internal sealed class CachingObjectCatalog : IObjectCatalog, IDisposable
 
     public async Task<CatalogWriteResult> AddAsync(ObjectRecord record, bool overwrite, CancellationToken cancellationToken)
     {
-        Forget(record.Key);
+        // A lookup that runs while this commits must not cache what it read. The entry itself stays until the commit
+        // is done: it is still the version in force, and a commit that fails (the database down) changes nothing,
+        // so reads of the key go on from memory.
+        Interlocked.Increment(ref _generation);
         var result = await _inner.AddAsync(record, overwrite, cancellationToken);
 
         // Again after the commit: a lookup that began before it may have read the old record; it must not cache it.
@@ -108,7 +111,7 @@ internal sealed class CachingObjectCatalog : IObjectCatalog, IDisposable
 
     public async Task<bool> RemoveAsync(ObjectRecord expected, bool immediate, CancellationToken cancellationToken)
     {
-        Forget(expected.Key);
+        Interlocked.Increment(ref _generation);
         var removed = await _inner.RemoveAsync(expected, immediate, cancellationToken);
         Forget(expected.Key);
         if (removed)

@@ -27,7 +27,7 @@ public sealed class RouterCluster : IAsyncDisposable
     public IReadOnlyList<HttpClient> Clients { get; private set; } = [];
 
     /// <summary>Starts <paramref name="instances"/> routers; <paramref name="storages"/> is storages.json with <c>{files}</c> for <see cref="Files"/>.</summary>
-    public static async Task<RouterCluster> StartAsync(PostgresFixture postgres, RedisFixture redis, string storages, int instances = 2)
+    public static async Task<RouterCluster> StartAsync(PostgresFixture postgres, RedisFixture redis, string storages, int instances = 2, IReadOnlyDictionary<string, string>? settings = null)
     {
         var cluster = new RouterCluster();
         Directory.CreateDirectory(Path.Combine(cluster._root, "config"));
@@ -39,29 +39,29 @@ public sealed class RouterCluster : IAsyncDisposable
         {
             var port = ServerProcess.FreePort();
             var url = $"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}";
-            var router = new ServerProcess(
-                $"router-{i}",
-                "dotnet",
-                [Path.Combine(AppContext.BaseDirectory, "EdgeRouter.dll"), "--urls", url],
-                port,
-                cluster._root,
-                new Dictionary<string, string>
-                {
-                    ["EDGEROUTER_API_KEY"] = ApiKey,
-                    ["EdgeRouter__SiteUrl"] = url + "/",
-                    ["EdgeRouter__Catalog__Provider"] = "postgres",
-                    ["EdgeRouter__Catalog__ConnectionString"] = database,
-                    ["EdgeRouter__Catalog__Redis"] = redis.Configuration,
-                    ["EdgeRouter__Uploads__SpoolDirectory"] = Path.Combine(cluster._root, $"spool-{i}"),
-                    ["EdgeRouter__Health__ProbeInterval"] = "00:00:01",
+            var environment = new Dictionary<string, string>
+            {
+                ["EDGEROUTER_API_KEY"] = ApiKey,
+                ["EdgeRouter__SiteUrl"] = url + "/",
+                ["EdgeRouter__Catalog__Provider"] = "postgres",
+                ["EdgeRouter__Catalog__ConnectionString"] = database,
+                ["EdgeRouter__Catalog__Redis"] = redis.Configuration,
+                ["EdgeRouter__Uploads__SpoolDirectory"] = Path.Combine(cluster._root, $"spool-{i}"),
+                ["EdgeRouter__Health__ProbeInterval"] = "00:00:01",
 
-                    // Replaced and deleted objects go within seconds, so a test sees the files settle. The grace stays
-                    // above the cache's invalidation window (1 s), as in production: a lookup another instance still
-                    // holds for a replaced version must find its bytes.
-                    ["EdgeRouter__Catalog__DeleteGrace"] = "00:00:02",
-                    ["EdgeRouter__Catalog__JanitorInterval"] = "00:00:01",
-                    ["Logging__LogLevel__Default"] = "Warning",
-                });
+                // Replaced and deleted objects go within seconds, so a test sees the files settle. The grace stays
+                // above the cache's invalidation window (1 s), as in production: a lookup another instance still
+                // holds for a replaced version must find its bytes.
+                ["EdgeRouter__Catalog__DeleteGrace"] = "00:00:02",
+                ["EdgeRouter__Catalog__JanitorInterval"] = "00:00:01",
+                ["Logging__LogLevel__Default"] = "Warning",
+            };
+            foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+            {
+                environment[key] = value;
+            }
+
+            var router = new ServerProcess($"router-{i}", "dotnet", [Path.Combine(AppContext.BaseDirectory, "EdgeRouter.dll"), "--urls", url], port, cluster._root, environment);
             cluster._routers.Add(router);
             await router.StartAsync(TimeSpan.FromSeconds(60));
             clients.Add(new HttpClient { BaseAddress = new Uri(url), DefaultRequestHeaders = { Authorization = new AuthenticationHeaderValue("Bearer", ApiKey) } });

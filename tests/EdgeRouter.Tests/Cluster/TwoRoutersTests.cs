@@ -138,7 +138,7 @@ public sealed class TwoRoutersTests(PostgresFixture postgres, RedisFixture redis
             Assert.Equal(HttpStatusCode.ServiceUnavailable, upload.StatusCode);
             Assert.Equal("application/problem+json", upload.Content.Headers.ContentType?.MediaType);
             using var problem = JsonDocument.Parse(await upload.Content.ReadAsStringAsync());
-            Assert.Contains("catalog", problem.RootElement.GetProperty("detail").GetString(), StringComparison.OrdinalIgnoreCase);
+            Assert.Equal("The object could not be recorded in the catalog; nothing was kept. Try again later.", problem.RootElement.GetProperty("detail").GetString());
             Assert.Equal(filesBefore, Directory.EnumerateFiles(cluster.Files, "*", SearchOption.AllDirectories).Count());
             Assert.Equal(HttpStatusCode.OK, (await b.GetAsync("/pg/kept.png")).StatusCode);
             Assert.Equal(HttpStatusCode.ServiceUnavailable, (await b.GetAsync("/readyz")).StatusCode);
@@ -146,6 +146,48 @@ public sealed class TwoRoutersTests(PostgresFixture postgres, RedisFixture redis
         finally
         {
             await postgres.RestartAsync();
+        }
+    }
+
+    [Fact]
+    public async Task WithPostgresStoppedMidOverwrite_TheUploadIs503_ThePreviousVersionIsServedWhole_AndItsBytesAreRemovedLater()
+    {
+        // Uploads may take 10 s here, so what the failed one wrote is the janitor's 30 s after it began.
+        await using var cluster = await RouterCluster.StartAsync(postgres, redis, OneLocalStorage, instances: 1, new Dictionary<string, string> { ["EdgeRouter__Uploads__MaxUploadDuration"] = "00:00:10" });
+        var router = cluster.Clients[0];
+        var first = TestFiles.Png(50_000);
+        Assert.Equal(HttpStatusCode.Created, (await router.PutAsync("/api/v1/objects/pg/over.png", TestFiles.Raw(first, "image/png"))).StatusCode);
+        Assert.Equal(first, await router.GetByteArrayAsync("/pg/over.png"));
+
+        var gate = new TaskCompletionSource();
+        var upload = router.PutAsync("/api/v1/objects/pg/over.png?overwrite=true", new GatedContent(TestFiles.Png(300_000), 64 * 1024, gate.Task));
+        await GatedContent.WaitForStagingFileAsync(cluster.Files, upload);
+        await postgres.StopAsync();
+        try
+        {
+            gate.SetResult();
+            using var response = await upload.WaitAsync(TimeSpan.FromSeconds(60));
+
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+            using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+            Assert.Equal("The object could not be recorded in the catalog; nothing was kept. Try again later.", problem.RootElement.GetProperty("detail").GetString());
+            Assert.Equal(first, await router.GetByteArrayAsync("/pg/over.png"));
+        }
+        finally
+        {
+            await postgres.RestartAsync();
+        }
+
+        // The catalog is back: the previous version is still the one served, and once the failed upload's intent has
+        // expired the janitor removes what it wrote, leaving only the previous version's file.
+        using var read = await router.GetAsync("/pg/over.png");
+        Assert.Equal(first, await read.Content.ReadAsByteArrayAsync());
+        Assert.Equal($"\"{TestFiles.Sha256(first)}\"", read.Headers.ETag?.Tag);
+        var deadline = Stopwatch.StartNew();
+        while (Directory.EnumerateFiles(cluster.Files, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(cluster.Files, f)).ToList() is var files && !files.SequenceEqual([Path.Combine("pg", "over.png")]))
+        {
+            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(60), "left behind: " + string.Join(", ", files));
+            await Task.Delay(200);
         }
     }
 

@@ -173,7 +173,7 @@ public sealed class DataSafetyTests
 
         var gate = new TaskCompletionSource();
         var upload = host.Client.PutAsync("/api/v1/objects/locked/a.png?overwrite=true", new GatedContent(TestFiles.Png(400_000), 64 * 1024, gate.Task));
-        await WaitForStagingFileAsync(Path.Combine(host.StoragePath, "locked"), upload);
+        await GatedContent.WaitForStagingFileAsync(Path.Combine(host.StoragePath, "locked"), upload);
 
         // Another process takes the catalog's write lock while the new version is being written.
         await using (var holder = new SqliteConnection($"Data Source={host.CatalogPath};Pooling=False"))
@@ -210,7 +210,7 @@ public sealed class DataSafetyTests
         // The slow body stops after its first 8 KB until the test lets it go on: whatever waited for it would hang here.
         var gate = new TaskCompletionSource();
         var slow = host.Client.PutAsync("/api/v1/objects/slow/a.png?overwrite=true", new GatedContent(TestFiles.Png(100_000), 8 * 1024, gate.Task));
-        await WaitForStagingFileAsync(Path.Combine(host.StoragePath, "slow"), slow);
+        await GatedContent.WaitForStagingFileAsync(Path.Combine(host.StoragePath, "slow"), slow);
 
         var others = await Task.WhenAll(Enumerable.Range(0, 100).Chunk(8).Select(async chunk =>
         {
@@ -304,18 +304,6 @@ public sealed class DataSafetyTests
         }
     }
 
-    /// <summary>Waits until the upload's staging file exists: its intent is recorded and its bytes are being written.</summary>
-    private static async Task WaitForStagingFileAsync(string folder, Task upload)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (!Directory.Exists(folder) || !Directory.EnumerateFiles(folder, ".er-*.tmp").Any())
-        {
-            Assert.False(upload.IsCompleted, "the upload ended before it was written: " + (upload.IsCompletedSuccessfully ? ((Task<HttpResponseMessage>)upload).Result.StatusCode.ToString() : upload.Exception?.Message));
-            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(30), "the upload's staging file never appeared");
-            await Task.Delay(20);
-        }
-    }
-
     /// <summary>What was uploaded to each key: every version ever sent (acknowledged or cut off by a kill), and which keys hold an acknowledged one.</summary>
     private sealed class History
     {
@@ -359,34 +347,6 @@ public sealed class DataSafetyTests
             {
                 Assert.Equal("whole:" + sha, await ReadOnceAsync(client, key));
             }
-        }
-    }
-
-    /// <summary>A body that sends its first <c>head</c> bytes, then waits for <c>gate</c> before the rest.</summary>
-    private sealed class GatedContent : HttpContent
-    {
-        private readonly byte[] _body;
-        private readonly int _head;
-        private readonly Task _gate;
-
-        public GatedContent(byte[] body, int head, Task gate)
-        {
-            (_body, _head, _gate) = (body, head, gate);
-            Headers.ContentType = new MediaTypeHeaderValue("image/png");
-        }
-
-        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
-        {
-            await stream.WriteAsync(_body.AsMemory(0, _head));
-            await stream.FlushAsync();
-            await _gate;
-            await stream.WriteAsync(_body.AsMemory(_head));
-        }
-
-        protected override bool TryComputeLength(out long length)
-        {
-            length = _body.Length;
-            return true;
         }
     }
 

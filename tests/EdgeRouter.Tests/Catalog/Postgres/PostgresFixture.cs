@@ -42,7 +42,12 @@ public sealed class PostgresFixture : IAsyncLifetime
 
     public Task StopAsync() => _server?.StopAsync() ?? Task.CompletedTask;
 
-    public Task RestartAsync() => StartAsync();
+    /// <summary>Starts the server again; this process's pooled connections died with the old one, so they are dropped.</summary>
+    public async Task RestartAsync()
+    {
+        await StartAsync();
+        NpgsqlConnection.ClearAllPools();
+    }
 
     /// <summary>A connection string to a new, empty database.</summary>
     public async Task<string> CreateDatabaseAsync()
