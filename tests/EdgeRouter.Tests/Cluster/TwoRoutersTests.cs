@@ -123,6 +123,69 @@ public sealed class TwoRoutersTests(PostgresFixture postgres, RedisFixture redis
     }
 
     [Fact]
+    public async Task WithRedisHung_DeletesAnswerAtOnce_ReadyzSaysDegraded_AndAfterItResumesEveryInstanceAgrees()
+    {
+        await using var cluster = await RouterCluster.StartAsync(postgres, redis, OneLocalStorage);
+        var (a, b) = (cluster.Clients[0], cluster.Clients[1]);
+        var keys = Enumerable.Range(0, 5).Select(i => $"hung/{i}.png").ToList();
+        foreach (var key in keys)
+        {
+            Assert.Equal(HttpStatusCode.Created, (await a.PutAsync("/api/v1/objects/" + key, TestFiles.Raw(TestFiles.Png(), "image/png"))).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await b.GetAsync("/" + key)).StatusCode);
+        }
+
+        redis.Pause();
+        try
+        {
+            // Deletes are committed in PostgreSQL; a hung Redis must neither fail nor hold them up.
+            foreach (var key in keys)
+            {
+                var clock = Stopwatch.StartNew();
+                using var deleted = await a.DeleteAsync("/api/v1/objects/" + key);
+                Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+                Assert.True(clock.Elapsed < TimeSpan.FromSeconds(3), $"a delete took {clock.Elapsed.TotalSeconds:0.0} s with Redis hung");
+            }
+
+            // Within the heartbeat's timeout, B notices it may be missing changes.
+            await WaitForRedisStatusAsync(b, "Degraded");
+            await Task.Delay(TimeSpan.FromSeconds(3));
+        }
+        finally
+        {
+            redis.Resume();
+        }
+
+        await WaitForRedisStatusAsync(b, "Healthy");
+        foreach (var key in keys)
+        {
+            Assert.True(await TimeUntil404Async(b, "/" + key, TimeSpan.FromSeconds(3)) < TimeSpan.FromSeconds(3), $"B still serves {key} 3 s after Redis resumed");
+            Assert.Equal(HttpStatusCode.NotFound, (await a.GetAsync("/" + key)).StatusCode);
+        }
+    }
+
+    [Fact]
+    public async Task WithRedisKilled_UploadsAndDeletesAnswerAtOnce()
+    {
+        await using var cluster = await RouterCluster.StartAsync(postgres, redis, OneLocalStorage);
+        var a = cluster.Clients[0];
+        await redis.KillAsync();
+        try
+        {
+            for (var i = 0; i < 5; i++)
+            {
+                var clock = Stopwatch.StartNew();
+                Assert.Equal(HttpStatusCode.Created, (await a.PutAsync($"/api/v1/objects/dead/{i}.png", TestFiles.Raw(TestFiles.Png(), "image/png"))).StatusCode);
+                Assert.Equal(HttpStatusCode.NoContent, (await a.DeleteAsync($"/api/v1/objects/dead/{i}.png")).StatusCode);
+                Assert.True(clock.Elapsed < TimeSpan.FromSeconds(3), $"an upload and a delete took {clock.Elapsed.TotalSeconds:0.0} s with Redis dead");
+            }
+        }
+        finally
+        {
+            await redis.StartAsync();
+        }
+    }
+
+    [Fact]
     public async Task WithPostgresKilled_UploadsAre503ProblemsLeavingNothing_AndCachedReadsGoOn()
     {
         await using var cluster = await RouterCluster.StartAsync(postgres, redis, OneLocalStorage);

@@ -120,6 +120,15 @@ public sealed class ServerProcess : IAsyncDisposable
         _process = null;
     }
 
+    /// <summary>Sends a signal (<c>STOP</c>, <c>CONT</c>…) to the server, as a hung or resumed machine would.</summary>
+    public void Signal(string signal)
+    {
+        if (_process is { HasExited: false })
+        {
+            Process.Start("kill", ["-" + signal, _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])?.WaitForExit();
+        }
+    }
+
     /// <summary>Kills the server and every process it forked (open sessions included) at once, as a crash would.</summary>
     public async Task KillAsync()
     {

@@ -13,7 +13,10 @@ namespace EdgeRouter.Caching.Redis;
 /// <remarks>
 /// The channel counts as up only once this instance has heard its own echo on it. After a reconnect the client
 /// reports the connection up before its subscription is back at the server; a change announced in that gap would be
-/// missed while this instance kept entries for the full cache lifetime.
+/// missed while this instance kept entries for the full cache lifetime. While up, the echo is sent every second
+/// (a heartbeat): a Redis that hangs (paused, overloaded) keeps its connections open, so only the echo's silence for
+/// <see cref="HeartbeatTimeout"/> tells this instance that changes may no longer reach it. It then counts as down,
+/// as after a dropped connection, until the echo comes back; and then it drops its cache.
 /// </remarks>
 internal sealed partial class RedisClusterEvents : IClusterEvents, IAsyncDisposable
 {
@@ -21,6 +24,8 @@ internal sealed partial class RedisClusterEvents : IClusterEvents, IAsyncDisposa
     private const string StorageKind = "storage-failed";
     private const string EchoKind = "echo";
     private static readonly TimeSpan EchoInterval = TimeSpan.FromMilliseconds(200);
+    private static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan HeartbeatTimeout = TimeSpan.FromSeconds(3);
 
     private readonly RedisChannel _channel;
     private readonly string _instance = Guid.NewGuid().ToString("N");
@@ -30,6 +35,7 @@ internal sealed partial class RedisClusterEvents : IClusterEvents, IAsyncDisposa
     private int _listening;
     private int _echoing;
     private int _degradedLogged;
+    private long _lastEcho = Environment.TickCount64;
 
     public RedisClusterEvents(IOptions<EdgeRouterOptions> options, ILogger<RedisClusterEvents> logger)
     {
@@ -56,11 +62,13 @@ internal sealed partial class RedisClusterEvents : IClusterEvents, IAsyncDisposa
         {
             LogDegraded("not connected at start-up");
         }
+
+        _ = HeartbeatAsync(_disposed.Token);
     }
 
     public bool IsConnected => Volatile.Read(ref _listening) == 1 && _redis.IsConnected;
 
-    /// <summary>The one connection, shared with the Redis second-level cache.</summary>
+    /// <summary>The one connection (tests look through it).</summary>
     internal IConnectionMultiplexer Multiplexer => _redis;
 
     public event Action<string>? KeyChanged;
@@ -100,6 +108,7 @@ internal sealed partial class RedisClusterEvents : IClusterEvents, IAsyncDisposa
         var parts = ((string?)message ?? string.Empty).Split('\n', 3);
         if (parts is [var from, EchoKind, _] && from == _instance)
         {
+            Volatile.Write(ref _lastEcho, Environment.TickCount64);
             if (Interlocked.Exchange(ref _listening, 1) == 0)
             {
                 if (Interlocked.Exchange(ref _degradedLogged, 0) == 1)
@@ -140,6 +149,37 @@ internal sealed partial class RedisClusterEvents : IClusterEvents, IAsyncDisposa
         {
             LogDegraded(failure!);
             ConnectionChanged?.Invoke(false);
+        }
+    }
+
+    /// <summary>While up, sends the echo every second, and counts the channel down when none came back in time.</summary>
+    private async Task HeartbeatAsync(CancellationToken stopping)
+    {
+        var echo = Message(EchoKind, "-");
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(HeartbeatInterval, stopping);
+                if (Volatile.Read(ref _listening) == 0)
+                {
+                    continue;
+                }
+
+                // Fire and forget: a hung server must not hold this loop up.
+                _ = _redis.GetSubscriber().PublishAsync(_channel, echo, CommandFlags.FireAndForget);
+                var silent = TimeSpan.FromMilliseconds(Environment.TickCount64 - Volatile.Read(ref _lastEcho));
+                if (silent > HeartbeatTimeout && Interlocked.Exchange(ref _listening, 0) == 1)
+                {
+                    LogDegraded($"no echo on the channel for {silent.TotalSeconds:0.0} s");
+                    ConnectionChanged?.Invoke(false);
+                    StartEchoing();
+                }
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
+        {
+            // Disposed.
         }
     }
 

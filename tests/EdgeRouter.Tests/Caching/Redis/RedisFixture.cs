@@ -23,5 +23,10 @@ public sealed class RedisFixture : IAsyncLifetime
     /// <summary>Kills Redis at once, as a crash would.</summary>
     public Task KillAsync() => _server?.KillAsync() ?? Task.CompletedTask;
 
+    /// <summary>SIGSTOP: the server hangs with its connections open, as an overloaded or frozen one does.</summary>
+    public void Pause() => _server?.Signal("STOP");
+
+    public void Resume() => _server?.Signal("CONT");
+
     public Task DisposeAsync() => _server?.StopAsync() ?? Task.CompletedTask;
 }
