@@ -31,7 +31,9 @@ if [ "$(id -u)" = 0 ]; then as_pg=(setpriv --reuid=postgres --regid=postgres --i
 if [ ! -f "$work/pg/PG_VERSION" ]; then
   "${as_pg[@]}" "$bin/initdb" -D "$work/pg" -U edgerouter -A trust -E UTF8 --locale C >/dev/null
 fi
-"${as_pg[@]}" "$bin/postgres" -D "$work/pg" -p $pg_port -k "$work" -c listen_addresses=127.0.0.1 >"$work/postgres.log" 2>&1 &
+# Two routers with a pool of 20 each (Catalog:PoolSize) fit PostgreSQL's default of 100 connections with room to
+# spare; Catalog:Instances below lets each router check that at start.
+"${as_pg[@]}" "$bin/postgres" -D "$work/pg" -p $pg_port -k "$work" -c listen_addresses=127.0.0.1 -c max_connections=100 >"$work/postgres.log" 2>&1 &
 pids+=($!)
 redis-server --port $redis_port --bind 127.0.0.1 --save "" --appendonly no >"$work/redis.log" 2>&1 &
 pids+=($!)
@@ -55,6 +57,7 @@ for i in 0 1; do
   EdgeRouter__Catalog__Provider=postgres \
   EdgeRouter__Catalog__ConnectionString="Host=127.0.0.1;Port=$pg_port;Username=edgerouter;Database=edgerouter" \
   EdgeRouter__Catalog__Redis=127.0.0.1:$redis_port \
+  EdgeRouter__Catalog__Instances=2 \
   EdgeRouter__Uploads__SpoolDirectory=$work/spool-$i \
     dotnet src/EdgeRouter/bin/Release/net10.0/EdgeRouter.dll --urls http://127.0.0.1:$port >"$work/router-$i.log" 2>&1 &
   pids+=($!)

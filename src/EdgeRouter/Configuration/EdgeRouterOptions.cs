@@ -90,8 +90,17 @@ public sealed class CatalogOptions
 
     public string ConnectionString { get; set; } = "Data Source=data/catalog.db";
 
-    /// <summary>PostgreSQL: the most connections this instance opens (Npgsql's Maximum Pool Size); default 100.</summary>
+    /// <summary>
+    /// PostgreSQL: the most connections this instance opens (Npgsql's Maximum Pool Size). Default 20, so a few
+    /// instances fit PostgreSQL's default of 100 connections; a caller waits for a free one rather than failing.
+    /// </summary>
     public int? PoolSize { get; set; }
+
+    /// <summary>
+    /// PostgreSQL: how many instances share the database, if known. At start each instance then checks that
+    /// <c>Instances × PoolSize</c> fits the server's <c>max_connections</c>, and warns when it does not.
+    /// </summary>
+    public int? Instances { get; set; }
 
     /// <summary>PostgreSQL: how long an upload's capacity reservation holds if its instance dies before settling it.</summary>
     public TimeSpan ReservationLifetime { get; set; } = TimeSpan.FromMinutes(30);

@@ -74,6 +74,11 @@ internal sealed partial class EdgeRouterOptionsValidator : IValidateOptions<Edge
             errors.Add($"{S}:Catalog:PoolSize: must be at least 1.");
         }
 
+        if (options.Catalog.Instances is < 1)
+        {
+            errors.Add($"{S}:Catalog:Instances: must be at least 1.");
+        }
+
         if (options.Catalog.ReservationLifetime <= TimeSpan.Zero)
         {
             errors.Add($"{S}:Catalog:ReservationLifetime: must be positive.");

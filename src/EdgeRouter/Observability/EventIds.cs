@@ -20,6 +20,7 @@ internal static class EventIds
     public const int JanitorRemovedUpload = 109;
     public const int JanitorRemovedSpool = 110;
     public const int JanitorFailed = 111;
+    public const int CatalogConnectionBudget = 112;
 
     public const int ReadBackendFailed = 200;
     public const int ReadObjectMissing = 201;

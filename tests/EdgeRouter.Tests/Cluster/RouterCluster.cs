@@ -21,6 +21,9 @@ public sealed class RouterCluster : IAsyncDisposable
     {
     }
 
+    /// <summary>The cluster's PostgreSQL database (a connection string), to look at what the routers left in it.</summary>
+    public string Database { get; private set; } = string.Empty;
+
     /// <summary>The folder the Local storages of <see cref="StartAsync"/>'s storages.json write to.</summary>
     public string Files => Path.Combine(_root, "files");
 
@@ -34,6 +37,7 @@ public sealed class RouterCluster : IAsyncDisposable
         Directory.CreateDirectory(cluster.Files);
         await File.WriteAllTextAsync(Path.Combine(cluster._root, "config", "storages.json"), storages.Replace("{files}", cluster.Files, StringComparison.Ordinal));
         var database = await postgres.CreateDatabaseAsync();
+        cluster.Database = database;
         var clients = new List<HttpClient>();
         for (var i = 0; i < instances; i++)
         {

@@ -30,15 +30,16 @@ public sealed class TwoRoutersTests(PostgresFixture postgres, RedisFixture redis
     }
 
     [Fact]
-    public async Task TwoHundredConcurrentUploadsAcrossBoth_NeverOverfillASmallStorage()
+    public async Task TwoHundredConcurrentUploadsAcrossThree_NeverOverfillASmallStorage_NorRunOutOfConnections_NorLeaveAReservation()
     {
-        // Room for 40 objects of 1,000 bytes; 200 uploads at once, half through each instance.
+        // Room for 40 objects of 1,000 bytes; 200 uploads at once across three instances, on a PostgreSQL with its
+        // default 100 connections and each instance's default pool of 20.
         await using var cluster = await RouterCluster.StartAsync(postgres, redis, """
             { "storages": [ { "id": "small", "api": "local", "root": "{files}", "read": "stream", "capacity": 40000 } ] }
-            """);
+            """, instances: 3);
         var body = TestFiles.Png(1_000);
 
-        var statuses = await Task.WhenAll(Enumerable.Range(0, 200).Select(i => cluster.Clients[i % 2].PostAsync("/api/v1/objects", TestFiles.Raw(body, "image/png"))));
+        var statuses = await Task.WhenAll(Enumerable.Range(0, 200).Select(i => cluster.Clients[i % 3].PostAsync("/api/v1/objects", TestFiles.Raw(body, "image/png"))));
 
         var created = statuses.Count(r => r.StatusCode == HttpStatusCode.Created);
         Assert.All(statuses, r => Assert.Contains(r.StatusCode, new[] { HttpStatusCode.Created, HttpStatusCode.InsufficientStorage }));
@@ -46,6 +47,10 @@ public sealed class TwoRoutersTests(PostgresFixture postgres, RedisFixture redis
         var stored = Directory.EnumerateFiles(cluster.Files, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
         Assert.True(stored <= 40_000, $"{stored} bytes stored on a 40,000-byte storage");
         Assert.Equal(created * 1_000L, stored);
+        await using var connection = new Npgsql.NpgsqlConnection(cluster.Database);
+        await connection.OpenAsync();
+        await using var reservations = new Npgsql.NpgsqlCommand("SELECT count(*) FROM reservations", connection);
+        Assert.Equal(0L, await reservations.ExecuteScalarAsync());
     }
 
     [Fact]

@@ -12,7 +12,7 @@ namespace EdgeRouter.Catalog.Postgres;
 /// advisory lock on it, so two instances cannot both see a key free. The router creates and migrates the schema
 /// at start-up, under a session advisory lock, so instances starting together migrate once.
 /// </summary>
-internal sealed class PostgresObjectCatalog : IObjectCatalog, ICapacityLedger, IAsyncDisposable
+internal sealed partial class PostgresObjectCatalog : IObjectCatalog, ICapacityLedger, IAsyncDisposable
 {
     // Each entry migrates the schema from its index to index + 1; append, never edit.
     private static readonly string[] Migrations =
@@ -84,28 +84,46 @@ internal sealed class PostgresObjectCatalog : IObjectCatalog, ICapacityLedger, I
     private const long MaintenanceLock = 0x4564676552_4A61;
     private const string Columns = CatalogRows.Columns;
 
+    // The pool an instance opens unless told otherwise: five instances fit PostgreSQL's default max_connections.
+    private const int DefaultPoolSize = 20;
+
+    // 53300, "too many clients already": the server is full for a moment; the caller waits for a connection instead.
+    private static readonly TimeSpan[] FullServerBackoff = [TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(200), TimeSpan.FromMilliseconds(400), TimeSpan.FromMilliseconds(800), TimeSpan.FromMilliseconds(1600)];
+
     private readonly NpgsqlDataSource _dataSource;
     private readonly TimeProvider _timeProvider;
+    private readonly ILogger<PostgresObjectCatalog> _logger;
+    private readonly int _poolSize;
+    private readonly int? _instances;
     private readonly TimeSpan _reservationLifetime;
     private readonly TimeSpan _deleteGrace;
 
-    public PostgresObjectCatalog(IOptions<EdgeRouterOptions> options, TimeProvider timeProvider)
+    public PostgresObjectCatalog(IOptions<EdgeRouterOptions> options, TimeProvider timeProvider, ILogger<PostgresObjectCatalog> logger)
     {
         _timeProvider = timeProvider;
+        _logger = logger;
         var catalog = options.Value.Catalog;
         _reservationLifetime = catalog.ReservationLifetime;
         _deleteGrace = catalog.DeleteGrace;
         var builder = new NpgsqlConnectionStringBuilder(catalog.ConnectionString);
+        var given = new DbConnectionStringBuilder { ConnectionString = catalog.ConnectionString }.Keys.Cast<string>()
+            .Select(k => k.Replace(" ", string.Empty, StringComparison.Ordinal).ToLowerInvariant()).ToHashSet();
         if (catalog.PoolSize is { } size)
         {
             builder.MaxPoolSize = size;
         }
+        else if (!given.Contains("maxpoolsize") && !given.Contains("maximumpoolsize"))
+        {
+            builder.MaxPoolSize = DefaultPoolSize;
+        }
+
+        _poolSize = builder.MaxPoolSize;
+        _instances = catalog.Instances;
 
         // The catalog repeats a handful of statements: prepared once per connection, PostgreSQL stops parsing and
         // planning them on every call (a 404 storm: 1.3x the rps). A connection string that sets it itself wins, e.g.
         // 'Max Auto Prepare=0' behind a pooler that cannot keep prepared statements.
-        if (!new DbConnectionStringBuilder { ConnectionString = catalog.ConnectionString }.Keys.Cast<string>()
-                .Any(k => k.Replace(" ", string.Empty, StringComparison.Ordinal).Equals("maxautoprepare", StringComparison.OrdinalIgnoreCase)))
+        if (!given.Contains("maxautoprepare"))
         {
             builder.MaxAutoPrepare = 20;
         }
@@ -281,7 +299,7 @@ internal sealed class PostgresObjectCatalog : IObjectCatalog, ICapacityLedger, I
         NpgsqlConnection? connection = null;
         try
         {
-            connection = await _dataSource.OpenConnectionAsync(CancellationToken.None);
+            connection = await OpenAsync();
             await using var command = new NpgsqlCommand($"SELECT pg_try_advisory_lock({MaintenanceLock})", connection);
             if (await command.ExecuteScalarAsync(CancellationToken.None) is not true)
             {
@@ -440,12 +458,39 @@ internal sealed class PostgresObjectCatalog : IObjectCatalog, ICapacityLedger, I
     {
         try
         {
-            await using var connection = await _dataSource.OpenConnectionAsync(CancellationToken.None);
+            await using var connection = await OpenAsync();
             return await action(connection);
         }
         catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
         {
             throw new CatalogUnavailableException($"The catalog could not complete the operation: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>A pooled connection; when the server has no room for another one (53300), waits a little and tries again.</summary>
+    private async Task<NpgsqlConnection> OpenAsync()
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                return await _dataSource.OpenConnectionAsync(CancellationToken.None);
+            }
+            catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.TooManyConnections && attempt < FullServerBackoff.Length)
+            {
+                await Task.Delay(FullServerBackoff[attempt], _timeProvider);
+            }
+        }
+    }
+
+    /// <summary>Warns when the instances' pools together cannot fit the server: they would fail with 53300 under load.</summary>
+    private void CheckConnectionBudget(NpgsqlConnection connection)
+    {
+        using var show = new NpgsqlCommand("SELECT current_setting('max_connections')::int - current_setting('superuser_reserved_connections')::int", connection);
+        var available = Convert.ToInt32(show.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+        if (_instances is { } instances && instances * _poolSize > available)
+        {
+            Log.ConnectionBudget(_logger, instances, _poolSize, instances * _poolSize, available);
         }
     }
 
@@ -484,10 +529,18 @@ internal sealed class PostgresObjectCatalog : IObjectCatalog, ICapacityLedger, I
                 using var release = new NpgsqlCommand($"SELECT pg_advisory_unlock({MigrationLock})", connection);
                 release.ExecuteNonQuery();
             }
+
+            CheckConnectionBudget(connection);
         }
         catch (NpgsqlException ex)
         {
             throw new CatalogUnavailableException($"The PostgreSQL catalog could not be opened or migrated: {ex.Message}", ex);
         }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = Observability.EventIds.CatalogConnectionBudget, Level = LogLevel.Warning, Message = "{Instances} instances x Catalog:PoolSize {PoolSize} = {Total} connections, but the PostgreSQL server takes {Available} (max_connections less the superuser reserve): under load, queries will wait for connections. Lower Catalog:PoolSize or raise max_connections.")]
+        public static partial void ConnectionBudget(ILogger logger, int instances, int poolSize, int total, int available);
     }
 }

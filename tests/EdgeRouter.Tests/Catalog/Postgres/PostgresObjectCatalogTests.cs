@@ -69,6 +69,52 @@ public sealed class PostgresObjectCatalogTests(PostgresFixture postgres) : Catal
     }
 
     [Fact]
+    public async Task AtStart_AClusterWhosePoolsCannotFitTheServer_IsWarnedAbout_AndOneThatFits_IsNot()
+    {
+        var tooMany = new Microsoft.Extensions.Logging.Testing.FakeLogger<PostgresObjectCatalog>();
+        var fitting = new Microsoft.Extensions.Logging.Testing.FakeLogger<PostgresObjectCatalog>();
+
+        int available;
+        await using (var connection = new NpgsqlConnection(_connectionString))
+        {
+            await connection.OpenAsync();
+            await using var show = new NpgsqlCommand("SELECT current_setting('max_connections')::int - current_setting('superuser_reserved_connections')::int", connection);
+            available = (int)(await show.ExecuteScalarAsync())!;
+        }
+
+        var fits = available / 20;
+        await Create(_connectionString, logger: tooMany, instances: fits + 1, poolSize: 20).DisposeAsync();
+        await Create(_connectionString, logger: fitting, instances: fits, poolSize: 20).DisposeAsync();
+
+        Assert.Equal(
+            $"{fits + 1} instances x Catalog:PoolSize 20 = {(fits + 1) * 20} connections, but the PostgreSQL server takes {available} (max_connections less the superuser reserve): under load, queries will wait for connections. Lower Catalog:PoolSize or raise max_connections.",
+            Assert.Single(tooMany.Collector.GetSnapshot()).Message);
+        Assert.Empty(fitting.Collector.GetSnapshot());
+    }
+
+    [Fact]
+    public async Task AServerWithNoRoomForAnotherConnection_MakesCallersWait_NotFail()
+    {
+        // A role allowed two connections (not a superuser: they have no limit): a third open is refused with 53300, as a
+        // full server refuses it.
+        var role = "limited_" + Guid.NewGuid().ToString("N")[..8];
+        await using (var admin = new NpgsqlConnection(_connectionString))
+        {
+            await admin.OpenAsync();
+            await using var create = new NpgsqlCommand($"CREATE ROLE {role} LOGIN CONNECTION LIMIT 2 IN ROLE {PostgresFixture.User}", admin);
+            await create.ExecuteNonQueryAsync();
+        }
+
+        var limited = new NpgsqlConnectionStringBuilder(_connectionString) { Username = role }.ConnectionString;
+        await using var catalog = Create(limited, poolSize: 8);
+
+        // Every one of 40 at once gets its answer; none is a CatalogUnavailableException.
+        var lookups = await Task.WhenAll(Enumerable.Range(0, 40).Select(i => Task.Run(async () => await catalog.FindAsync($"none/{i}", CancellationToken.None))));
+
+        Assert.All(lookups, Assert.Null);
+    }
+
+    [Fact]
     public async Task TheMaintenanceLock_IsHeldByOneInstanceAtATime()
     {
         await using var other = Create(_connectionString);
@@ -143,12 +189,21 @@ public sealed class PostgresObjectCatalogTests(PostgresFixture postgres) : Catal
         Assert.StartsWith("The PostgreSQL catalog could not be opened or migrated: ", error.Message, StringComparison.Ordinal);
     }
 
-    private static PostgresObjectCatalog Create(string connectionString, TimeSpan? reservationLifetime = null, TimeProvider? clock = null)
+    private static PostgresObjectCatalog Create(
+        string connectionString, TimeSpan? reservationLifetime = null, TimeProvider? clock = null, Microsoft.Extensions.Logging.ILogger<PostgresObjectCatalog>? logger = null, int? instances = null, int? poolSize = null)
     {
         var options = Options.Create(new EdgeRouterOptions
         {
-            Catalog = new CatalogOptions { Provider = CatalogProviders.Postgres, ConnectionString = connectionString, ReservationLifetime = reservationLifetime ?? TimeSpan.FromMinutes(30), DeleteGrace = Grace },
+            Catalog = new CatalogOptions
+            {
+                Provider = CatalogProviders.Postgres,
+                ConnectionString = connectionString,
+                ReservationLifetime = reservationLifetime ?? TimeSpan.FromMinutes(30),
+                DeleteGrace = Grace,
+                Instances = instances,
+                PoolSize = poolSize,
+            },
         });
-        return new PostgresObjectCatalog(options, clock ?? TimeProvider.System);
+        return new PostgresObjectCatalog(options, clock ?? TimeProvider.System, logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger<PostgresObjectCatalog>.Instance);
     }
 }
