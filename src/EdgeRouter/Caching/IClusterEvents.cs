@@ -12,6 +12,9 @@ public interface IClusterEvents
     /// <summary>A key another instance changed.</summary>
     event Action<string>? KeyChanged;
 
+    /// <summary>A key another instance began to write (an upload's intent is recorded); its commit follows as a change.</summary>
+    event Action<string>? KeyWriting;
+
     /// <summary>A storage another instance saw fail, with the reason.</summary>
     event Action<string, string>? StorageFailed;
 
@@ -19,6 +22,8 @@ public interface IClusterEvents
     event Action<bool>? ConnectionChanged;
 
     ValueTask PublishKeyChangedAsync(string key);
+
+    ValueTask PublishKeyWritingAsync(string key);
 
     ValueTask PublishStorageFailedAsync(string storageId, string reason);
 }

@@ -32,15 +32,17 @@ internal sealed class CachingObjectCatalog : IObjectCatalog, IDisposable
     private readonly TimeSpan _notFoundTtl;
     private readonly TimeSpan _degradedTtl;
     private readonly IClusterEvents? _events;
+    private readonly KeysBeingWritten? _writing;
     private readonly EdgeRouterMetrics _metrics;
     private readonly ConcurrentDictionary<string, SharedLookup> _inFlight = new(StringComparer.Ordinal);
 
     // Bumped by every write and every announced change; a miss that raced one does not put what it read into the cache.
     private long _generation;
 
-    public CachingObjectCatalog(IObjectCatalog inner, IOptions<EdgeRouterOptions> options, TimeProvider timeProvider, EdgeRouterMetrics metrics, IClusterEvents? events = null)
+    public CachingObjectCatalog(IObjectCatalog inner, IOptions<EdgeRouterOptions> options, TimeProvider timeProvider, EdgeRouterMetrics metrics, IClusterEvents? events = null, KeysBeingWritten? writing = null)
     {
         _inner = inner;
+        _writing = writing;
         _metrics = metrics;
         _events = events;
         var catalog = options.Value.Catalog;
@@ -57,6 +59,9 @@ internal sealed class CachingObjectCatalog : IObjectCatalog, IDisposable
         if (events is not null)
         {
             events.KeyChanged += Forget;
+
+            // A 404 this instance remembers for the key must not outlive its upload elsewhere.
+            events.KeyWriting += Forget;
 
             // While the channel is down this instance may miss changes, and on its return it has: start afresh.
             events.ConnectionChanged += _ => ForgetAll();
@@ -179,7 +184,10 @@ internal sealed class CachingObjectCatalog : IObjectCatalog, IDisposable
         {
             if (record is null)
             {
-                _unknown.Add(key, degraded ? _degradedTtl : _notFoundTtl);
+                if (_writing?.Contains(key) != true)
+                {
+                    _unknown.Add(key, degraded ? _degradedTtl : _notFoundTtl);
+                }
             }
             else
             {

@@ -102,7 +102,9 @@ public static class EdgeRouterServiceCollectionExtensions
             sp.GetRequiredService<IOptions<EdgeRouterOptions>>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<EdgeRouterMetrics>(),
-            sp.GetService<IClusterEvents>()));
+            sp.GetService<IClusterEvents>(),
+            sp.GetRequiredService<KeysBeingWritten>()));
+        services.TryAddSingleton(sp => new KeysBeingWritten(sp.GetRequiredService<IOptions<EdgeRouterOptions>>(), sp.GetRequiredService<TimeProvider>(), sp.GetService<IClusterEvents>()));
         services.TryAddSingleton<CatalogJanitor>();
         services.AddHostedService(sp => sp.GetRequiredService<CatalogJanitor>());
 

@@ -24,6 +24,7 @@ internal sealed partial class ObjectReadHandler(
     IStorageRegistry registry,
     IHttpForwarder forwarder,
     StorageForwarding forwarding,
+    KeysBeingWritten keysBeingWritten,
     IOptions<EdgeRouterOptions> options,
     EdgeRouterMetrics metrics,
     ILogger<ObjectReadHandler> logger)
@@ -53,7 +54,7 @@ internal sealed partial class ObjectReadHandler(
         var key = context.Request.RouteValues["key"] as string;
         if (!ObjectKeys.IsValid(key))
         {
-            await NotFoundAsync(context);
+            await NotFoundAsync(context, null);
             return;
         }
 
@@ -72,7 +73,7 @@ internal sealed partial class ObjectReadHandler(
 
         if (record is null)
         {
-            await NotFoundAsync(context);
+            await NotFoundAsync(context, key);
             return;
         }
 
@@ -283,11 +284,13 @@ internal sealed partial class ObjectReadHandler(
         return new StorageException($"The catalog names storage '{storage.Id}' for '{record.Key}', but the object is not there.");
     }
 
-    private async Task NotFoundAsync(HttpContext context)
+    private async Task NotFoundAsync(HttpContext context, string? key)
     {
         var response = context.Response;
         response.StatusCode = StatusCodes.Status404NotFound;
-        response.Headers.CacheControl = _serving.NotFoundCacheControl;
+
+        // A key being uploaded exists a moment later: a CDN must not keep this 404 for NotFoundCacheControl's max-age.
+        response.Headers.CacheControl = key is not null && keysBeingWritten.Contains(key) ? NoStore : _serving.NotFoundCacheControl;
         metrics.Read("none", "not-found");
         response.ContentType = "text/plain; charset=utf-8";
 

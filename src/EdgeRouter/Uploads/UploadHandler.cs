@@ -45,6 +45,7 @@ internal sealed partial class UploadHandler(
     StorageUsageTracker usage,
     IStorageHealth health,
     KeyGenerator keyGenerator,
+    KeysBeingWritten keysBeingWritten,
     IOptions<EdgeRouterOptions> options,
     TimeProvider timeProvider,
     EdgeRouterMetrics metrics,
@@ -125,7 +126,8 @@ internal sealed partial class UploadHandler(
                 return KeyExists(requestedKey!);
             }
 
-            // 5. Place, claim a location, write.
+            // 5. Place, claim a location, write. Until the answer, a 404 for the key is not to be cached anywhere.
+            using var writing = requestedKey is null ? null : keysBeingWritten.Begin(requestedKey);
             var write = new Write(body, requestedKey, overwrite, contentType!, Math.Max(0, request.ContentLength ?? 0), expiresAt);
             if (await WriteWithFailoverAsync(write, cancellationToken) is { } refused)
             {

@@ -30,6 +30,38 @@ public sealed class TwoRoutersTests(PostgresFixture postgres, RedisFixture redis
     }
 
     [Fact]
+    public async Task A404ForAKeyBeingUploadedOnA_IsNoStoreOnB_AndTheFirstReadAfterThe201Finds()
+    {
+        await using var cluster = await RouterCluster.StartAsync(postgres, redis, OneLocalStorage);
+        var (a, b) = (cluster.Clients[0], cluster.Clients[1]);
+        var before = await b.GetAsync("/soon/here.png");
+        Assert.Equal(HttpStatusCode.NotFound, before.StatusCode);
+        Assert.Equal("public, max-age=60", before.Headers.CacheControl?.ToString());
+
+        var gate = new TaskCompletionSource();
+        var body = TestFiles.Png(100_000);
+        var upload = a.PutAsync("/api/v1/objects/soon/here.png", new GatedContent(body, 8 * 1024, gate.Task));
+        await GatedContent.WaitForStagingFileAsync(cluster.Files, upload);
+
+        // B heard that A is writing the key (the announcement goes out before the body): its 404 is not to be cached.
+        var deadline = Stopwatch.StartNew();
+        HttpResponseMessage during;
+        while ((during = await b.GetAsync("/soon/here.png")).Headers.CacheControl?.NoStore != true)
+        {
+            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(1), $"B's 404 during the upload said '{during.Headers.CacheControl}'");
+            await Task.Delay(20);
+        }
+
+        Assert.Equal(HttpStatusCode.NotFound, during.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await a.GetAsync("/soon/here.png")).StatusCode);
+        Assert.True((await a.GetAsync("/soon/here.png")).Headers.CacheControl?.NoStore);
+
+        gate.SetResult();
+        Assert.Equal(HttpStatusCode.Created, (await upload).StatusCode);
+        Assert.Equal(body, await b.GetByteArrayAsync("/soon/here.png"));
+    }
+
+    [Fact]
     public async Task TwoHundredConcurrentUploadsAcrossThree_NeverOverfillASmallStorage_NorRunOutOfConnections_NorLeaveAReservation()
     {
         // Room for 40 objects of 1,000 bytes; 200 uploads at once across three instances, on a PostgreSQL with its

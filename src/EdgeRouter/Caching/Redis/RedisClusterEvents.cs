@@ -21,6 +21,7 @@ namespace EdgeRouter.Caching.Redis;
 internal sealed partial class RedisClusterEvents : IClusterEvents, IAsyncDisposable
 {
     private const string KeyKind = "key";
+    private const string WritingKind = "writing";
     private const string StorageKind = "storage-failed";
     private const string EchoKind = "echo";
     private static readonly TimeSpan EchoInterval = TimeSpan.FromMilliseconds(200);
@@ -73,11 +74,15 @@ internal sealed partial class RedisClusterEvents : IClusterEvents, IAsyncDisposa
 
     public event Action<string>? KeyChanged;
 
+    public event Action<string>? KeyWriting;
+
     public event Action<string, string>? StorageFailed;
 
     public event Action<bool>? ConnectionChanged;
 
     public ValueTask PublishKeyChangedAsync(string key) => PublishAsync(KeyKind, key);
+
+    public ValueTask PublishKeyWritingAsync(string key) => PublishAsync(WritingKind, key);
 
     public ValueTask PublishStorageFailedAsync(string storageId, string reason) => PublishAsync(StorageKind, $"{storageId}\n{reason}");
 
@@ -131,6 +136,9 @@ internal sealed partial class RedisClusterEvents : IClusterEvents, IAsyncDisposa
         {
             case KeyKind:
                 KeyChanged?.Invoke(parts[2]);
+                break;
+            case WritingKind:
+                KeyWriting?.Invoke(parts[2]);
                 break;
             case StorageKind when parts[2].Split('\n', 2) is [var storageId, var reason]:
                 StorageFailed?.Invoke(storageId, reason);
