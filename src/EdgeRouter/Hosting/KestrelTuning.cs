@@ -22,6 +22,9 @@ public static class EdgeRouterWebHostBuilderExtensions
     /// cancel request does synchronous socket I/O). Must run before any socket is used: the runtime reads the
     /// variable once.
     /// </remarks>
+    /// <summary>Where the router listens when no address is configured.</summary>
+    public const string DefaultUrl = "http://localhost:5080";
+
     public static IWebHostBuilder UseEdgeRouterKestrel(this IWebHostBuilder webHost, IConfiguration configuration)
     {
         var inline = configuration.GetValue($"{EdgeRouterOptions.SectionName}:Serving:{nameof(ServingOptions.InlineIoScheduling)}", defaultValue: true);
@@ -41,6 +44,14 @@ public static class EdgeRouterWebHostBuilderExtensions
         if (inline && Environment.GetEnvironmentVariable(InlineCompletions) is null)
         {
             Environment.SetEnvironmentVariable(InlineCompletions, "1");
+        }
+
+        // The router's own address only when none is given the ways ASP.NET Core documents (ASPNETCORE_URLS, --urls,
+        // ASPNETCORE_HTTP_PORTS, Kestrel:Endpoints): set in appsettings.json, it overrode every one of them.
+        if (string.IsNullOrEmpty(configuration["urls"]) && string.IsNullOrEmpty(configuration["http_ports"])
+            && string.IsNullOrEmpty(configuration["https_ports"]) && !configuration.GetSection("Kestrel:Endpoints").Exists())
+        {
+            webHost.UseUrls(DefaultUrl);
         }
 
         // Without inline socket completions, Kestrel's own inline scheduling still skips its I/O queue: requests then

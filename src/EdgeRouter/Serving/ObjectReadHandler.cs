@@ -135,6 +135,7 @@ internal sealed partial class ObjectReadHandler(
 
     private async Task ProxyAsync(HttpContext context, StorageDefinition storage, ObjectRecord record)
     {
+        context.Items[StorageForwarding.ExpectedLengthKey] = record.Size;
         var error = await forwarder.SendAsync(context, storage.MapUrl(record.Location), forwarding.Invoker, forwarding.RequestConfig, forwarding.Transformer);
         if (error == ForwarderError.None)
         {
@@ -229,6 +230,7 @@ internal sealed partial class ObjectReadHandler(
         var content = await storage.Store.OpenReadAsync(record.Location, range, context.RequestAborted) ?? throw MissingObject(record, storage);
         await using (content)
         {
+            CheckSize(content.TotalLength, record, storage);
             await content.Content.CopyToAsync(context.Response.Body, context.RequestAborted);
         }
     }
@@ -255,6 +257,7 @@ internal sealed partial class ObjectReadHandler(
 
         using (handle)
         {
+            CheckSize(RandomAccess.GetLength(handle), record, storage);
             var writer = context.Response.BodyWriter;
             while (count > 0)
             {
@@ -275,6 +278,19 @@ internal sealed partial class ObjectReadHandler(
                     return;
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// Before any byte: an object whose size is not its record's (changed or cut short outside the router) is not
+    /// sent, since a 200 under the record's ETag would have a CDN keep the wrong bytes for a year.
+    /// </summary>
+    private void CheckSize(long actual, ObjectRecord record, StorageDefinition storage)
+    {
+        if (actual != record.Size)
+        {
+            Log.SizeMismatch(logger, record.Key, storage.Id, record.Location, actual, record.Size);
+            throw new StorageException($"'{record.Location}' on storage '{storage.Id}' has {actual} bytes; its catalog record says {record.Size}.");
         }
     }
 
@@ -335,6 +351,9 @@ internal sealed partial class ObjectReadHandler(
     {
         [LoggerMessage(EventId = EventIds.ReadBackendFailed, Level = LogLevel.Error, Message = "Reading {Key} from {StorageId} failed: {Error}")]
         public static partial void BackendFailed(ILogger logger, string key, string storageId, string error);
+
+        [LoggerMessage(EventId = EventIds.ReadSizeMismatch, Level = LogLevel.Error, Message = "{Key}: {Location} on storage {StorageId} has {Actual} bytes, but its record says {Expected}; not served")]
+        public static partial void SizeMismatch(ILogger logger, string key, string storageId, string location, long actual, long expected);
 
         [LoggerMessage(EventId = EventIds.ReadObjectMissing, Level = LogLevel.Error, Message = "The catalog names storage {StorageId} for {Key}, but the object is not there")]
         public static partial void ObjectMissing(ILogger logger, string key, string storageId);

@@ -34,6 +34,9 @@ internal sealed class StorageForwarding : IDisposable
         };
     }
 
+    /// <summary>Where a proxy read leaves its record's size (<see cref="HttpContext.Items"/>) for the response check.</summary>
+    public static readonly object ExpectedLengthKey = new();
+
     public HttpMessageInvoker Invoker { get; }
 
     public ForwarderRequestConfig RequestConfig { get; }
@@ -62,6 +65,17 @@ internal sealed class StorageForwarding : IDisposable
         {
             var proceed = await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
             httpContext.Response.Headers.Remove("Set-Cookie");
+
+            // A whole object whose length is not its record's was changed outside the router: a 200 under the
+            // record's version would be cached for a year. Nothing of it is sent.
+            if (proxyResponse is { StatusCode: HttpStatusCode.OK, Content.Headers.ContentLength: { } length }
+                && httpContext.Items[ExpectedLengthKey] is long expected && length != expected)
+            {
+                httpContext.Response.Clear();
+                httpContext.Response.Headers.CacheControl = "no-store";
+                await Uploads.Problems.WriteAsync(httpContext, StatusCodes.Status502BadGateway, "Bad Gateway", "The storage that holds this object could not serve it.");
+                return false;
+            }
 
             // Some backends (OpenStack Swift) answer a bare MD5 as the ETag; HTTP wants it quoted, and caches and
             // clients that parse strictly would otherwise drop it and never revalidate.

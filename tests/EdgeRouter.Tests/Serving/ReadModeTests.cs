@@ -160,4 +160,29 @@ public sealed class ReadModeTests(StaticWebServer web)
         Assert.Equal("app page settings", page);
         Assert.Equal(HttpStatusCode.OK, photo.StatusCode);
     }
+
+    [Theory]
+    [InlineData("stream")]
+    [InlineData("proxy")]
+    public async Task AnObjectChangedOutsideTheRouter_IsNotServed_502NoStoreBeforeAnyByte(string read)
+    {
+        using var factory = new RouterFactory(read == "stream" ? """{ "storages": [ { "id": "stream", "api": "local", "root": "s", "read": "stream" } ] }""" : Storage(read));
+        using var router = factory.CreateAuthorizedClient();
+        var created = await (await router.PostAsync("/api/v1/objects", TestFiles.Raw(TestFiles.Png(20_000), "image/png"))).Content.ReadFromJsonAsync<JsonElement>();
+        var key = created.GetProperty("key").GetString()!;
+        var file = read == "stream" ? Path.Combine(factory.Root, "s", key) : Path.Combine(web.Root, key);
+
+        // Another tool rewrote the file: longer, then shorter, than the catalog's record.
+        foreach (var size in new[] { 20_001, 19_999 })
+        {
+            await File.WriteAllBytesAsync(file, TestFiles.Png(size));
+
+            using var response = await router.GetAsync("/" + key);
+
+            Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
+            Assert.True(response.Headers.CacheControl?.NoStore);
+            Assert.Null(response.Headers.ETag);
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        }
+    }
 }
