@@ -135,7 +135,7 @@ internal sealed partial class ObjectReadHandler(
 
     private async Task ProxyAsync(HttpContext context, StorageDefinition storage, ObjectRecord record)
     {
-        context.Items[StorageForwarding.ExpectedLengthKey] = record.Size;
+        context.Items[StorageForwarding.ProxiedObjectKey] = new ProxiedObject(record, storage.CacheControl);
         var error = await forwarder.SendAsync(context, storage.MapUrl(record.Location), forwarding.Invoker, forwarding.RequestConfig, forwarding.Transformer);
         if (error == ForwarderError.None)
         {
@@ -168,6 +168,7 @@ internal sealed partial class ObjectReadHandler(
         headers.CacheControl = storage.CacheControl;
         headers.AcceptRanges = "bytes";
         headers.XContentTypeOptions = "nosniff";
+        headers.ContentSecurityPolicy = StorageForwarding.ContentSecurityPolicy;
 
         var precondition = HttpPreconditions.Evaluate(request, record.ETag, record.CreatedAt, record.Size);
         switch (precondition.Outcome)

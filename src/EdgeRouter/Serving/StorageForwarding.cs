@@ -34,8 +34,14 @@ internal sealed class StorageForwarding : IDisposable
         };
     }
 
-    /// <summary>Where a proxy read leaves its record's size (<see cref="HttpContext.Items"/>) for the response check.</summary>
-    public static readonly object ExpectedLengthKey = new();
+    /// <summary>
+    /// What every object answer the router makes itself carries: a page smuggled into storage (an HTML or SVG file a
+    /// backend types by its name) can run no script and load nothing under the site's origin.
+    /// </summary>
+    public const string ContentSecurityPolicy = "default-src 'none'; sandbox";
+
+    /// <summary>Where a proxy read leaves its <see cref="ProxiedObject"/> (<see cref="HttpContext.Items"/>) for the response.</summary>
+    public static readonly object ProxiedObjectKey = new();
 
     public HttpMessageInvoker Invoker { get; }
 
@@ -66,15 +72,28 @@ internal sealed class StorageForwarding : IDisposable
             var proceed = await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
             httpContext.Response.Headers.Remove("Set-Cookie");
 
-            // A whole object whose length is not its record's was changed outside the router: a 200 under the
-            // record's version would be cached for a year. Nothing of it is sent.
-            if (proxyResponse is { StatusCode: HttpStatusCode.OK, Content.Headers.ContentLength: { } length }
-                && httpContext.Items[ExpectedLengthKey] is long expected && length != expected)
+            if (httpContext.Items[ProxiedObjectKey] is ProxiedObject proxied && proxyResponse?.StatusCode is HttpStatusCode.OK or HttpStatusCode.PartialContent or HttpStatusCode.NotModified)
             {
-                httpContext.Response.Clear();
-                httpContext.Response.Headers.CacheControl = "no-store";
-                await Uploads.Problems.WriteAsync(httpContext, StatusCodes.Status502BadGateway, "Bad Gateway", "The storage that holds this object could not serve it.");
-                return false;
+                // A whole object whose length is not its record's was changed outside the router: a 200 under the
+                // record's version would be cached for a year. Nothing of it is sent.
+                if (proxyResponse is { StatusCode: HttpStatusCode.OK, Content.Headers.ContentLength: { } length } && length != proxied.Record.Size)
+                {
+                    httpContext.Response.Clear();
+                    httpContext.Response.Headers.CacheControl = "no-store";
+                    await Uploads.Problems.WriteAsync(httpContext, StatusCodes.Status502BadGateway, "Bad Gateway", "The storage that holds this object could not serve it.");
+                    return false;
+                }
+
+                // The object is what the catalog says it is, whatever the backend types it as (by its name, say).
+                var headers = httpContext.Response.Headers;
+                if (proxyResponse.StatusCode != HttpStatusCode.NotModified)
+                {
+                    headers.ContentType = proxied.Record.ContentType;
+                }
+
+                headers.XContentTypeOptions = "nosniff";
+                headers.ContentSecurityPolicy = ContentSecurityPolicy;
+                headers.CacheControl = proxied.CacheControl;
             }
 
             // Some backends (OpenStack Swift) answer a bare MD5 as the ETag; HTTP wants it quoted, and caches and
@@ -93,3 +112,6 @@ internal sealed class StorageForwarding : IDisposable
         }
     }
 }
+
+/// <summary>The object a proxy read forwards, and the Cache-Control its storage gives it.</summary>
+internal sealed record ProxiedObject(Catalog.ObjectRecord Record, string CacheControl);

@@ -130,6 +130,35 @@ public static class ContentSniffer
     /// <summary>The file extension for a verified type, with its dot, or empty when there is none.</summary>
     public static string ExtensionFor(string contentType) => Extensions.GetValueOrDefault(contentType, string.Empty);
 
+    private static readonly Microsoft.AspNetCore.StaticFiles.FileExtensionContentTypeProvider WebServerTypes = new();
+
+    /// <summary>
+    /// Null when the key's extension names the content's type (or the key has none: the catalog types it); else why
+    /// not. Web servers type files by extension: PNG bytes under <c>evil.html</c> would be served as a page by any
+    /// server in front of the storage (redirect mode, an FTP or SFTP site's web server).
+    /// </summary>
+    public static string? CheckKeyExtension(string key, string contentType)
+    {
+        var name = key[(key.LastIndexOf('/') + 1)..];
+        var dot = name.LastIndexOf('.');
+        if (dot < 0)
+        {
+            return null;
+        }
+
+        var extension = name[dot..].ToLowerInvariant();
+        if (ExtensionFor(contentType) == extension
+            || (WebServerTypes.TryGetContentType(name, out var served) && string.Equals(served, contentType, StringComparison.OrdinalIgnoreCase)))
+        {
+            return null;
+        }
+
+        var expected = ExtensionFor(contentType);
+        return $"The key's extension '{extension}' does not match its content ('{contentType}'), and a web server would serve it as "
+            + (served is null ? "an unknown type" : $"'{served}'")
+            + (expected.Length > 0 ? $". Use '{expected}', or a key without an extension." : ". Use a key without an extension.");
+    }
+
     // Markup is what turns an upload into stored XSS; it is recognised so that a text type cannot smuggle it in.
     private static string? DetectMarkup(ReadOnlySpan<byte> head)
     {

@@ -114,9 +114,9 @@ internal sealed partial class UploadHandler(
             }
 
             var (contentType, typeError) = _types.Resolve(declaredType, head.Span);
-            if (typeError is not null)
+            if ((typeError ?? (requestedKey is null ? null : ContentSniffer.CheckKeyExtension(requestedKey, contentType!))) is { } unsupported)
             {
-                return Reject(StatusCodes.Status415UnsupportedMediaType, "Unsupported content", typeError);
+                return Reject(StatusCodes.Status415UnsupportedMediaType, "Unsupported content", unsupported);
             }
 
             // 4. An existing caller's key is refused early; the commit checks again, so nothing waits on a lock here.

@@ -185,4 +185,25 @@ public sealed class ReadModeTests(StaticWebServer web)
             Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         }
     }
+
+    [Fact]
+    public async Task Proxy_SendsTheCatalogsType_Nosniff_ASandbox_AndTheStoragesCacheControl_WhateverTheBackendSays()
+    {
+        using var factory = new RouterFactory(Storage("proxy").Replace("\"keyLayout\"", "\"cacheControl\": \"public, max-age=600\", \"keyLayout\"", StringComparison.Ordinal));
+        using var router = factory.CreateAuthorizedClient();
+        using var direct = new HttpClient();
+
+        // No extension: the web server in front of the storage cannot tell it is a PNG.
+        var key = $"typed/{Guid.NewGuid():N}";
+        Assert.Equal(HttpStatusCode.Created, (await router.PutAsync("/api/v1/objects/" + key, TestFiles.Raw(TestFiles.Png(), "image/png"))).StatusCode);
+        Assert.NotEqual("image/png", (await direct.GetAsync(web.BaseUrl + key)).Content.Headers.ContentType?.MediaType);
+
+        using var response = await router.GetAsync("/" + key);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("image/png", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("nosniff", response.Headers.GetValues("X-Content-Type-Options").Single());
+        Assert.Equal("default-src 'none'; sandbox", response.Headers.GetValues("Content-Security-Policy").Single());
+        Assert.Equal("public, max-age=600", response.Headers.CacheControl?.ToString());
+    }
 }

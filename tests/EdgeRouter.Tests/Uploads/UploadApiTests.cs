@@ -269,6 +269,79 @@ public sealed class UploadApiTests : IDisposable
         Assert.Empty(factory.FilesUnder("store"));
     }
 
+    [Fact]
+    public async Task TheRoutersOwnSpaceOnAStorage_IsNoClientsKey()
+    {
+        using var client = _factory.CreateAuthorizedClient();
+
+        var response = await client.PutAsync("/api/v1/objects/.edgerouter/admin-test.png", TestFiles.Raw(TestFiles.Png(), "image/png"));
+
+        await AssertProblemAsync(response, HttpStatusCode.BadRequest, "The key must not start with '.edgerouter/' (the router's own objects).");
+    }
+
+    [Fact]
+    public async Task AnObjectTheCatalogDoesNotKnow_AtTheKey_Is409AndUntouched_UnlessOverwriteIsAsked()
+    {
+        using var client = _factory.CreateAuthorizedClient();
+        var foreign = Path.Combine(_factory.Root, "store", "foreign", "a.png");
+        Directory.CreateDirectory(Path.GetDirectoryName(foreign)!);
+        var theirs = TestFiles.Png();
+        await File.WriteAllBytesAsync(foreign, theirs);
+        var ours = TestFiles.Png();
+
+        var refused = await client.PutAsync("/api/v1/objects/foreign/a.png", TestFiles.Raw(ours, "image/png"));
+
+        await AssertProblemAsync(refused, HttpStatusCode.Conflict, "Storage 'local' already holds an object at 'foreign/a.png' that the catalog does not know (put there by another tool?). Send ?overwrite=true to replace it.");
+        Assert.Equal(theirs, await File.ReadAllBytesAsync(foreign));
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/foreign/a.png")).StatusCode);
+
+        Assert.Equal(HttpStatusCode.Created, (await client.PutAsync("/api/v1/objects/foreign/a.png?overwrite=true", TestFiles.Raw(ours, "image/png"))).StatusCode);
+        Assert.Equal(ours, await client.GetByteArrayAsync("/foreign/a.png"));
+    }
+
+    [Theory]
+    [InlineData("xss/evil.html", "The key's extension '.html' does not match its content ('image/png'), and a web server would serve it as 'text/html'. Use '.png', or a key without an extension.")]
+    [InlineData("xss/evil.svg", "The key's extension '.svg' does not match its content ('image/png'), and a web server would serve it as 'image/svg+xml'. Use '.png', or a key without an extension.")]
+    [InlineData("xss/evil.png.htm", "The key's extension '.htm' does not match its content ('image/png'), and a web server would serve it as 'text/html'. Use '.png', or a key without an extension.")]
+    [InlineData("xss/evil.x-unknown", "The key's extension '.x-unknown' does not match its content ('image/png'), and a web server would serve it as an unknown type. Use '.png', or a key without an extension.")]
+    public async Task AKeysExtension_MustNameItsContentsType_OrTheUploadIs415_AndNothingIsKept(string key, string detail)
+    {
+        using var client = _factory.CreateAuthorizedClient();
+
+        // PNG bytes with a script after the signature: served under a page's extension, a browser would run it.
+        var png = TestFiles.Png(600);
+        "<script>alert(document.domain)</script>"u8.CopyTo(png.AsSpan(8));
+        var response = await client.PutAsync("/api/v1/objects/" + key, TestFiles.Raw(png, "image/png"));
+
+        await AssertProblemAsync(response, HttpStatusCode.UnsupportedMediaType, detail);
+        Assert.Empty(_factory.FilesUnder("store"));
+    }
+
+    [Theory]
+    [InlineData("ok/photo.png")]
+    [InlineData("ok/PHOTO.PNG")]
+    [InlineData("ok/no-extension")]
+    public async Task AKeyWhoseExtensionNamesItsType_OrThatHasNone_IsStored_AndServedAsItsType(string key)
+    {
+        using var client = _factory.CreateAuthorizedClient();
+
+        Assert.Equal(HttpStatusCode.Created, (await client.PutAsync("/api/v1/objects/" + key, TestFiles.Raw(TestFiles.Png(), "image/png"))).StatusCode);
+        using var read = await client.GetAsync("/" + key);
+        Assert.Equal("image/png", read.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("default-src 'none'; sandbox", read.Headers.GetValues("Content-Security-Policy").Single());
+    }
+
+    [Fact]
+    public async Task AJpegUnderAnyOfItsExtensions_IsStored()
+    {
+        using var client = _factory.CreateAuthorizedClient();
+
+        foreach (var key in new[] { "j/a.jpg", "j/b.jpeg", "j/c.jpe" })
+        {
+            Assert.Equal(HttpStatusCode.Created, (await client.PutAsync("/api/v1/objects/" + key, TestFiles.Raw(TestFiles.Jpeg(), "image/jpeg"))).StatusCode);
+        }
+    }
+
     /// <summary>Nothing but the catalog's files (which SQLite opens and closes as it likes) and the config exists under the root.</summary>
     private static void AssertOnlyCatalogAndConfig(RouterFactory factory)
         => Assert.DoesNotContain(factory.FilesUnder(string.Empty), f => !f.StartsWith("catalog.db", StringComparison.Ordinal) && f != Path.Combine("config", "storages.json"));
