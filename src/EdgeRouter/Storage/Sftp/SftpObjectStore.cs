@@ -5,10 +5,19 @@ namespace EdgeRouter.Storage.Sftp;
 
 /// <summary>
 /// Objects as files under a folder of an SFTP server. Uploads stream to a hidden temporary name in the target
-/// folder and are renamed into place (posix-rename), so a half-written file is never visible at its key.
+/// folder and are renamed into place, so a half-written file is never visible at its key.
 /// </summary>
+/// <remarks>
+/// No synchronous SSH.NET call runs on the caller's thread: with inline socket completions (the shipped setting) that
+/// thread may be the one that must read the server's answer, and the call then waits for itself until it times out.
+/// So only the library's async calls are used, and the two it has no async form of (a posix rename, closing a file)
+/// run on the thread pool.
+/// </remarks>
 internal sealed class SftpObjectStore(string storageId, string root, ConnectionPool<SftpClient> pool) : IObjectStore, IAsyncDisposable
 {
+    // SSH.NET sends at most 32 KiB per write request; several are in flight from one write of this size.
+    private const int CopyBufferSize = 128 * 1024;
+
     public async Task<StoredObject> PutAsync(string key, Stream content, ObjectWriteOptions options, CancellationToken cancellationToken)
     {
         var path = PathOf(key);
@@ -24,11 +33,42 @@ internal sealed class SftpObjectStore(string storageId, string root, ConnectionP
             }
 
             await CreateFoldersAsync(client, folder, cancellationToken);
-            var counting = new CountingReadStream(content);
-            await client.UploadFileAsync(counting, temp, cancellationToken);
-            // posix-rename@openssh.com: replaces the target atomically (plain SFTP rename refuses an existing target).
-            client.RenameFile(temp, path, isPosix: true);
-            return new StoredObject(counting.Count);
+            // Our own copy loop, not UploadFileAsync, which reads its source with blocking calls: here the source is the
+            // client's request body, whose bytes the blocked thread itself may be the one to receive.
+            long size = 0;
+            var file = new SftpReadStream(await client.OpenAsync(temp, FileMode.Create, FileAccess.Write, cancellationToken));
+            await using (file)
+            {
+                var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(CopyBufferSize);
+                try
+                {
+                    int read;
+                    while ((read = await content.ReadAsync(buffer.AsMemory(0, CopyBufferSize), cancellationToken)) > 0)
+                    {
+                        await file.Inner.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+                        size += read;
+                    }
+
+                    await file.Inner.FlushAsync(cancellationToken);
+                }
+                finally
+                {
+                    System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+                }
+            }
+
+            if (options.Overwrite)
+            {
+                // posix-rename@openssh.com replaces the target atomically; SSH.NET has it only as a blocking call.
+                await Task.Run(() => client.RenameFile(temp, path, isPosix: true), cancellationToken);
+            }
+            else
+            {
+                // A plain SFTP rename refuses an existing target: no overwrite, even of a file that appeared meanwhile.
+                await client.RenameFileAsync(temp, path, cancellationToken);
+            }
+
+            return new StoredObject(size);
         }
         catch (Exception ex) when (ex is not ObjectAlreadyExistsException)
         {
@@ -49,14 +89,16 @@ internal sealed class SftpObjectStore(string storageId, string root, ConnectionP
         var lease = await RentAsync(key, cancellationToken);
         try
         {
-            var stream = await lease.Connection.OpenAsync(PathOf(key), FileMode.Open, FileAccess.Read, cancellationToken);
-            var total = stream.Length;
+            // The size from a stat, not the open file's Length, which asks the server with a blocking call.
+            var path = PathOf(key);
+            var total = (await lease.Connection.GetAttributesAsync(path, cancellationToken)).Size;
+            var stream = new SftpReadStream(await lease.Connection.OpenAsync(path, FileMode.Open, FileAccess.Read, cancellationToken));
             if (range is not { } r)
             {
                 return new ObjectContent(stream, total, total, lease);
             }
 
-            stream.Position = r.Offset;
+            stream.Inner.Seek(r.Offset, SeekOrigin.Begin);
             return new ObjectContent(new BoundedReadStream(stream, r.Length), r.Length, total, lease);
         }
         catch (SftpPathNotFoundException)
@@ -206,4 +248,32 @@ internal sealed class SftpObjectStore(string storageId, string root, ConnectionP
 
     private StorageException Failure(string operation, string key, Exception ex)
         => new($"SFTP storage '{storageId}' could not {operation} '{key}': {ex.Message}", ex) { IsTimeout = ex is SshOperationTimeoutException or TimeoutException };
+
+    /// <summary>An open remote file (read through this stream, written through <see cref="Inner"/>) whose closing, a blocking call in SSH.NET, runs on the thread pool.</summary>
+    private sealed class SftpReadStream(Stream inner) : ReadOnlyStream
+    {
+        public Stream Inner { get; } = inner;
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => Inner.ReadAsync(buffer, cancellationToken);
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => Inner.ReadAsync(buffer, offset, count, cancellationToken);
+
+        public override int Read(byte[] buffer, int offset, int count) => Inner.Read(buffer, offset, count);
+
+        public override async ValueTask DisposeAsync()
+        {
+            await Task.Run(Inner.Dispose);
+            await base.DisposeAsync();
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                Inner.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
+    }
 }

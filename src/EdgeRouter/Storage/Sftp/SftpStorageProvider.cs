@@ -62,7 +62,12 @@ internal sealed class SftpStorageProvider : IStorageProvider
                 var client = CreateClient(s, context.ContentRoot);
                 try
                 {
-                    await client.ConnectAsync(cancellationToken);
+                    // Connected with the blocking call, on the thread pool. SSH.NET's ConnectAsync waits for the key
+                    // exchange with a blocking wait inside the socket's completion; with inline socket completions
+                    // (the shipped setting) that completion runs on the socket thread that must deliver the
+                    // server's answer, and every SSH connection stalled until its timeout. A socket never used
+                    // asynchronously reads with plain blocking calls, on SSH.NET's own listener thread.
+                    await Task.Run(client.Connect, cancellationToken);
                     return client;
                 }
                 catch
