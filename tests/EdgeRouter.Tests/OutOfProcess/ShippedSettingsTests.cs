@@ -2,28 +2,29 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using EdgeRouter.Tests.Storage.Azure;
+using EdgeRouter.Tests.Storage.Ftp;
+using EdgeRouter.Tests.Storage.Gcs;
+using EdgeRouter.Tests.Storage.S3;
 using EdgeRouter.Tests.Storage.Sftp;
+using EdgeRouter.Tests.Storage.Swift;
 using EdgeRouter.Tests.TestUtilities;
 
 namespace EdgeRouter.Tests.OutOfProcess;
 
 /// <summary>
-/// A storage API in the real process with the shipped Serving settings (inline socket completions on): concurrent
-/// reads, concurrent uploads and deletes that reach the backend, each far within any timeout. The in-process tests
-/// cannot see a blocking call on a socket thread: the process-wide setting that makes it stall is not in force there.
+/// Each storage API in the real process with the shipped Serving settings (inline socket completions on): concurrent
+/// uploads, concurrent reads (whole and ranged) and deletes that reach the backend, each far within any timeout. The
+/// in-process tests cannot see a blocking call on a socket thread: the process-wide setting under which it stalls is
+/// not in force there. (Local, the default storage, is driven this way by <see cref="DataSafetyTests"/>.)
 /// </summary>
-[Collection(SshdGroup.Name)]
-public sealed class ShippedSettingsTests(SshdFixture sshd)
+internal static class ShippedSettings
 {
     private static readonly TimeSpan Budget = TimeSpan.FromSeconds(10);
 
-    [Fact]
-    public Task Sftp_ServesConcurrentReadsUploadsAndDeletes_WithTheShippedSettings()
-        => AssertConcurrentRoundTripsAsync($$"""{ "storages": [ {{sshd.StorageJson()}} ] }""", location => File.Exists(Path.Combine(sshd.Root, location)));
-
-    private static async Task AssertConcurrentRoundTripsAsync(string storages, Func<string, bool> existsAtBackend)
+    public static async Task AssertConcurrentRoundTripsAsync(string storageEntry, Func<string, Task<bool>> existsAtBackend)
     {
-        await using var host = new RouterHost(new Dictionary<string, string> { ["Logging__LogLevel__Default"] = "Information" }, storagesJson: storages);
+        await using var host = new RouterHost(new Dictionary<string, string> { ["Logging__LogLevel__Default"] = "Information" }, storagesJson: $$"""{ "storages": [ {{storageEntry}} ] }""");
         await host.StartAsync();
         try
         {
@@ -35,13 +36,13 @@ public sealed class ShippedSettingsTests(SshdFixture sshd)
         }
     }
 
-    private static async Task RoundTripsAsync(RouterHost host, Func<string, bool> existsAtBackend)
+    private static async Task RoundTripsAsync(RouterHost host, Func<string, Task<bool>> existsAtBackend)
     {
         var clock = Stopwatch.StartNew();
 
         // 8 uploads at once, 22 MB among them.
         var bodies = Enumerable.Range(0, 8).Select(i => TestFiles.Png(i == 0 ? 22 * 1024 * 1024 : 200_000)).ToList();
-        var uploads = await Task.WhenAll(bodies.Select(async body =>
+        var keys = await Task.WhenAll(bodies.Select(async body =>
         {
             using var response = await host.Client.PostAsync("/api/v1/objects", TestFiles.Raw(body, "image/png")).WaitAsync(Budget);
             Assert.Equal(HttpStatusCode.Created, response.StatusCode);
@@ -52,7 +53,7 @@ public sealed class ShippedSettingsTests(SshdFixture sshd)
         await Task.WhenAll(Enumerable.Range(0, 16).Select(async i =>
         {
             var index = i % bodies.Count;
-            using var request = new HttpRequestMessage(HttpMethod.Get, "/" + uploads[index]);
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/" + keys[index]);
             if (i % 2 == 1)
             {
                 request.Headers.Range = new(10, 1009);
@@ -64,12 +65,68 @@ public sealed class ShippedSettingsTests(SshdFixture sshd)
         }));
 
         // Deletes that reach the backend.
-        await Task.WhenAll(uploads.Select(async key =>
+        await Task.WhenAll(keys.Select(async key =>
         {
             using var response = await host.Client.DeleteAsync($"/api/v1/objects/{key}?immediate=true").WaitAsync(Budget);
             Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
         }));
-        Assert.All(uploads, key => Assert.False(existsAtBackend(key), $"{key} is still on the backend"));
+        foreach (var key in keys)
+        {
+            Assert.False(await existsAtBackend(key), $"{key} is still on the backend");
+        }
+
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"the round took {clock.Elapsed.TotalSeconds:0.0} s");
     }
+}
+
+[Collection(SshdGroup.Name)]
+public sealed class SftpShippedSettingsTests(SshdFixture sshd)
+{
+    [Fact]
+    public Task ConcurrentReadsUploadsAndDeletes_WithTheShippedSettings()
+        => ShippedSettings.AssertConcurrentRoundTripsAsync(sshd.StorageJson(), key => Task.FromResult(File.Exists(Path.Combine(sshd.Root, key))));
+}
+
+[Collection(FtpServersGroup.Name)]
+public sealed class FtpShippedSettingsTests(FtpServersFixture ftp)
+{
+    [Fact]
+    public Task ConcurrentReadsUploadsAndDeletes_WithTheShippedSettings()
+        => ShippedSettings.AssertConcurrentRoundTripsAsync(ftp.StorageJson(), key => Task.FromResult(File.Exists(Path.Combine(ftp.Root, key))));
+}
+
+[Collection(S3rverGroup.Name)]
+public sealed class S3ShippedSettingsTests(S3rverFixture s3)
+{
+    [Fact]
+    public Task ConcurrentReadsUploadsAndDeletes_WithTheShippedSettings()
+        => ShippedSettings.AssertConcurrentRoundTripsAsync(s3.StorageJson(), s3.ExistsAsync);
+}
+
+[Collection(AzuriteGroup.Name)]
+public sealed class AzureShippedSettingsTests(AzuriteFixture azurite)
+{
+    [Fact]
+    public Task ConcurrentReadsUploadsAndDeletes_WithTheShippedSettings()
+        => ShippedSettings.AssertConcurrentRoundTripsAsync(azurite.StorageJson(), async key => (await azurite.DirectContainer().GetBlobClient(key).ExistsAsync()).Value);
+}
+
+[Collection(GcsGroup.Name)]
+public sealed class GcsShippedSettingsTests(GcsFixture gcs)
+{
+    [Fact]
+    public Task ConcurrentReadsUploadsAndDeletes_WithTheShippedSettings()
+        => ShippedSettings.AssertConcurrentRoundTripsAsync(gcs.StorageJson(), key => Task.FromResult(gcs.Server.TryGet(key, out _, out _, out _, out _)));
+}
+
+[Collection(SwiftGroup.Name)]
+public sealed class SwiftShippedSettingsTests(SwiftFixture swift)
+{
+    [Fact]
+    public Task ConcurrentReadsUploadsAndDeletes_WithTheShippedSettings()
+        => ShippedSettings.AssertConcurrentRoundTripsAsync(swift.StorageJson(), async key =>
+        {
+            using var head = await swift.HeadAsync(key);
+            return head is not null;
+        });
 }

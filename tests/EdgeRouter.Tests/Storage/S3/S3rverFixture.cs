@@ -32,6 +32,29 @@ public sealed class S3rverFixture : IAsyncLifetime
     /// <summary>The public URL of <see cref="Bucket"/>: its Storage URL for redirect and proxy reads.</summary>
     public string BucketUrl => $"{Endpoint}/{Bucket}/";
 
+    /// <summary>An <c>s3compatible</c> storages.json entry for <see cref="Bucket"/>.</summary>
+    public string StorageJson(string read = "stream", int weight = 1) => $$"""
+        { "id": "s3", "api": "s3compatible", "read": "{{read}}", "weight": {{weight}}, "storageUrl": "{{BucketUrl}}",
+          "endpoint": "{{Endpoint}}", "pathStyle": true, "bucket": "{{Bucket}}",
+          "accessKey": "{{AccessKey}}", "secretKey": "{{SecretKey}}",
+          "cacheControl": "public, max-age=86400", "partSizeBytes": 5242880, "presignedExpirySeconds": 120 }
+        """;
+
+    /// <summary>Whether <paramref name="key"/> is in <see cref="Bucket"/>, seen from outside the router.</summary>
+    public async Task<bool> ExistsAsync(string key)
+    {
+        using var sdk = CreateDirectClient();
+        try
+        {
+            await sdk.GetObjectMetadataAsync(Bucket, key);
+            return true;
+        }
+        catch (AmazonS3Exception ex) when (ex.StatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+            return false;
+        }
+    }
+
     public async Task InitializeAsync() => await StartAsync();
 
     /// <summary>Starts (or restarts, on the same port and data) the server.</summary>
