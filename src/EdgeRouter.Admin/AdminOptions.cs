@@ -8,6 +8,9 @@ public sealed class AdminOptions
 {
     public const string SectionName = "Admin";
 
+    /// <summary>The authentication scheme that takes the admin key as a bearer token (registered only while the admin is on).</summary>
+    public const string KeyScheme = Authentication.AdminKeyAuthenticationHandler.SchemeName;
+
     /// <summary>Hashes of the admin keys, <c>sha256:&lt;hex&gt;</c>, separate from upload keys.</summary>
     public List<string> KeyHashes { get; set; } = [];
 

@@ -146,6 +146,15 @@ internal sealed partial class StorageConfigManager : IStorageRegistry, IDisposab
             {
                 File.WriteAllText(temporary, json);
                 File.Copy(_path, _path + ".bak", overwrite: true);
+                if (!OperatingSystem.IsWindows())
+                {
+                    // The file holds secrets: the edited file and its .bak keep the mode the operator gave it (0600,
+                    // say), not the one new files get.
+                    var mode = File.GetUnixFileMode(_path);
+                    File.SetUnixFileMode(temporary, mode);
+                    File.SetUnixFileMode(_path + ".bak", mode);
+                }
+
                 File.Move(temporary, _path, overwrite: true);
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)

@@ -2,6 +2,7 @@ using System.Text.Json;
 using EdgeRouter.Configuration;
 using EdgeRouter.Serving;
 using EdgeRouter.Uploads;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
@@ -40,17 +41,38 @@ public static class EdgeRouterEndpointRouteBuilderExtensions
         return endpoints;
     }
 
-    private static Task WriteReadinessAsync(HttpContext context, HealthReport report)
+    /// <summary>
+    /// Anyone (a load balancer, a monitor) learns the status of each check; their descriptions and data (storage
+    /// roots, error texts) only a caller with an upload or admin key, since the router faces the internet.
+    /// </summary>
+    private static async Task WriteReadinessAsync(HttpContext context, HealthReport report)
     {
         context.Response.ContentType = "application/json";
         context.Response.Headers.CacheControl = "no-store";
+        var detailed = await HasKeyAsync(context);
         var body = new
         {
             status = report.Status.ToString(),
             checks = report.Entries.ToDictionary(
                 e => e.Key,
-                e => new { status = e.Value.Status.ToString(), description = e.Value.Description, data = e.Value.Data }),
+                e => detailed
+                    ? (object)new { status = e.Value.Status.ToString(), description = e.Value.Description, data = e.Value.Data }
+                    : new { status = e.Value.Status.ToString() }),
         };
-        return JsonSerializer.SerializeAsync(context.Response.Body, body, JsonSerializerOptions.Web, context.RequestAborted);
+        await JsonSerializer.SerializeAsync(context.Response.Body, body, JsonSerializerOptions.Web, context.RequestAborted);
+    }
+
+    private static async Task<bool> HasKeyAsync(HttpContext context)
+    {
+        var schemes = context.RequestServices.GetRequiredService<IAuthenticationSchemeProvider>();
+        foreach (var scheme in (string[])[ApiKeys.Scheme, EdgeRouter.Admin.AdminOptions.KeyScheme])
+        {
+            if (await schemes.GetSchemeAsync(scheme) is not null && (await context.AuthenticateAsync(scheme)).Succeeded)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 }

@@ -44,9 +44,28 @@ public sealed class StorageValidationContext(int index, string? id, ICollection<
     {
         if (url is not null && (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps)))
         {
-            AddError(field, holdsSecret ? "is not an absolute http(s) URL." : $"'{url}' is not an absolute http(s) URL.");
+            AddError(field, holdsSecret || HasUserInfo(url) ? "is not an absolute http(s) URL." : $"'{url}' is not an absolute http(s) URL.");
+        }
+        else
+        {
+            RefuseUserInfo(url, field);
         }
     }
+
+    /// <summary>
+    /// Credentials in a URL (user:password@) would be shown wherever the URL is (the admin, the audit log, errors):
+    /// they belong in the storage's own secret fields.
+    /// </summary>
+    public void RefuseUserInfo(string? url, string field)
+    {
+        if (HasUserInfo(url))
+        {
+            AddError(field, "must not carry credentials (user:password@): put them in the storage's key fields, which are kept secret.");
+        }
+    }
+
+    private static bool HasUserInfo(string? url)
+        => url is not null && Uri.TryCreate(url.Contains("://", StringComparison.Ordinal) ? url : "https://" + url, UriKind.Absolute, out var uri) && !string.IsNullOrEmpty(uri.UserInfo);
 }
 
 /// <summary>What a provider may need to build a store.</summary>

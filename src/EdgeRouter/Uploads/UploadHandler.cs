@@ -54,6 +54,9 @@ internal sealed partial class UploadHandler(
     // Boundaries and part headers around the file in a multipart body.
     private const long MultipartOverheadBytes = 64 * 1024;
 
+    // RFC 2046, 5.1.1: a boundary has 1 to 70 characters.
+    private const int MaxBoundaryLength = 70;
+
     // Room frees up slowly (an operator, the delete grace); the catalog usually returns within seconds.
     private static readonly TimeSpan NoRoomRetryAfter = TimeSpan.FromMinutes(1);
     private static readonly TimeSpan UnavailableRetryAfter = TimeSpan.FromSeconds(5);
@@ -74,8 +77,11 @@ internal sealed partial class UploadHandler(
         }
 
         var overwrite = string.Equals(request.Query["overwrite"], "true", StringComparison.OrdinalIgnoreCase);
-        var isMultipart = request.HasFormContentType && MediaTypeHeaderValue.TryParse(request.ContentType, out var mediaType)
-            && mediaType.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase);
+        var isMultipart = request.ContentType?.TrimStart().StartsWith("multipart/", StringComparison.OrdinalIgnoreCase) == true;
+        if (isMultipart && MultipartBoundary(request.ContentType) is { Error: { } multipartError })
+        {
+            return Reject(StatusCodes.Status400BadRequest, "Invalid upload", multipartError);
+        }
         var maxBytes = _options.Uploads.MaxUploadBytes;
         if (request.ContentLength > maxBytes + (isMultipart ? MultipartOverheadBytes : 0))
         {
@@ -376,15 +382,31 @@ internal sealed partial class UploadHandler(
         }
     }
 
-    private static async Task<(Stream? Source, string? ContentType, string? Error)> OpenMultipartFileAsync(HttpRequest request, CancellationToken cancellationToken)
+    /// <summary>The boundary of a multipart body, or why it is refused; the client's text is never echoed.</summary>
+    private static (string? Boundary, string? Error) MultipartBoundary(string? contentType)
     {
-        var boundary = HeaderUtilities.RemoveQuotes(MediaTypeHeaderValue.Parse(request.ContentType).Boundary).Value;
-        if (string.IsNullOrEmpty(boundary))
+        if (!MediaTypeHeaderValue.TryParse(contentType, out var mediaType))
         {
-            return (null, null, "The multipart body has no boundary.");
+            return (null, "The multipart body's Content-Type header cannot be parsed (an unbalanced quote?).");
         }
 
-        var reader = new MultipartReader(boundary, request.Body);
+        if (!mediaType.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase))
+        {
+            return (null, "A multipart upload must be multipart/form-data, with the file in a field named 'file'.");
+        }
+
+        var boundary = HeaderUtilities.RemoveQuotes(mediaType.Boundary).Value;
+        return boundary switch
+        {
+            null or "" => (null, "The multipart body has no boundary."),
+            { Length: > MaxBoundaryLength } => (null, $"The multipart boundary is longer than {MaxBoundaryLength} characters (RFC 2046)."),
+            _ => (boundary, null),
+        };
+    }
+
+    private static async Task<(Stream? Source, string? ContentType, string? Error)> OpenMultipartFileAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        var reader = new MultipartReader(MultipartBoundary(request.ContentType).Boundary!, request.Body);
         try
         {
             while (await reader.ReadNextSectionAsync(cancellationToken) is { } section)

@@ -186,6 +186,22 @@ public sealed class AdminApiTests : IDisposable
     }
 
     [Fact]
+    public async Task AnEdit_KeepsTheModeOfStoragesJson_ForItAndItsBackup()
+    {
+        using var admin = _factory.CreateClient();
+        var file = _factory.StoragesPath;
+        File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        File.WriteAllText(file + ".bak", "{}");
+        File.SetUnixFileMode(file + ".bak", (UnixFileMode)0b110_100_100);
+
+        var response = await Send(admin, AdminKey, HttpMethod.Patch, "/admin/api/storages/broken", """{ "weight": 2 }""");
+
+        Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file + ".bak"));
+    }
+
+    [Fact]
     public async Task AddingAStorage_PutsItInForce_AndTheSameIdAgainIsAConflict()
     {
         using var admin = _factory.CreateClient();

@@ -141,4 +141,23 @@ public sealed class StorageConfigValidationTests
     [InlineData("lots")]
     [InlineData("99999999999 PB")]
     public void ByteSize_RejectsNonsense(string text) => Assert.False(ByteSize.TryParse(text, out _));
+
+    [Theory]
+    [InlineData("""{ "id": "s", "api": "s3compatible", "read": "stream", "endpoint": "http://AKIA:s3cret@s3.example.com", "bucket": "b", "accessKey": "k", "secretKey": "s" }""", "endpoint")]
+    [InlineData("""{ "id": "s", "api": "oss", "read": "stream", "endpoint": "AKIA:s3cret@oss-cn-hangzhou.aliyuncs.com", "bucket": "b", "accessKey": "k", "secretKey": "s" }""", "endpoint")]
+    [InlineData("""{ "id": "s", "api": "azure", "read": "stream", "endpoint": "https://acct:s3cret@blob.example.com/acct", "accountName": "acct", "accountKey": "a2V5", "container": "c" }""", "endpoint")]
+    [InlineData("""{ "id": "s", "api": "swift", "read": "stream", "authUrl": "https://admin:s3cret@auth.example.com/v3", "username": "u", "password": "p", "container": "c" }""", "authUrl")]
+    [InlineData("""{ "id": "s", "api": "local", "root": "x", "read": "redirect", "storageUrl": "https://user:s3cret@cdn.example.com/" }""", "storageUrl")]
+    public void AUrlCarryingCredentials_IsRefused_WithoutEchoingThem(string entry, string field)
+    {
+        using var factory = new TestUtilities.RouterFactory("""{ "storages": [ { "id": "local", "api": "local", "root": "files", "read": "stream" } ] }""");
+        var validator = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<StorageConfigValidator>(factory.Services);
+        var errors = new List<string>();
+        var document = StorageConfigReader.Parse($$"""{ "storages": [ {{entry}} ] }""", "storages.json", errors, _ => null);
+
+        var problems = validator.Validate(null, document!).Failures ?? [];
+
+        Assert.Contains(problems, p => p.StartsWith($"storages[0] ('s'): field '{field}': must not carry credentials (user:password@)", StringComparison.Ordinal));
+        Assert.DoesNotContain(problems, p => p.Contains("s3cret", StringComparison.Ordinal));
+    }
 }

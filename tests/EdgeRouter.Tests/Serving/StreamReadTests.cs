@@ -174,4 +174,20 @@ public sealed class StreamReadTests : IAsyncLifetime, IDisposable
         Assert.Equal("Healthy", readyz.GetProperty("status").GetString());
         Assert.Equal("writable", readyz.GetProperty("checks").GetProperty("storages").GetProperty("data").GetProperty("s").GetString());
     }
+
+    [Fact]
+    public async Task Readiness_TellsAnyoneTheStatus_AndOnlyAKeyHolderTheDetail()
+    {
+        using var anonymous = _factory.CreateAnonymousClient();
+
+        using var open = await anonymous.GetAsync("/readyz");
+        var body = await open.Content.ReadAsStringAsync();
+        var checks = JsonDocument.Parse(body).RootElement.GetProperty("checks");
+
+        Assert.Equal(HttpStatusCode.OK, open.StatusCode);
+        Assert.Equal("Healthy", checks.GetProperty("storages").GetProperty("status").GetString());
+        Assert.False(checks.GetProperty("storages").TryGetProperty("data", out _));
+        Assert.False(checks.GetProperty("catalog").TryGetProperty("description", out _));
+        Assert.DoesNotContain(_factory.Root, body, StringComparison.Ordinal);
+    }
 }

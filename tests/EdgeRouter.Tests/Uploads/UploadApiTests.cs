@@ -269,6 +269,23 @@ public sealed class UploadApiTests : IDisposable
         Assert.Empty(factory.FilesUnder("store"));
     }
 
+    [Theory]
+    [InlineData("multipart/form-data; boundary=\"unbalanced", "The multipart body's Content-Type header cannot be parsed (an unbalanced quote?).")]
+    [InlineData("multipart/form-data; boundary=LONG", "The multipart boundary is longer than 70 characters (RFC 2046).")]
+    [InlineData("multipart/form-data", "The multipart body has no boundary.")]
+    [InlineData("multipart/mixed; boundary=abc", "A multipart upload must be multipart/form-data, with the file in a field named 'file'.")]
+    public async Task AMalformedMultipartBody_Is400_SayingWhy_WithoutEchoingIt(string contentType, string detail)
+    {
+        using var client = _factory.CreateAuthorizedClient();
+        using var content = new ByteArrayContent("--x\r\n\r\nbody\r\n--x--\r\n"u8.ToArray());
+        Assert.True(content.Headers.TryAddWithoutValidation("Content-Type", contentType.Replace("LONG", new string('b', 4100), StringComparison.Ordinal)));
+
+        var response = await client.PostAsync("/api/v1/objects", content);
+
+        await AssertProblemAsync(response, HttpStatusCode.BadRequest, detail);
+        Assert.Empty(_factory.FilesUnder("store"));
+    }
+
     [Fact]
     public async Task TheRoutersOwnSpaceOnAStorage_IsNoClientsKey()
     {

@@ -92,8 +92,10 @@ internal abstract partial class S3FamilyStorageProvider<TSettings>(IOptions<S3Cl
 
         if (!Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps) || uri.PathAndQuery != "/")
         {
-            context.AddError("endpoint", $"'{endpoint}' must be an http(s) URL with no path, e.g. https://s3.example.com.");
+            context.AddError("endpoint", !string.IsNullOrEmpty(uri?.UserInfo) ? "must be an http(s) URL with no path, e.g. https://s3.example.com." : $"'{endpoint}' must be an http(s) URL with no path, e.g. https://s3.example.com.");
         }
+
+        context.RefuseUserInfo(endpoint, "endpoint");
     }
 
     [GeneratedRegex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")]
