@@ -1,3 +1,6 @@
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.AspNetCore.DataProtection.Repositories;
 using EdgeRouter.Admin;
 using EdgeRouter.Admin.Api;
 using EdgeRouter.Admin.Authentication;
@@ -42,6 +45,13 @@ public static class AdminServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<AdminLockout>();
         services.TryAddSingleton<AdminOperations>();
+
+        // The keys that sign the admin's cookie and antiforgery tokens live under data/ (beside the catalog, on the
+        // container's volume), so a restart does not sign everybody out. They are stored unencrypted, as the catalog
+        // is: data/ is to be readable by the router's user alone.
+        services.AddDataProtection().SetApplicationName("EdgeRouter");
+        services.AddOptions<KeyManagementOptions>().Configure<IHostEnvironment, ILoggerFactory>((keys, environment, logging) =>
+            keys.XmlRepository = new FileSystemXmlRepository(new DirectoryInfo(Path.Combine(environment.ContentRootPath, "data", "keys")), logging));
 
         services.AddAuthentication()
             .AddScheme<AuthenticationSchemeOptions, AdminKeyAuthenticationHandler>(AdminKeyAuthenticationHandler.SchemeName, null)

@@ -82,6 +82,16 @@ public sealed class AdminPagesTests : IDisposable
 
     }
 
+    [Fact]
+    public async Task TheKeysThatSignTheAdminsCookie_AreKeptUnderData_SoARestartSignsNobodyOut()
+    {
+        using var browser = Browser();
+        var token = FormToken(await browser.GetStringAsync("/admin/signin"));
+        Assert.Equal(HttpStatusCode.Redirect, (await PostFormAsync(browser, "/admin/signin", token, ("key", AdminKey))).StatusCode);
+
+        Assert.NotEmpty(Directory.GetFiles(Path.Combine(_factory.Root, "data", "keys"), "key-*.xml"));
+    }
+
     [Theory]
     [InlineData("//evil.example/admin/", "/admin/")]
     [InlineData("https://evil.example/admin/", "/admin/")]
