@@ -1,0 +1,31 @@
+using System.Reflection;
+using System.Text.Json;
+using EdgeRouter.Storage;
+
+namespace EdgeRouter.Tests.Configuration;
+
+/// <summary>README is a contract: what the code accepts, it documents.</summary>
+public sealed class ReadmeContractTests
+{
+    private static readonly string Readme = File.ReadAllText(Path.Combine(TestUtilities.Repository.Root, "README.md"));
+
+    public static IEnumerable<object[]> ProviderFields()
+        => typeof(StorageDefinition).Assembly.GetTypes()
+            .Where(t => t is { IsClass: true, IsAbstract: false } && t.Name.EndsWith("StorageSettings", StringComparison.Ordinal) && t.Namespace?.StartsWith("EdgeRouter.Storage", StringComparison.Ordinal) == true)
+            .SelectMany(t => t.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite).Select(p => new object[] { t.Name, JsonNamingPolicy.CamelCase.ConvertName(p.Name) }));
+
+    [Theory]
+    [MemberData(nameof(ProviderFields))]
+    public void EveryFieldAStorageApiAccepts_IsInReadme(string settings, string field)
+        => Assert.True(Readme.Contains($"`{field}`", StringComparison.Ordinal), $"README does not document '{field}' ({settings}).");
+
+    [Fact]
+    public void EveryStorageApi_IsNamedInReadmesApiRow()
+    {
+        var apiRow = Readme.Split('\n').Single(l => l.StartsWith("| `api` | yes |", StringComparison.Ordinal));
+        foreach (var api in new[] { "local", "s3", "s3compatible", "oss", "b2", "gcs", "azure", "swift", "sftp", "ftp" })
+        {
+            Assert.Contains($"`{api}`", apiRow, StringComparison.Ordinal);
+        }
+    }
+}
