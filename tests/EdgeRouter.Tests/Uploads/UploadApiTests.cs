@@ -359,9 +359,13 @@ public sealed class UploadApiTests : IDisposable
         }
     }
 
-    /// <summary>Nothing but the catalog's files (which SQLite opens and closes as it likes) and the config exists under the root.</summary>
+    /// <summary>
+    /// Nothing but the router's own state exists under the root: the catalog's files (which SQLite opens and closes as
+    /// it likes), the config, and the data-protection keys.
+    /// </summary>
     private static void AssertOnlyCatalogAndConfig(RouterFactory factory)
-        => Assert.DoesNotContain(factory.FilesUnder(string.Empty), f => !f.StartsWith("catalog.db", StringComparison.Ordinal) && f != Path.Combine("config", "storages.json"));
+        => Assert.DoesNotContain(factory.FilesUnder(string.Empty), f => !f.StartsWith("catalog.db", StringComparison.Ordinal)
+            && f != Path.Combine("config", "storages.json") && !f.StartsWith(Path.Combine("data", "keys") + Path.DirectorySeparatorChar, StringComparison.Ordinal));
 
     internal static async Task AssertProblemAsync(HttpResponseMessage response, HttpStatusCode status, string detail)
     {
