@@ -49,6 +49,12 @@ public sealed class UploadOptions
     public TimeSpan MaxUploadDuration { get; set; } = TimeSpan.FromMinutes(10);
 
     /// <summary>
+    /// The slowest an upload's body may arrive, after a 5 s grace (Kestrel's minimum request body data rate, per
+    /// upload); slower, the request is ended and nothing is kept. 0 leaves Kestrel's own (240 B/s).
+    /// </summary>
+    public long MinBytesPerSecond { get; set; } = 4096;
+
+    /// <summary>
     /// Flush each object (on <c>local</c>: the file and its folder) and the catalog's commit to disk before the 201,
     /// so an acknowledged upload survives a power loss. Off trades that for speed.
     /// </summary>

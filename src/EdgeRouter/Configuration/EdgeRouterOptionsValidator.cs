@@ -46,6 +46,11 @@ internal sealed partial class EdgeRouterOptionsValidator : IValidateOptions<Edge
             }
         }
 
+        if (uploads.MinBytesPerSecond < 0)
+        {
+            errors.Add($"{S}:Uploads:MinBytesPerSecond: must not be negative (was {uploads.MinBytesPerSecond}).");
+        }
+
         if (uploads.MaxUploadDuration <= TimeSpan.Zero)
         {
             errors.Add($"{S}:Uploads:MaxUploadDuration: must be positive (was {uploads.MaxUploadDuration}).");

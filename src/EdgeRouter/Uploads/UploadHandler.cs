@@ -54,6 +54,8 @@ internal sealed partial class UploadHandler(
     // Boundaries and part headers around the file in a multipart body.
     private const long MultipartOverheadBytes = 64 * 1024;
 
+    private static readonly TimeSpan MinimumRateGrace = TimeSpan.FromSeconds(5);
+
     // RFC 2046, 5.1.1: a boundary has 1 to 70 characters.
     private const int MaxBoundaryLength = 70;
 
@@ -92,6 +94,12 @@ internal sealed partial class UploadHandler(
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeFeature)
         {
             sizeFeature.MaxRequestBodySize = null;
+        }
+
+        // A trickle holds a connection, a spool file and an intent: below the minimum rate Kestrel ends the request.
+        if (_options.Uploads.MinBytesPerSecond > 0 && context.Features.Get<Microsoft.AspNetCore.Server.Kestrel.Core.Features.IHttpMinRequestBodyDataRateFeature>() is { } minimumRate)
+        {
+            minimumRate.MinDataRate = new Microsoft.AspNetCore.Server.Kestrel.Core.MinDataRate(_options.Uploads.MinBytesPerSecond, MinimumRateGrace);
         }
 
         using var deadline = new CancellationTokenSource(_options.Uploads.MaxUploadDuration, timeProvider);

@@ -242,6 +242,36 @@ public sealed class DataSafetyTests
     }
 
     [Fact]
+    public async Task AnUploadThatTricklesBelowTheMinimumRate_IsCutOff_AndLeavesNothing()
+    {
+        await using var host = new RouterHost(new Dictionary<string, string> { ["EdgeRouter__Uploads__MinBytesPerSecond"] = "50000" });
+        await host.StartAsync();
+        var clock = Stopwatch.StartNew();
+
+        // 1 KB every 200 ms: 5 KB/s, a tenth of the minimum; whole, it would take 40 s.
+        string outcome;
+        try
+        {
+            using var response = await host.Client.PutAsync("/api/v1/objects/slow/trickle.png", new TrickleContent(TestFiles.Png(200_000), 1024, TimeSpan.FromMilliseconds(200)));
+            outcome = ((int)response.StatusCode).ToString(CultureInfo.InvariantCulture);
+        }
+        catch (HttpRequestException)
+        {
+            outcome = "reset";
+        }
+
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"the trickle went on for {clock.Elapsed.TotalSeconds:0} s");
+        Assert.Contains(outcome, new[] { "408", "400", "reset" });
+        Assert.Equal(HttpStatusCode.NotFound, (await host.Client.GetAsync("/slow/trickle.png")).StatusCode);
+        var deadline = Stopwatch.StartNew();
+        while (host.StorageFiles().Count > 0)
+        {
+            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(10), "left behind: " + string.Join(", ", host.StorageFiles()));
+            await Task.Delay(100);
+        }
+    }
+
+    [Fact]
     public async Task AFullSpoolDisk_Is507NamingTheRoutersOwnDisk_AndNoStorageIsMarkedUnhealthy()
     {
         await using var host = new RouterHost();
@@ -347,6 +377,36 @@ public sealed class DataSafetyTests
             {
                 Assert.Equal("whole:" + sha, await ReadOnceAsync(client, key));
             }
+        }
+    }
+
+    /// <summary>An image/png body sent <c>chunk</c> bytes at a time, <c>pause</c> apart.</summary>
+    private sealed class TrickleContent : HttpContent
+    {
+        private readonly byte[] _body;
+        private readonly int _chunk;
+        private readonly TimeSpan _pause;
+
+        public TrickleContent(byte[] body, int chunk, TimeSpan pause)
+        {
+            (_body, _chunk, _pause) = (body, chunk, pause);
+            Headers.ContentType = new MediaTypeHeaderValue("image/png");
+        }
+
+        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
+        {
+            for (var offset = 0; offset < _body.Length; offset += _chunk)
+            {
+                await stream.WriteAsync(_body.AsMemory(offset, Math.Min(_chunk, _body.Length - offset)));
+                await stream.FlushAsync();
+                await Task.Delay(_pause);
+            }
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = _body.Length;
+            return true;
         }
     }
 
