@@ -22,6 +22,18 @@ public static class EdgeRouterWebHostBuilderExtensions
     /// cancel request does synchronous socket I/O). Must run before any socket is used: the runtime reads the
     /// variable once.
     /// </remarks>
+    /// <summary>
+    /// The thread pool's minimum worker threads the router asks for; 0 keeps the runtime's. The shared catalog's clients
+    /// complete on the thread pool: a cold burst of misses (a 404 storm on a fresh instance) found the pool at one
+    /// thread per core and waited for it to grow, a thread every half second: p99 1.6 s. Starting from 16 threads:
+    /// 30-50 ms. SQLite's lookups, which run on the pool by design, were better off without (p99 16 against 37 ms).
+    /// </summary>
+    internal static int MinimumWorkers(IConfiguration configuration)
+    {
+        var scaledOut = CatalogProviders.UsesPostgres(configuration) || CatalogProviders.UsesRedis(configuration);
+        return configuration.GetValue<int?>($"{EdgeRouterOptions.SectionName}:Serving:{nameof(ServingOptions.MinThreadPoolThreads)}") ?? (scaledOut ? 16 : 0);
+    }
+
     /// <summary>Where the router listens when no address is configured.</summary>
     public const string DefaultUrl = "http://localhost:5080";
 
@@ -29,12 +41,7 @@ public static class EdgeRouterWebHostBuilderExtensions
     {
         var inline = configuration.GetValue($"{EdgeRouterOptions.SectionName}:Serving:{nameof(ServingOptions.InlineIoScheduling)}", defaultValue: true);
 
-        // The shared catalog's clients complete on the thread pool. A cold burst of misses (a 404 storm on a fresh
-        // instance) found the pool at one thread per core and waited for it to grow, a thread every half second:
-        // p99 1.6 s. Starting from 16 threads: 30-50 ms. SQLite's lookups, which run on the pool by design, were
-        // better off without (p99 16 against 37 ms), so there the runtime's minimum stays.
-        var scaledOut = CatalogProviders.UsesPostgres(configuration) || CatalogProviders.UsesRedis(configuration);
-        var minThreads = configuration.GetValue<int?>($"{EdgeRouterOptions.SectionName}:Serving:{nameof(ServingOptions.MinThreadPoolThreads)}") ?? (scaledOut ? 16 : 0);
+        var minThreads = MinimumWorkers(configuration);
         ThreadPool.GetMinThreads(out var workers, out var io);
         if (minThreads > workers)
         {

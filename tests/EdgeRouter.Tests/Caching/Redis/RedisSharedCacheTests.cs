@@ -159,15 +159,18 @@ public sealed class RedisSharedCacheTests : IAsyncLifetime
         public async Task ConnectedAsync()
         {
             var deadline = DateTime.UtcNow.AddSeconds(10);
+            long subscribers = 0;
             while (DateTime.UtcNow < deadline)
             {
-                if (_events.IsConnected && await _events.Multiplexer.GetSubscriber().PublishAsync(StackExchange.Redis.RedisChannel.Literal(Channel), "probe") >= 2)
+                if (_events.IsConnected && (subscribers = await _events.Multiplexer.GetSubscriber().PublishAsync(StackExchange.Redis.RedisChannel.Literal(Channel), "probe")) >= 2)
                 {
                     return;
                 }
 
                 await Task.Delay(20);
             }
+
+            Assert.Fail($"The two instances' channel was not up within 10 s: connected {_events.IsConnected}, {subscribers} subscriber(s) heard the last probe.");
         }
 
         public async ValueTask DisposeAsync()
