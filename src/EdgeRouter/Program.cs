@@ -51,6 +51,7 @@ try
     builder.Services.AddReverseProxy().LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"));
 
     var app = builder.Build();
+    app.UseEdgeRouterForwardedHeaders();
     app.UseExceptionHandler();
 
     // No UseAuthentication: the upload API's policy names its scheme, so authorization authenticates those

@@ -67,10 +67,9 @@ internal sealed class AdminLockout(IOptions<AdminOptions> options, TimeProvider 
 {
     public const string LockedOutItem = "EdgeRouter.Admin.LockedOut";
 
-    private readonly ConcurrentDictionary<string, (int Failures, DateTimeOffset Until)> _addresses = new(StringComparer.Ordinal);
+    private readonly FailedAttempts _attempts = new(options.Value.MaxFailedAttempts, options.Value.LockoutDuration, timeProvider);
 
-    public bool IsLockedOut(string address)
-        => _addresses.TryGetValue(address, out var state) && state.Until > timeProvider.GetUtcNow();
+    public bool IsLockedOut(string address) => _attempts.IsLockedOut(address);
 
     /// <summary>
     /// Checks <paramref name="key"/> for <paramref name="address"/>: a wrong one counts towards its lock-out, a right
@@ -79,30 +78,38 @@ internal sealed class AdminLockout(IOptions<AdminOptions> options, TimeProvider 
     public string? Verify(string address, string key)
     {
         var name = AdminKeys.Verify(options.Value, key);
-        if (name is null)
-        {
-            RecordFailure(address);
-        }
-        else
-        {
-            Reset(address);
-        }
-
+        _attempts.Record(address, succeeded: name is not null);
         return name;
     }
+}
 
-    private void RecordFailure(string address)
+/// <summary>
+/// Failed attempts with a key, counted per client address: <c>limit</c> of them in a row lock the address out for
+/// <c>lockout</c>; a right key clears the count. The admin's key and the upload keys each have one.
+/// </summary>
+public sealed class FailedAttempts(int limit, TimeSpan lockout, TimeProvider timeProvider)
+{
+    private readonly ConcurrentDictionary<string, (int Failures, DateTimeOffset Until)> _addresses = new(StringComparer.Ordinal);
+
+    public bool IsLockedOut(string address)
+        => _addresses.TryGetValue(address, out var state) && state.Until > timeProvider.GetUtcNow();
+
+    public void Record(string address, bool succeeded)
     {
+        if (succeeded)
+        {
+            _addresses.TryRemove(address, out _);
+            return;
+        }
+
         var now = timeProvider.GetUtcNow();
         _addresses.AddOrUpdate(
             address,
-            _ => (1, DateTimeOffset.MinValue),
+            _ => limit <= 1 ? (1, now + lockout) : (1, DateTimeOffset.MinValue),
             (_, state) =>
             {
                 var failures = state.Until != DateTimeOffset.MinValue && state.Until <= now ? 1 : state.Failures + 1;
-                return failures >= options.Value.MaxFailedAttempts ? (failures, now + options.Value.LockoutDuration) : (failures, DateTimeOffset.MinValue);
+                return failures >= limit ? (failures, now + lockout) : (failures, DateTimeOffset.MinValue);
             });
     }
-
-    private void Reset(string address) => _addresses.TryRemove(address, out _);
 }

@@ -24,12 +24,28 @@ public sealed class EdgeRouterOptions
 
     /// <summary>Name of the placement policy: <c>weighted</c> (default), <c>fill-first</c> or <c>least-used</c>.</summary>
     public string PlacementPolicy { get; set; } = "weighted";
+
+    /// <summary>
+    /// Addresses of the proxies in front of the router (a load balancer, a CDN's edge): only from them is the client's
+    /// address taken from <c>X-Forwarded-For</c> (and the scheme from <c>X-Forwarded-Proto</c>). Empty, with
+    /// <see cref="KnownNetworks"/>: the headers are ignored, and the client is the connection's peer.
+    /// </summary>
+    public IList<string> KnownProxies { get; } = [];
+
+    /// <summary>Networks (CIDR, e.g. <c>10.0.0.0/8</c>) of the proxies in front of the router; see <see cref="KnownProxies"/>.</summary>
+    public IList<string> KnownNetworks { get; } = [];
 }
 
 public sealed class UploadOptions
 {
     /// <summary>Hashes of accepted upload API keys, each <c>sha256:&lt;hex&gt;</c> (see <c>EdgeRouter hash-key</c>).</summary>
     public IList<string> ApiKeys { get; } = [];
+
+    /// <summary>Wrong upload keys in a row from one client address before it is locked out (429).</summary>
+    public int MaxFailedKeyAttempts { get; set; } = 10;
+
+    /// <summary>How long a client address that sent too many wrong upload keys is locked out.</summary>
+    public TimeSpan KeyLockoutDuration { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>Accept uploads without an API key. Off unless an operator says so.</summary>
     public bool AllowAnonymous { get; set; }

@@ -46,6 +46,21 @@ internal sealed partial class EdgeRouterOptionsValidator : IValidateOptions<Edge
             }
         }
 
+        if (uploads.MaxFailedKeyAttempts < 1 || uploads.KeyLockoutDuration <= TimeSpan.Zero)
+        {
+            errors.Add($"{S}:Uploads: MaxFailedKeyAttempts must be at least 1 and KeyLockoutDuration positive.");
+        }
+
+        foreach (var proxy in options.KnownProxies.Where(p => !System.Net.IPAddress.TryParse(p, out _)))
+        {
+            errors.Add($"{S}:KnownProxies: '{proxy}' is not an IP address.");
+        }
+
+        foreach (var network in options.KnownNetworks.Where(n => !System.Net.IPNetwork.TryParse(n, out _)))
+        {
+            errors.Add($"{S}:KnownNetworks: '{network}' is not a network in CIDR form, such as 10.0.0.0/8.");
+        }
+
         if (uploads.MinBytesPerSecond < 0)
         {
             errors.Add($"{S}:Uploads:MinBytesPerSecond: must not be negative (was {uploads.MinBytesPerSecond}).");

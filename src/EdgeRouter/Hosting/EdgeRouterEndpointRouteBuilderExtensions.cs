@@ -4,6 +4,7 @@ using EdgeRouter.Serving;
 using EdgeRouter.Uploads;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 
@@ -45,6 +46,35 @@ public static class EdgeRouterEndpointRouteBuilderExtensions
     /// Anyone (a load balancer, a monitor) learns the status of each check; their descriptions and data (storage
     /// roots, error texts) only a caller with an upload or admin key, since the router faces the internet.
     /// </summary>
+    /// <summary>
+    /// Behind known proxies (<see cref="EdgeRouterOptions.KnownProxies"/>, <see cref="EdgeRouterOptions.KnownNetworks"/>),
+    /// takes the client's address and scheme from <c>X-Forwarded-For</c>/<c>-Proto</c>, trusting only those proxies;
+    /// otherwise changes nothing, and the headers are not even read.
+    /// </summary>
+    public static IApplicationBuilder UseEdgeRouterForwardedHeaders(this IApplicationBuilder app)
+    {
+        var options = app.ApplicationServices.GetRequiredService<IOptions<EdgeRouterOptions>>().Value;
+        if (options.KnownProxies.Count == 0 && options.KnownNetworks.Count == 0)
+        {
+            return app;
+        }
+
+        var forwarded = new ForwardedHeadersOptions { ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto, ForwardLimit = null };
+        forwarded.KnownProxies.Clear();
+        forwarded.KnownIPNetworks.Clear();
+        foreach (var proxy in options.KnownProxies)
+        {
+            forwarded.KnownProxies.Add(System.Net.IPAddress.Parse(proxy));
+        }
+
+        foreach (var network in options.KnownNetworks)
+        {
+            forwarded.KnownIPNetworks.Add(System.Net.IPNetwork.Parse(network));
+        }
+
+        return app.UseForwardedHeaders(forwarded);
+    }
+
     private static async Task WriteReadinessAsync(HttpContext context, HealthReport report)
     {
         context.Response.ContentType = "application/json";

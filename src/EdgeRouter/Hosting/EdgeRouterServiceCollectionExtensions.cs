@@ -127,6 +127,11 @@ public static class EdgeRouterServiceCollectionExtensions
         // No default scheme: reads (the hot path) never run the key handler; only the API's policy names it.
         services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeys.Scheme, null);
         services.AddAuthorizationBuilder().AddPolicy(ApiKeys.Scheme, policy => policy.AddAuthenticationSchemes(ApiKeys.Scheme).RequireAuthenticatedUser());
+        services.TryAddKeyedSingleton(ApiKeys.Scheme, (sp, _) =>
+        {
+            var uploads = sp.GetRequiredService<IOptions<EdgeRouterOptions>>().Value.Uploads;
+            return new EdgeRouter.Admin.Authentication.FailedAttempts(uploads.MaxFailedKeyAttempts, uploads.KeyLockoutDuration, sp.GetRequiredService<TimeProvider>());
+        });
         services.TryAddSingleton<KeyGenerator>();
         services.TryAddSingleton<UploadHandler>();
         services.TryAddSingleton<ObjectDeleter>();

@@ -48,8 +48,11 @@ internal sealed class ApiKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> schemeOptions,
     ILoggerFactory loggerFactory,
     UrlEncoder encoder,
-    IOptions<EdgeRouterOptions> routerOptions) : AuthenticationHandler<AuthenticationSchemeOptions>(schemeOptions, loggerFactory, encoder)
+    IOptions<EdgeRouterOptions> routerOptions,
+    [FromKeyedServices(ApiKeys.Scheme)] EdgeRouter.Admin.Authentication.FailedAttempts attempts) : AuthenticationHandler<AuthenticationSchemeOptions>(schemeOptions, loggerFactory, encoder)
 {
+    private const string LockedOutItem = "EdgeRouter.Uploads.LockedOut";
+
     private static readonly ClaimsPrincipal Anonymous = new(new ClaimsIdentity([new Claim(ClaimTypes.Name, "anonymous")], ApiKeys.Scheme));
     private static readonly ClaimsPrincipal KeyHolder = new(new ClaimsIdentity([new Claim(ClaimTypes.Name, "api-key")], ApiKeys.Scheme));
 
@@ -66,13 +69,31 @@ internal sealed class ApiKeyAuthenticationHandler(
                 : AuthenticateResult.NoResult());
         }
 
-        return Task.FromResult(ApiKeys.Matches(presented, _hashes)
+        // The client's address: behind known proxies, the one X-Forwarded-For names (ForwardedHeaders middleware).
+        var address = Context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+        if (attempts.IsLockedOut(address))
+        {
+            Context.Items[LockedOutItem] = true;
+            return Task.FromResult(AuthenticateResult.Fail("Too many wrong API keys from this address."));
+        }
+
+        var matches = ApiKeys.Matches(presented, _hashes);
+        attempts.Record(address, matches);
+        return Task.FromResult(matches
             ? AuthenticateResult.Success(new AuthenticationTicket(KeyHolder, ApiKeys.Scheme))
             : AuthenticateResult.Fail("The API key is not valid."));
     }
 
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {
+        if (Context.Items.ContainsKey(LockedOutItem))
+        {
+            Response.Headers.CacheControl = "no-store";
+            Response.Headers.RetryAfter = ((long)routerOptions.Value.Uploads.KeyLockoutDuration.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            await Problems.WriteAsync(Context, StatusCodes.Status429TooManyRequests, "Locked out", "Too many wrong API keys from this address; try again later.");
+            return;
+        }
+
         Response.StatusCode = StatusCodes.Status401Unauthorized;
         Response.Headers.WWWAuthenticate = "Bearer realm=\"EdgeRouter\"";
         Response.Headers.CacheControl = "no-store";
