@@ -22,6 +22,9 @@ public class StorageException : Exception
 
     /// <summary>True when the backend refused the write for lack of room (a full disk or quota): not a fault of its health.</summary>
     public bool IsInsufficientSpace { get; init; }
+
+    /// <summary>Whether a file-system error is a full disk (ENOSPC) or an exhausted quota (EDQUOT).</summary>
+    internal static bool IsDiskFull(Exception ex) => ex.HResult is 28 or 122;
 }
 
 /// <summary>The key is taken and the write asked not to overwrite.</summary>

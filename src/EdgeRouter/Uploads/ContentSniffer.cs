@@ -147,13 +147,13 @@ public static class ContentSniffer
         }
 
         var extension = name[dot..].ToLowerInvariant();
-        if (ExtensionFor(contentType) == extension
+        var expected = ExtensionFor(contentType);
+        if (expected == extension
             || (WebServerTypes.TryGetContentType(name, out var served) && string.Equals(served, contentType, StringComparison.OrdinalIgnoreCase)))
         {
             return null;
         }
 
-        var expected = ExtensionFor(contentType);
         return $"The key's extension '{extension}' does not match its content ('{contentType}'), and a web server would serve it as "
             + (served is null ? "an unknown type" : $"'{served}'")
             + (expected.Length > 0 ? $". Use '{expected}', or a key without an extension." : ". Use a key without an extension.");

@@ -186,7 +186,7 @@ internal sealed class UploadBody : IAsyncDisposable
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             // The message names the reason, never the folder: it reaches the client.
-            var reason = ex.HResult is 28 or 122 ? "its disk is full" : "it could not be written";
+            var reason = EdgeRouter.Storage.StorageException.IsDiskFull(ex) ? "its disk is full" : "it could not be written";
             throw new UploadBodyException(UploadBodyError.SpoolFailed, $"The router could not spool the upload to its own disk: {reason}. No storage is at fault; try again later.", ex);
         }
     }

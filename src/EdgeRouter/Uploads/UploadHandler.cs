@@ -80,10 +80,12 @@ internal sealed partial class UploadHandler(
 
         var overwrite = string.Equals(request.Query["overwrite"], "true", StringComparison.OrdinalIgnoreCase);
         var isMultipart = request.ContentType?.TrimStart().StartsWith("multipart/", StringComparison.OrdinalIgnoreCase) == true;
-        if (isMultipart && MultipartBoundary(request.ContentType) is { Error: { } multipartError })
+        var (boundary, multipartError) = isMultipart ? MultipartBoundary(request.ContentType) : (null, null);
+        if (multipartError is not null)
         {
             return Reject(StatusCodes.Status400BadRequest, "Invalid upload", multipartError);
         }
+
         var maxBytes = _options.Uploads.MaxUploadBytes;
         if (request.ContentLength > maxBytes + (isMultipart ? MultipartOverheadBytes : 0))
         {
@@ -110,8 +112,8 @@ internal sealed partial class UploadHandler(
         try
         {
             // 2. The file part or the raw body.
-            var (source, declaredType, sourceError) = isMultipart
-                ? await OpenMultipartFileAsync(request, cancellationToken)
+            var (source, declaredType, sourceError) = boundary is not null
+                ? await OpenMultipartFileAsync(request, boundary, cancellationToken)
                 : (request.Body, request.ContentType, null);
             if (sourceError is not null)
             {
@@ -300,12 +302,11 @@ internal sealed partial class UploadHandler(
                     await EndIntentAsync(intent);
                     break;
                 }
-                catch (Exception ex) when (ex is StorageException)
+                catch (StorageException ex)
                 {
                     await usage.ReleaseAsync(placement);
                     await AbandonAsync(storage, intent);
-                    var noRoom = ex is StorageException { IsInsufficientSpace: true };
-                    if (noRoom)
+                    if (ex.IsInsufficientSpace)
                     {
                         // A full disk is not a sick storage: no health report, so reads and other instances are not affected.
                         full++;
@@ -412,9 +413,9 @@ internal sealed partial class UploadHandler(
         };
     }
 
-    private static async Task<(Stream? Source, string? ContentType, string? Error)> OpenMultipartFileAsync(HttpRequest request, CancellationToken cancellationToken)
+    private static async Task<(Stream? Source, string? ContentType, string? Error)> OpenMultipartFileAsync(HttpRequest request, string boundary, CancellationToken cancellationToken)
     {
-        var reader = new MultipartReader(MultipartBoundary(request.ContentType).Boundary!, request.Body);
+        var reader = new MultipartReader(boundary, request.Body);
         try
         {
             while (await reader.ReadNextSectionAsync(cancellationToken) is { } section)

@@ -8,8 +8,6 @@ namespace EdgeRouter.Storage.Local;
 internal sealed partial class LocalObjectStore : IObjectStore, IPhysicalObjectStore
 {
     private const int CopyBufferSize = 128 * 1024;
-    private const int NoSpace = 28; // ENOSPC
-    private const int QuotaExceeded = 122; // EDQUOT
     private readonly string _rootWithSeparator;
     private readonly TimeProvider _timeProvider;
     private readonly bool _syncToDisk;
@@ -76,7 +74,7 @@ internal sealed partial class LocalObjectStore : IObjectStore, IPhysicalObjectSt
             {
                 throw new StorageException($"Local storage could not write '{key}': {ex.Message}", ex)
                 {
-                    IsInsufficientSpace = ex.HResult is NoSpace or QuotaExceeded,
+                    IsInsufficientSpace = StorageException.IsDiskFull(ex),
                 };
             }
 
