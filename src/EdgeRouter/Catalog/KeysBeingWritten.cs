@@ -27,7 +27,7 @@ public sealed class KeysBeingWritten
             events.KeyWriting += key => _keys.AddOrUpdate(key, _ => new Entry(0, Expiry()), (_, e) => e with { RemoteUntil = Expiry() });
 
             // The writer's commit (or a delete) is announced as a change: whatever was being written is now in the catalog.
-            events.KeyChanged += key => _keys.AddOrUpdate(key, _ => new Entry(0, 0), (_, e) => e with { RemoteUntil = 0 });
+            events.KeyChanged += key => Settle(key, e => e with { RemoteUntil = 0 });
         }
     }
 
@@ -40,16 +40,44 @@ public sealed class KeysBeingWritten
     }
 
     public bool Contains(string key)
-        => !_keys.IsEmpty && _keys.TryGetValue(key, out var entry) && (entry.Local > 0 || entry.RemoteUntil > _timeProvider.GetTimestamp());
+    {
+        if (_keys.IsEmpty || !_keys.TryGetValue(key, out var entry))
+        {
+            return false;
+        }
+
+        if (IsOver(entry))
+        {
+            // Announced by another instance whose upload never committed: its lifetime is over.
+            _keys.TryRemove(new KeyValuePair<string, Entry>(key, entry));
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>Keys tracked now (uploads in flight here or announced elsewhere), for tests.</summary>
+    internal int Count => _keys.Count;
 
     private long Expiry() => _timeProvider.GetTimestamp() + (long)(_lifetime.TotalSeconds * _timeProvider.TimestampFrequency);
 
-    private void End(string key)
+    private bool IsOver(Entry entry) => entry.Local <= 0 && entry.RemoteUntil <= _timeProvider.GetTimestamp();
+
+    private void End(string key) => Settle(key, e => e with { Local = e.Local - 1 });
+
+    /// <summary>
+    /// Changes the key's entry, if it has one (a change notice for a key nobody writes adds none), and drops it once no
+    /// upload of the key is in flight any more.
+    /// </summary>
+    private void Settle(string key, Func<Entry, Entry> change)
     {
-        var entry = _keys.AddOrUpdate(key, _ => new Entry(0, 0), (_, e) => e with { Local = e.Local - 1 });
-        if (entry.Local <= 0 && entry.RemoteUntil <= _timeProvider.GetTimestamp())
+        while (_keys.TryGetValue(key, out var entry))
         {
-            _keys.TryRemove(new KeyValuePair<string, Entry>(key, entry));
+            var next = change(entry);
+            if (IsOver(next) ? _keys.TryRemove(new KeyValuePair<string, Entry>(key, entry)) : _keys.TryUpdate(key, next, entry))
+            {
+                return;
+            }
         }
     }
 
