@@ -92,17 +92,25 @@ public static class EdgeRouterEndpointRouteBuilderExtensions
         await JsonSerializer.SerializeAsync(context.Response.Body, body, JsonSerializerOptions.Web, context.RequestAborted);
     }
 
+    /// <summary>
+    /// An upload key is checked directly, not through its scheme, whose lock-out would count an admin key sent here as
+    /// a wrong upload key; anything else goes to the admin's scheme (which counts a wrong key towards its lock-out).
+    /// </summary>
     private static async Task<bool> HasKeyAsync(HttpContext context)
     {
-        var schemes = context.RequestServices.GetRequiredService<IAuthenticationSchemeProvider>();
-        foreach (var scheme in (string[])[ApiKeys.Scheme, EdgeRouter.Admin.AdminOptions.KeyScheme])
+        var uploads = context.RequestServices.GetRequiredService<IOptions<EdgeRouterOptions>>().Value.Uploads;
+        if (ApiKeys.Presented(context.Request.Headers) is not { } key)
         {
-            if (await schemes.GetSchemeAsync(scheme) is not null && (await context.AuthenticateAsync(scheme)).Succeeded)
-            {
-                return true;
-            }
+            return false;
         }
 
-        return false;
+        if (ApiKeys.Matches(key, ApiKeys.ParseHashes(uploads.ApiKeys)))
+        {
+            return true;
+        }
+
+        var schemes = context.RequestServices.GetRequiredService<IAuthenticationSchemeProvider>();
+        return await schemes.GetSchemeAsync(EdgeRouter.Admin.AdminOptions.KeyScheme) is not null
+            && (await context.AuthenticateAsync(EdgeRouter.Admin.AdminOptions.KeyScheme)).Succeeded;
     }
 }

@@ -22,6 +22,20 @@ public static class ApiKeys
     /// <summary>A new random key of 256 bits, URL-safe.</summary>
     public static string Generate() => Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
 
+    /// <summary>The key a request presents: <c>Authorization: Bearer …</c>, else <c>X-Api-Key</c>; null when none.</summary>
+    internal static string? Presented(IHeaderDictionary headers)
+    {
+        var authorization = headers.Authorization.ToString();
+        if (authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            var token = authorization.AsSpan(7).Trim();
+            return token.IsEmpty ? null : token.ToString();
+        }
+
+        var key = headers[HeaderName].ToString();
+        return key.Length == 0 ? null : key;
+    }
+
     internal static byte[][] ParseHashes(IEnumerable<string> hashes)
         => hashes.Select(h => Convert.FromHexString(h.AsSpan("sha256:".Length))).ToArray();
 
@@ -61,7 +75,7 @@ internal sealed class ApiKeyAuthenticationHandler(
 
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
-        var presented = ReadKey(Request.Headers);
+        var presented = ApiKeys.Presented(Request.Headers);
         if (presented is null)
         {
             return Task.FromResult(_allowAnonymous
@@ -97,22 +111,9 @@ internal sealed class ApiKeyAuthenticationHandler(
         Response.StatusCode = StatusCodes.Status401Unauthorized;
         Response.Headers.WWWAuthenticate = "Bearer realm=\"EdgeRouter\"";
         Response.Headers.CacheControl = "no-store";
-        var detail = ReadKey(Request.Headers) is null
+        var detail = ApiKeys.Presented(Request.Headers) is null
             ? $"An API key is required: send 'Authorization: Bearer <key>' or '{ApiKeys.HeaderName}: <key>'."
             : "The API key is not valid.";
         await Problems.WriteAsync(Context, StatusCodes.Status401Unauthorized, "Unauthorized", detail);
-    }
-
-    private static string? ReadKey(IHeaderDictionary headers)
-    {
-        var authorization = headers.Authorization.ToString();
-        if (authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
-        {
-            var token = authorization.AsSpan(7).Trim();
-            return token.IsEmpty ? null : token.ToString();
-        }
-
-        var key = headers[ApiKeys.HeaderName].ToString();
-        return key.Length == 0 ? null : key;
     }
 }

@@ -287,6 +287,22 @@ public sealed class UploadApiTests : IDisposable
     }
 
     [Fact]
+    public async Task KeysSentToReadiness_NeverCountAsWrongUploadKeys()
+    {
+        using var factory = new RouterFactory(Local, settings: new Dictionary<string, string?> { ["EdgeRouter:Uploads:MaxFailedKeyAttempts"] = "2" });
+        using var monitor = factory.CreateAnonymousClient();
+        monitor.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "an-admin-key-or-a-typo");
+
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await monitor.GetAsync("/readyz")).StatusCode);
+        }
+
+        using var uploader = factory.CreateAuthorizedClient();
+        Assert.Equal(HttpStatusCode.Created, (await uploader.PostAsync("/api/v1/objects", TestFiles.Raw(TestFiles.Png(), "image/png"))).StatusCode);
+    }
+
+    [Fact]
     public async Task TheRoutersOwnSpaceOnAStorage_IsNoClientsKey()
     {
         using var client = _factory.CreateAuthorizedClient();
