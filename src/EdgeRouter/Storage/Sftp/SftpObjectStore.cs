@@ -33,28 +33,14 @@ internal sealed class SftpObjectStore(string storageId, string root, ConnectionP
             }
 
             await CreateFoldersAsync(client, folder, cancellationToken);
-            // Our own copy loop, not UploadFileAsync, which reads its source with blocking calls: here the source is the
-            // client's request body, whose bytes the blocked thread itself may be the one to receive.
-            long size = 0;
+            // An async copy into the opened file, not UploadFileAsync, which reads its source with blocking calls: here
+            // the source is the client's request body, whose bytes the blocked thread itself may be the one to receive.
+            var counting = new CountingReadStream(content);
             var file = new SftpReadStream(await client.OpenAsync(temp, FileMode.Create, FileAccess.Write, cancellationToken));
             await using (file)
             {
-                var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(CopyBufferSize);
-                try
-                {
-                    int read;
-                    while ((read = await content.ReadAsync(buffer.AsMemory(0, CopyBufferSize), cancellationToken)) > 0)
-                    {
-                        await file.Inner.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
-                        size += read;
-                    }
-
-                    await file.Inner.FlushAsync(cancellationToken);
-                }
-                finally
-                {
-                    System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
-                }
+                await counting.CopyToAsync(file.Inner, CopyBufferSize, cancellationToken);
+                await file.Inner.FlushAsync(cancellationToken);
             }
 
             if (options.Overwrite)
@@ -68,7 +54,7 @@ internal sealed class SftpObjectStore(string storageId, string root, ConnectionP
                 await client.RenameFileAsync(temp, path, cancellationToken);
             }
 
-            return new StoredObject(size);
+            return new StoredObject(counting.Count);
         }
         catch (Exception ex) when (ex is not ObjectAlreadyExistsException)
         {
