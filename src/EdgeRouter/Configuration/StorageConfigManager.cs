@@ -148,11 +148,15 @@ internal sealed partial class StorageConfigManager : IStorageRegistry, IDisposab
                 File.Copy(_path, _path + ".bak", overwrite: true);
                 if (!OperatingSystem.IsWindows())
                 {
-                    // The file holds secrets: the edited file and its .bak keep the mode the operator gave it (0600,
-                    // say), not the one new files get.
+                    // The file holds secrets: the edited file and its .bak keep the mode and owner the operator gave
+                    // it (0600, say), not the ones new files get.
                     var mode = File.GetUnixFileMode(_path);
                     File.SetUnixFileMode(temporary, mode);
                     File.SetUnixFileMode(_path + ".bak", mode);
+                    if (!FileOwner.Copy(_path, temporary) | !FileOwner.Copy(_path, _path + ".bak"))
+                    {
+                        Log.OwnerNotKept(_logger, _path);
+                    }
                 }
 
                 File.Move(temporary, _path, overwrite: true);
@@ -237,7 +241,9 @@ internal sealed partial class StorageConfigManager : IStorageRegistry, IDisposab
     {
         try
         {
-            if (new FileInfo(_path).IsReadOnly)
+            // Root may write any file, so a file its owner may not write (chmod a-w) is read-only by intent.
+            // FileInfo.IsReadOnly would look at the "other" bits when the file is not the process's own.
+            if (OperatingSystem.IsWindows() ? new FileInfo(_path).IsReadOnly : (File.GetUnixFileMode(_path) & UnixFileMode.UserWrite) == 0)
             {
                 return ReadOnlyMessage;
             }
@@ -341,6 +347,9 @@ internal sealed partial class StorageConfigManager : IStorageRegistry, IDisposab
 
         [LoggerMessage(EventId = EventIds.StoragesReloadRejected, Level = LogLevel.Error, Message = "Rejected the change to {Path}; the previous storages stay in force: {Problem}")]
         public static partial void ReloadRejected(ILogger logger, string path, string problem);
+
+        [LoggerMessage(EventId = EventIds.StoragesOwnerNotKept, Level = LogLevel.Warning, Message = "An admin edit of {Path} could not keep its owner (only root may give a file away): the file now belongs to the router's user, with its mode unchanged")]
+        public static partial void OwnerNotKept(ILogger logger, string path);
 
         [LoggerMessage(EventId = EventIds.StoragesReloadFailed, Level = LogLevel.Error, Message = "Reloading {Path} failed; the previous storages stay in force")]
         public static partial void ReloadFailed(ILogger logger, string path, Exception exception);

@@ -7,6 +7,7 @@ internal static class EventIds
     public const int StoragesReloaded = 2;
     public const int StoragesReloadRejected = 3;
     public const int StoragesReloadFailed = 4;
+    public const int StoragesOwnerNotKept = 5;
 
     public const int UploadStored = 100;
     public const int UploadWriteFailed = 101;

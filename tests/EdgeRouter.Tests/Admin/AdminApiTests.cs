@@ -202,6 +202,23 @@ public sealed class AdminApiTests : IDisposable
     }
 
     [Fact]
+    public async Task AnEdit_KeepsTheOwnerOfStoragesJson_ForItAndItsBackup()
+    {
+        // The router runs as root here (as in a container): a new file would be root's.
+        Assert.Equal("0", Commands.Run("id", "-u").Output.Trim());
+        using var admin = _factory.CreateClient();
+        var file = _factory.StoragesPath;
+        Assert.Equal(0, Commands.Run("chown", "4321:4322", file).ExitCode);
+        File.WriteAllText(file + ".bak", "{}");
+
+        var response = await Send(admin, AdminKey, HttpMethod.Patch, "/admin/api/storages/broken", """{ "weight": 3 }""");
+
+        Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
+        Assert.Equal("4321:4322", Commands.Run("stat", "-c", "%u:%g", file).Output.Trim());
+        Assert.Equal("4321:4322", Commands.Run("stat", "-c", "%u:%g", file + ".bak").Output.Trim());
+    }
+
+    [Fact]
     public async Task AddingAStorage_PutsItInForce_AndTheSameIdAgainIsAConflict()
     {
         using var admin = _factory.CreateClient();
