@@ -16,7 +16,7 @@ namespace EdgeRouter.Tests.Storage.S3;
 public abstract class S3RequestShapeTests : IDisposable
 {
     private const string CertificatePassword = "test";
-    private static readonly byte[] Body = RandomNumberGenerator.GetBytes(1500);
+    protected static readonly byte[] Body = RandomNumberGenerator.GetBytes(1500);
 
     /// <summary>A throwaway self-signed certificate, so the fake provider answers over TLS as the real one does.</summary>
     private static readonly Lazy<string> Certificate = new(() =>
@@ -110,5 +110,82 @@ public sealed class S3CompatibleRequestShapeTests : S3RequestShapeTests
         var (_, headers, _) = await PutAsync(store);
 
         Assert.False(headers.ContainsKey("X-Amz-Acl"));
+    }
+}
+
+/// <summary>
+/// <c>s3</c> as AWS documents a streaming upload with a trailing checksum
+/// (https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-streaming-trailers.html): virtual-hosted on the region's
+/// endpoint, SigV4 scoped to the region, <c>Content-Encoding: aws-chunked</c>, <c>x-amz-content-sha256:
+/// STREAMING-…-TRAILER</c>, the decoded length, and the checksum the trailer names after the last chunk.
+/// </summary>
+public sealed class AmazonS3RequestShapeTests : S3RequestShapeTests
+{
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task S3_IsVirtualHosted_WithAwsChunkedBody_AndTrailingChecksum(bool publicRead)
+    {
+        var store = S3TestStores.Create("s3", $$"""
+            { "id": "aws", "api": "s3", "read": "stream", "bucket": "photos", "region": "eu-west-1",
+              "accessKey": "AKIDEXAMPLE", "secretKey": "s3cr3t", "publicRead": {{(publicRead ? "true" : "false")}} }
+            """, routeAllConnectionsToPort: Port);
+
+        var (path, headers, body) = await PutAsync(store);
+
+        Assert.Equal("/2026/11/25/photo one.png", path);
+        Assert.Equal("photos.s3.eu-west-1.amazonaws.com", headers["Host"]);
+        Assert.StartsWith("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/", headers["Authorization"], StringComparison.Ordinal);
+        Assert.Contains("/eu-west-1/s3/aws4_request", headers["Authorization"], StringComparison.Ordinal);
+        Assert.Equal(publicRead ? "public-read" : null, headers.GetValueOrDefault("X-Amz-Acl"));
+        Assert.Matches("^STREAMING-(UNSIGNED-PAYLOAD|AWS4-HMAC-SHA256-PAYLOAD)-TRAILER$", headers["X-Amz-Content-SHA256"]);
+        Assert.Contains("aws-chunked", headers["Content-Encoding"], StringComparison.Ordinal);
+        Assert.Equal("1500", headers["X-Amz-Decoded-Content-Length"]);
+        Assert.Equal("image/png", headers["Content-Type"]);
+        Assert.Equal("public, max-age=60", headers["Cache-Control"]);
+
+        var (payload, trailers) = DecodeAwsChunked(body);
+        Assert.Equal(Body, payload);
+        // CRC32 is the SDK's default algorithm; S3 sends it back big-endian, base64.
+        Assert.Equal("x-amz-checksum-crc32", headers["X-Amz-Trailer"], ignoreCase: true);
+        Assert.True(trailers.TryGetValue("x-amz-checksum-crc32", out var crc), $"the body's trailers ({string.Join(", ", trailers.Keys)}) lack the checksum");
+        Assert.Equal(Convert.ToBase64String(System.IO.Hashing.Crc32.Hash(Body).Reverse().ToArray()), crc);
+    }
+
+    /// <summary>Reads aws-chunked framing: hex size (with optional <c>;chunk-signature=</c>) CRLF, bytes CRLF, …, 0, trailers.</summary>
+    private static (byte[] Payload, Dictionary<string, string> Trailers) DecodeAwsChunked(byte[] body)
+    {
+        var payload = new MemoryStream();
+        var position = 0;
+        string ReadLine()
+        {
+            var end = body.AsSpan(position).IndexOf("\r\n"u8);
+            Assert.True(end >= 0, "a chunk line lacks its CRLF");
+            var line = System.Text.Encoding.ASCII.GetString(body, position, end);
+            position += end + 2;
+            return line;
+        }
+
+        while (true)
+        {
+            var size = Convert.ToInt32(ReadLine().Split(';')[0], 16);
+            if (size == 0)
+            {
+                break;
+            }
+
+            payload.Write(body, position, size);
+            position += size;
+            Assert.Equal(string.Empty, ReadLine());
+        }
+
+        var trailers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        while (position < body.Length && ReadLine() is { Length: > 0 } line)
+        {
+            var colon = line.IndexOf(':', StringComparison.Ordinal);
+            trailers[line[..colon].Trim()] = line[(colon + 1)..].Trim();
+        }
+
+        return (payload.ToArray(), trailers);
     }
 }
