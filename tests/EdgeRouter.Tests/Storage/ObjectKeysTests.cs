@@ -4,9 +4,6 @@ namespace EdgeRouter.Tests.Storage;
 
 public sealed class ObjectKeysTests
 {
-    [Fact]
-    public void TheHostileKeyTable_HasAtLeastThirtyEntries() => Assert.True(HostileKeys.All.Length >= 30);
-
     [Theory]
     [MemberData(nameof(HostileKeys.Data), MemberType = typeof(HostileKeys))]
     public void Validate_RejectsHostileKeys_WithAReason(string key)

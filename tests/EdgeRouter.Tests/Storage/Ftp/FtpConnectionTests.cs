@@ -37,10 +37,15 @@ public sealed class FtpConnectionTests(FtpServersFixture ftp)
     {
         using var connection = await FtpConnection.ConnectAsync(ftp.Settings(tls: false), CancellationToken.None);
 
-        // Outside the user's home: refused by the server, whatever the client sends.
+        // The server keeps a name that climbs out of the home inside it (its virtual root), where there is no 'etc'
+        // folder: refused, and nothing written anywhere in or beside the server's tree.
+        var before = Directory.GetFileSystemEntries(ftp.Folder, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToList();
+
         var error = await Assert.ThrowsAsync<FtpException>(() => connection.UploadAsync("/../../etc/escape.png", new MemoryStream(new byte[10]), CancellationToken.None));
 
         Assert.True(error.Reply.Code is 550 or 553, error.Message);
+        Assert.Equal(before, Directory.GetFileSystemEntries(ftp.Folder, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal));
+        Assert.False(Directory.Exists(Path.Combine(Path.GetDirectoryName(ftp.Folder)!, "etc")));
         Assert.False(File.Exists("/etc/escape.png"));
         Assert.True(await connection.IsAliveAsync(CancellationToken.None));
     }
