@@ -126,6 +126,50 @@ public sealed class ReadModeTests(StaticWebServer web)
     }
 
     [Fact]
+    public async Task Proxy_NeverForwardsTheQueryString()
+    {
+        using var factory = new RouterFactory(Storage("proxy"));
+        using var router = factory.CreateAuthorizedClient();
+        await router.PutAsync("/api/v1/objects/proxied/query.png", TestFiles.Raw(TestFiles.Png(), "image/png"));
+
+        var response = await router.GetAsync("/proxied/query.png?token=secret&x=1");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var forwarded = web.Requests.Last(r => r.Path == "/proxied/query.png");
+        Assert.Equal(string.Empty, forwarded.Query);
+    }
+
+    [Fact]
+    public async Task Proxy_ABackend5xx_IsRelayed_MarkedNoStore()
+    {
+        using var factory = new RouterFactory(ProxyTo("failing/"));
+        using var router = factory.CreateAuthorizedClient();
+        await router.PutAsync("/api/v1/objects/proxied/failing.png", TestFiles.Raw(TestFiles.Png(), "image/png"));
+
+        var response = await router.GetAsync("/proxied/failing.png");
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal("no-store", response.Headers.CacheControl?.ToString());
+        Assert.Contains(web.Requests, r => r.Path == "/failing/proxied/failing.png");
+    }
+
+    [Fact]
+    public async Task Proxy_ABackendThatDoesNotAnswer_Is504_NoStore_AfterTheActivityTimeout()
+    {
+        using var factory = new RouterFactory(ProxyTo("silent/"), settings: new Dictionary<string, string?> { ["EdgeRouter:Serving:ProxyActivityTimeout"] = "00:00:01" });
+        using var router = factory.CreateAuthorizedClient();
+        await router.PutAsync("/api/v1/objects/proxied/silent.png", TestFiles.Raw(TestFiles.Png(), "image/png"));
+
+        var response = await router.GetAsync("/proxied/silent.png").WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
+        Assert.Equal("no-store", response.Headers.CacheControl?.ToString());
+    }
+
+    /// <summary>A proxy storage that writes into the web server's folder but is read under <paramref name="path"/> of it.</summary>
+    private string ProxyTo(string path) => Storage("proxy").Replace($"\"storageUrl\": \"{web.BaseUrl}\"", $"\"storageUrl\": \"{web.BaseUrl}{path}\"", StringComparison.Ordinal);
+
+    [Fact]
     public async Task Proxy_WhenTheBackendIsDown_Is502_AndNotCached()
     {
         // Port 9 (discard) is closed on loopback: the connection is refused at once.

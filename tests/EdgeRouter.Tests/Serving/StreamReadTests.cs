@@ -129,6 +129,51 @@ public sealed class StreamReadTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task AMatchingIfRange_ByTagOrByDate_Is206()
+    {
+        var lastModified = (await _client.SendAsync(new HttpRequestMessage(HttpMethod.Head, "/o.png"))).Content.Headers.LastModified!.Value;
+        using var byTag = new HttpRequestMessage(HttpMethod.Get, "/o.png");
+        byTag.Headers.Range = new RangeHeaderValue(0, 9);
+        byTag.Headers.IfRange = new RangeConditionHeaderValue(EntityTagHeaderValue.Parse(_etag));
+        using var byDate = new HttpRequestMessage(HttpMethod.Get, "/o.png");
+        byDate.Headers.Range = new RangeHeaderValue(0, 9);
+        byDate.Headers.IfRange = new RangeConditionHeaderValue(lastModified);
+
+        var tagged = await _client.SendAsync(byTag);
+        var dated = await _client.SendAsync(byDate);
+
+        Assert.Equal(HttpStatusCode.PartialContent, tagged.StatusCode);
+        Assert.Equal(_png.AsSpan(0, 10).ToArray(), await tagged.Content.ReadAsByteArrayAsync());
+        Assert.Equal(HttpStatusCode.PartialContent, dated.StatusCode);
+        Assert.Equal(_png.AsSpan(0, 10).ToArray(), await dated.Content.ReadAsByteArrayAsync());
+    }
+
+    [Fact]
+    public async Task IfUnmodifiedSince_BeforeTheLastChange_Is412_AndAfterIt200()
+    {
+        var lastModified = (await _client.SendAsync(new HttpRequestMessage(HttpMethod.Head, "/o.png"))).Content.Headers.LastModified!.Value;
+        using var before = new HttpRequestMessage(HttpMethod.Get, "/o.png");
+        before.Headers.IfUnmodifiedSince = lastModified.AddSeconds(-1);
+        using var since = new HttpRequestMessage(HttpMethod.Get, "/o.png");
+        since.Headers.IfUnmodifiedSince = lastModified;
+
+        Assert.Equal(HttpStatusCode.PreconditionFailed, (await _client.SendAsync(before)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await _client.SendAsync(since)).StatusCode);
+    }
+
+    [Fact]
+    public async Task AStorageWithoutCacheControl_ServesObjectsForAYear_Immutable()
+    {
+        using var factory = new RouterFactory("""{ "storages": [ { "id": "s", "api": "local", "root": "s", "read": "stream" } ] }""");
+        using var client = factory.CreateAuthorizedClient();
+        await client.PutAsync("/api/v1/objects/d.png", TestFiles.Raw(_png, "image/png"));
+
+        var response = await client.GetAsync("/d.png");
+
+        Assert.Equal("public, max-age=31536000, immutable", response.Headers.CacheControl?.ToString());
+    }
+
+    [Fact]
     public async Task IfMatch_WithAnotherTag_Is412()
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, "/o.png");

@@ -26,7 +26,7 @@ public sealed class StaticWebServer : IAsyncLifetime
     public string BaseUrl { get; private set; } = string.Empty;
 
     /// <summary>Requests it received, for asserting what the router forwarded.</summary>
-    public System.Collections.Concurrent.ConcurrentQueue<(string Path, IReadOnlyDictionary<string, string> Headers)> Requests { get; } = new();
+    public System.Collections.Concurrent.ConcurrentQueue<(string Path, string Query, IReadOnlyDictionary<string, string> Headers)> Requests { get; } = new();
 
     public async Task InitializeAsync()
     {
@@ -36,10 +36,22 @@ public sealed class StaticWebServer : IAsyncLifetime
         _app = builder.Build();
         _app.Use((context, next) =>
         {
-            Requests.Enqueue((context.Request.Path.Value ?? string.Empty, context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase)));
+            Requests.Enqueue((context.Request.Path.Value ?? string.Empty, context.Request.QueryString.Value ?? string.Empty, context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase)));
             return next(context);
         });
         _app.MapGet("/app/{**rest}", (string? rest) => Results.Text($"app page {rest}"));
+
+        // A backend in trouble: a 5xx that says it may be cached, and one that never answers.
+        _app.MapGet("/failing/{**rest}", (HttpContext context) =>
+        {
+            context.Response.Headers.CacheControl = "public, max-age=3600";
+            return Results.Text("backend overloaded", statusCode: StatusCodes.Status503ServiceUnavailable);
+        });
+        _app.MapGet("/silent/{**rest}", async (CancellationToken aborted) =>
+        {
+            await Task.Delay(Timeout.Infinite, aborted);
+            return Results.Empty;
+        });
         _app.UseStaticFiles(new StaticFileOptions
         {
             FileProvider = new PhysicalFileProvider(Root),
