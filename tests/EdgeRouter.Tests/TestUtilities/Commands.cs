@@ -7,10 +7,24 @@ public static class Commands
 {
     public static (int ExitCode, string Output) Run(string file, params string[] arguments) => RunIn(null, file, arguments);
 
+    /// <summary><see cref="Run"/> with <paramref name="input"/> on standard input.</summary>
+    public static (int ExitCode, string Output) RunWithInput(string input, string file, params string[] arguments) => Start(null, input, file, arguments);
+
     /// <summary><see cref="Run"/> in the given working folder.</summary>
-    public static (int ExitCode, string Output) RunIn(string? workingDirectory, string file, params string[] arguments)
+    public static (int ExitCode, string Output) RunIn(string? workingDirectory, string file, params string[] arguments) => Start(workingDirectory, null, file, arguments);
+
+    private static (int ExitCode, string Output) Start(string? workingDirectory, string? input, string file, string[] arguments)
     {
-        using var process = Process.Start(new ProcessStartInfo(file, arguments) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workingDirectory ?? string.Empty })!;
+        using var process = Process.Start(new ProcessStartInfo(file, arguments)
+        {
+            RedirectStandardInput = input is not null, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workingDirectory ?? string.Empty,
+        })!;
+        if (input is not null)
+        {
+            process.StandardInput.Write(input);
+            process.StandardInput.Close();
+        }
+
         var error = process.StandardError.ReadToEndAsync();
         var output = process.StandardOutput.ReadToEnd() + error.GetAwaiter().GetResult();
         process.WaitForExit();
