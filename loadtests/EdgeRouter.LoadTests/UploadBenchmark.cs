@@ -118,7 +118,7 @@ internal static class UploadBenchmark
     private static Storage.S3.S3ObjectStore Direct(string endpoint)
     {
         var plan = new Storage.S3.S3ClientPlan("s3compatible", Bucket, string.Empty, "us-east-1", endpoint, ForcePathStyle: true, "S3RVER", "S3RVER",
-            ChunkedEncoding: false, ChecksumsWhenRequired: true, PublicReadAcl: true, PartSizeBytes: 8 * 1024 * 1024, TimeSpan.FromMinutes(5), ProbeByWriting: false);
+            ChunkedEncoding: false, ChecksumsWhenRequired: true, PublicReadAcl: true, ConditionalCreate: false, PartSizeBytes: 8 * 1024 * 1024, TimeSpan.FromMinutes(5), ProbeByWriting: false);
         return new Storage.S3.S3ObjectStore(plan, plan.CreateClient(null), TimeProvider.System);
     }
 

@@ -9,7 +9,7 @@ namespace EdgeRouter.Tests.Storage;
 /// </summary>
 public abstract class StorageContractTests
 {
-    private static readonly ObjectWriteOptions Png = new("image/png", "public, max-age=60");
+    protected static readonly ObjectWriteOptions Png = new("image/png", "public, max-age=60");
 
     /// <summary>The store under test, on a server the subclass's fixture started.</summary>
     protected abstract IObjectStore Store { get; }
@@ -166,6 +166,52 @@ public abstract class StorageContractTests
         await Store.ProbeAsync(CancellationToken.None);
     }
 
+    [Fact]
+    public async Task Probe_FailsWithAStorageError_WhenTheBackendRefusesTheStorage()
+    {
+        var store = CreateRefusedStore();
+        try
+        {
+            await Assert.ThrowsAsync<StorageException>(() => store.ProbeAsync(CancellationToken.None));
+        }
+        finally
+        {
+            if (store is IAsyncDisposable disposable)
+            {
+                await disposable.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Stat_SaysWhenTheObjectWasWritten()
+    {
+        var key = NewKey();
+        var before = DateTimeOffset.UtcNow;
+
+        await Store.PutAsync(key, new MemoryStream(new byte[10]), Png, CancellationToken.None);
+
+        // Backends keep whole seconds (FTP's MDTM, HTTP dates), so the bounds are widened by one.
+        var modified = (await Store.StatAsync(key, CancellationToken.None))!.LastModified;
+        Assert.NotNull(modified);
+        Assert.InRange(modified.Value, before.AddSeconds(-2), DateTimeOffset.UtcNow.AddSeconds(2));
+    }
+
+    [Fact]
+    public async Task AnEmptyObject_RoundTrips()
+    {
+        var key = NewKey();
+
+        var stored = await Store.PutAsync(key, new NonSeekableStream([]), Png, CancellationToken.None);
+
+        Assert.Equal(0, stored.Size);
+        Assert.Equal(0, (await Store.StatAsync(key, CancellationToken.None))!.Size);
+        Assert.Empty(await ReadAllAsync(key, null));
+    }
+
+    /// <summary>A store of the same API whose backend refuses it (wrong credentials, or nothing listening).</summary>
+    protected abstract IObjectStore CreateRefusedStore();
+
     /// <summary>
     /// Every name the whole backend holds (not only under the store's prefix), so a hostile key must leave it exactly
     /// as it was; null for the APIs that check their file system in <see cref="AssertNothingEscapedAsync"/> instead.
@@ -217,4 +263,55 @@ public abstract class StorageContractTests
             return n;
         }
     }
+}
+
+/// <summary>
+/// The contract of object stores (S3 family, GCS, Azure, Swift): headers kept with each object, and a server that
+/// settles two writers of one key (see <see cref="AssertTwoWritersOfOneKeyLeaveOneWholeAsync"/>). The router never lets two uploads write one location (an upload's intent claims
+/// it first), so the file-based stores, which name a write's temporary file after its location, are not asked to.
+/// </summary>
+public abstract class ObjectStoreContractTests : StorageContractTests
+{
+    /// <summary>
+    /// Two create-only writers of one key: the loser is told, and the object is the winner's bytes, never a mix. Not
+    /// a test of its own for the S3 family: s3rver writes concurrent PUTs of one key into one file, unlocked (its
+    /// stored MD5 then disagrees with the bytes), while the real services settle them (<c>If-None-Match: *</c>).
+    /// </summary>
+    protected async Task AssertTwoWritersOfOneKeyLeaveOneWholeAsync()
+    {
+        var key = NewKey();
+        var bodies = new[] { RandomNumberGenerator.GetBytes(300_000), RandomNumberGenerator.GetBytes(300_000) };
+
+        var outcomes = await Task.WhenAll(bodies.Select(async body =>
+        {
+            try
+            {
+                await Store.PutAsync(key, new NonSeekableStream(body), Png, CancellationToken.None);
+                return body;
+            }
+            catch (ObjectAlreadyExistsException)
+            {
+                return null;
+            }
+        }));
+
+        // A create-only write that loses says so; the object is one winner's bytes, never a mix.
+        var winners = outcomes.OfType<byte[]>().ToList();
+        Assert.NotEmpty(winners);
+        var stored = await ReadAllAsync(key, null);
+        Assert.Contains(winners, w => w.AsSpan().SequenceEqual(stored));
+    }
+
+    [Fact]
+    public async Task Put_KeepsTheContentTypeAndCacheControl_OnTheObject()
+    {
+        var key = NewKey();
+
+        await Store.PutAsync(key, new MemoryStream(new byte[10]), new ObjectWriteOptions("image/webp", "public, max-age=4321"), CancellationToken.None);
+
+        Assert.Equal(("image/webp", "public, max-age=4321"), await StoredHeadersAsync(key));
+    }
+
+    /// <summary>The Content-Type and Cache-Control the backend keeps for <paramref name="key"/>, read around the store.</summary>
+    protected abstract Task<(string? ContentType, string? CacheControl)> StoredHeadersAsync(string key);
 }

@@ -143,6 +143,20 @@ public sealed class UploadApiTests : IDisposable
     }
 
     [Fact]
+    public async Task EightConcurrentPutsOfOneKey_StoreOne_AndTheOthersAre409()
+    {
+        using var client = _factory.CreateAuthorizedClient();
+        var bodies = Enumerable.Range(0, 8).Select(i => TestFiles.Png(20_000 + i)).ToList();
+
+        var statuses = await Task.WhenAll(bodies.Select(async body => (await client.PutAsync("/api/v1/objects/raced.png", TestFiles.Raw(body, "image/png"))).StatusCode));
+
+        Assert.Equal(1, statuses.Count(s => s == HttpStatusCode.Created));
+        Assert.Equal(7, statuses.Count(s => s == HttpStatusCode.Conflict));
+        var winner = bodies[Array.IndexOf(statuses, HttpStatusCode.Created)];
+        Assert.Equal(winner, await client.GetByteArrayAsync("/raced.png"));
+    }
+
+    [Fact]
     public async Task TooLarge_DeclaredLength_Is413AtOnce()
     {
         using var client = _factory.CreateAuthorizedClient();

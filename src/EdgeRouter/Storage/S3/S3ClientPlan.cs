@@ -12,6 +12,11 @@ namespace EdgeRouter.Storage.S3;
 /// <param name="ChunkedEncoding">aws-chunked framing with trailing checksums: real S3 accepts it, OSS, B2 and most others do not.</param>
 /// <param name="ChecksumsWhenRequired">Send and check flexible checksums only where the operation requires them.</param>
 /// <param name="PublicReadAcl">Send <c>x-amz-acl: public-read</c>; B2 and OSS refuse per-object ACL headers.</param>
+/// <param name="ConditionalCreate">
+/// Send <c>If-None-Match: *</c> with a create-only write (the PUT, or the multipart completion): Amazon S3 then
+/// refuses the loser of two writers of one key (412), which the HEAD before the write cannot. Services that do not
+/// know the condition may ignore it or refuse the write, so only <c>s3</c> sends it.
+/// </param>
 public sealed record S3ClientPlan(
     string Api,
     string Bucket,
@@ -24,6 +29,7 @@ public sealed record S3ClientPlan(
     bool ChunkedEncoding,
     bool ChecksumsWhenRequired,
     bool PublicReadAcl,
+    bool ConditionalCreate,
     long PartSizeBytes,
     TimeSpan PresignedExpiry,
     bool ProbeByWriting)

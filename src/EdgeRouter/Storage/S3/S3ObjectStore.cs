@@ -43,11 +43,12 @@ internal sealed class S3ObjectStore(S3ClientPlan plan, IAmazonS3 client, TimePro
                         AutoCloseStream = true,
                     };
                     put.Headers.CacheControl = options.CacheControl;
-                    await client.PutObjectAsync(put, cancellationToken);
+                    put.IfNoneMatch = CreateOnly(options);
+                    await CreateOnlyAsync(key, () => client.PutObjectAsync(put, cancellationToken));
                     return new StoredObject(read);
                 }
 
-                var size = await PutMultipartAsync(objectKey, content, first, options, cancellationToken);
+                var size = await CreateOnlyAsync(key, () => PutMultipartAsync(objectKey, content, first, options, cancellationToken));
                 first = null;
                 return new StoredObject(size);
             }
@@ -209,7 +210,7 @@ internal sealed class S3ObjectStore(S3ClientPlan plan, IAmazonS3 client, TimePro
             }
 
             await client.CompleteMultipartUploadAsync(
-                new CompleteMultipartUploadRequest { BucketName = plan.Bucket, Key = objectKey, UploadId = uploadId, PartETags = parts },
+                new CompleteMultipartUploadRequest { BucketName = plan.Bucket, Key = objectKey, UploadId = uploadId, PartETags = parts, IfNoneMatch = CreateOnly(options) },
                 cancellationToken);
             return total;
         }
@@ -301,6 +302,24 @@ internal sealed class S3ObjectStore(S3ClientPlan plan, IAmazonS3 client, TimePro
     }
 
     /// <summary>Runs one service call, turning the SDK's failures into <see cref="StorageException"/>s that name no secret.</summary>
+    private string? CreateOnly(ObjectWriteOptions options) => plan.ConditionalCreate && !options.Overwrite ? "*" : null;
+
+    /// <summary>
+    /// A create-only write that S3 refused because the key exists (412), or because another conditional write of it
+    /// was in progress (409 ConditionalRequestConflict): the other writer won.
+    /// </summary>
+    private static async Task<T> CreateOnlyAsync<T>(string key, Func<Task<T>> write)
+    {
+        try
+        {
+            return await write();
+        }
+        catch (AmazonS3Exception ex) when (ex.StatusCode is HttpStatusCode.PreconditionFailed || ex.ErrorCode == "ConditionalRequestConflict")
+        {
+            throw new ObjectAlreadyExistsException(key);
+        }
+    }
+
     private async Task<T> Call<T>(string operation, string key, Func<Task<T>> action)
     {
         try

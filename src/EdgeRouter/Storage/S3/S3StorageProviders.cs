@@ -62,8 +62,8 @@ internal abstract partial class S3FamilyStorageProvider<TSettings>(IOptions<S3Cl
 
     protected abstract S3ClientPlan Plan(TSettings settings);
 
-    protected S3ClientPlan Common(TSettings s, string region, string? serviceUrl, bool pathStyle, string? accessKey, string? secretKey, bool chunked, bool checksumsWhenRequired, bool acl)
-        => new(Api, s.Bucket!, s.Prefix ?? string.Empty, region, serviceUrl, pathStyle, accessKey, secretKey, chunked, checksumsWhenRequired, acl,
+    protected S3ClientPlan Common(TSettings s, string region, string? serviceUrl, bool pathStyle, string? accessKey, string? secretKey, bool chunked, bool checksumsWhenRequired, bool acl, bool conditionalCreate = false)
+        => new(Api, s.Bucket!, s.Prefix ?? string.Empty, region, serviceUrl, pathStyle, accessKey, secretKey, chunked, checksumsWhenRequired, acl, conditionalCreate,
                s.PartSizeBytes, TimeSpan.FromSeconds(s.PresignedExpirySeconds), s.Probe == "write");
 
     protected static void RequireBoth(StorageValidationContext context, string? a, string aName, string? b, string bName, bool bothMayBeAbsent)
@@ -119,7 +119,7 @@ internal sealed class AmazonS3StorageProvider(IOptions<S3ClientOptions> clientOp
     }
 
     protected override S3ClientPlan Plan(AmazonS3StorageSettings s)
-        => Common(s, s.Region!, null, pathStyle: false, NullIfEmpty(s.AccessKey), NullIfEmpty(s.SecretKey), chunked: true, checksumsWhenRequired: false, acl: s.PublicRead);
+        => Common(s, s.Region!, null, pathStyle: false, NullIfEmpty(s.AccessKey), NullIfEmpty(s.SecretKey), chunked: true, checksumsWhenRequired: false, acl: s.PublicRead, conditionalCreate: true);
 
     internal static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 }

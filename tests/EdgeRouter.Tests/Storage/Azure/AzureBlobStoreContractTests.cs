@@ -1,25 +1,27 @@
 using EdgeRouter.Storage;
+using EdgeRouter.Storage.Azure;
+using EdgeRouter.Tests.TestUtilities;
 
 namespace EdgeRouter.Tests.Storage.Azure;
 
 /// <summary>The storage contract on Azurite, through the <c>azure</c> API (block blobs, 4 MiB blocks in parallel).</summary>
 [Collection(AzuriteGroup.Name)]
-public sealed class AzureBlobStoreContractTests(AzuriteFixture azurite) : StorageContractTests
+public sealed class AzureBlobStoreContractTests(AzuriteFixture azurite) : ObjectStoreContractTests
 {
     private readonly IObjectStore _store = azurite.CreateStore(prefix: "tenant/");
 
     protected override IObjectStore Store => _store;
 
     [Fact]
-    public async Task Put_SetsContentTypeAndCacheControl_OnTheBlob()
+    public Task TwoWritersOfOneKey_LeaveOneOfTheirObjectsWhole() => AssertTwoWritersOfOneKeyLeaveOneWholeAsync();
+
+    protected override IObjectStore CreateRefusedStore()
+        => TestStores.Create(new AzureBlobStorageProvider(TimeProvider.System), azurite.StorageJson().Replace(AzuriteFixture.Key, Convert.ToBase64String(new byte[64]), StringComparison.Ordinal), Path.GetTempPath());
+
+    protected override async Task<(string? ContentType, string? CacheControl)> StoredHeadersAsync(string key)
     {
-        var key = NewKey();
-
-        await Store.PutAsync(key, new NonSeekableStream(new byte[5000]), new ObjectWriteOptions("image/png", "public, max-age=77"), CancellationToken.None);
-
         var properties = (await azurite.DirectContainer().GetBlobClient("tenant/" + key).GetPropertiesAsync()).Value;
-        Assert.Equal("image/png", properties.ContentType);
-        Assert.Equal("public, max-age=77", properties.CacheControl);
+        return (properties.ContentType, properties.CacheControl);
     }
 
     protected override async Task<IReadOnlyCollection<string>?> BackendNamesAsync()

@@ -9,7 +9,7 @@ namespace EdgeRouter.Tests.Storage.B2;
 /// <c>bucket.s3.us-west-002.backblazeb2.com</c>, no ACL header, checksums only when required) against the real S3 server.
 /// </summary>
 [Collection(S3rverGroup.Name)]
-public sealed class B2StoreContractTests(S3rverFixture s3) : StorageContractTests
+public sealed class B2StoreContractTests(S3rverFixture s3) : ObjectStoreContractTests
 {
     private readonly IObjectStore _store = S3TestStores.Create("b2", $$"""
         { "id": "b2", "api": "b2", "read": "stream", "bucket": "{{S3rverFixture.B2Bucket}}", "region": "{{S3rverFixture.B2Region}}",
@@ -18,6 +18,13 @@ public sealed class B2StoreContractTests(S3rverFixture s3) : StorageContractTest
         """, routeAllConnectionsToPort: s3.Port);
 
     protected override IObjectStore Store => _store;
+
+    protected override IObjectStore CreateRefusedStore() => S3TestStores.Create("b2", $$"""
+        { "id": "b2", "api": "b2", "read": "stream", "bucket": "{{S3rverFixture.B2Bucket}}", "region": "{{S3rverFixture.B2Region}}",
+          "endpoint": "http://s3.{{S3rverFixture.B2Region}}.backblazeb2.com:{{s3.Port}}", "keyId": "0020000000000", "applicationKey": "K002wrong" }
+        """, routeAllConnectionsToPort: s3.Port);
+
+    protected override Task<(string? ContentType, string? CacheControl)> StoredHeadersAsync(string key) => s3.StoredHeadersAsync(S3rverFixture.B2Bucket, key);
 
     protected override async Task AssertNothingEscapedAsync()
     {

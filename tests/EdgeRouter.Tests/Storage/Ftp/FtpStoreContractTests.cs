@@ -8,6 +8,8 @@ public sealed class FtpStoreContractTests(FtpServersFixture ftp) : StorageContra
 {
     private readonly IObjectStore _store = ftp.CreateStore();
 
+    protected override IObjectStore CreateRefusedStore() => ftp.CreateStore(password: "not-the-password");
+
     protected override IObjectStore Store => _store;
 
     public async ValueTask DisposeAsync() => await ((IAsyncDisposable)_store).DisposeAsync();
@@ -25,6 +27,8 @@ public sealed class FtpStoreContractTests(FtpServersFixture ftp) : StorageContra
 public sealed class FtpsStoreContractTests(FtpServersFixture ftp) : StorageContractTests, IAsyncDisposable
 {
     private readonly IObjectStore _store = ftp.CreateStore(tls: true);
+
+    protected override IObjectStore CreateRefusedStore() => ftp.CreateStore(tls: true, password: "not-the-password");
 
     protected override IObjectStore Store => _store;
 

@@ -9,7 +9,7 @@ namespace EdgeRouter.Tests.Storage.Oss;
 /// region from the endpoint, no aws-chunked bodies, no ACL or checksum headers) against the real S3 server.
 /// </summary>
 [Collection(S3rverGroup.Name)]
-public sealed class OssStoreContractTests(S3rverFixture s3) : StorageContractTests
+public sealed class OssStoreContractTests(S3rverFixture s3) : ObjectStoreContractTests
 {
     private readonly IObjectStore _store = S3TestStores.Create("oss", $$"""
         { "id": "oss", "api": "oss", "read": "stream", "bucket": "{{S3rverFixture.OssBucket}}",
@@ -18,6 +18,13 @@ public sealed class OssStoreContractTests(S3rverFixture s3) : StorageContractTes
         """, routeAllConnectionsToPort: s3.Port);
 
     protected override IObjectStore Store => _store;
+
+    protected override IObjectStore CreateRefusedStore() => S3TestStores.Create("oss", $$"""
+        { "id": "oss", "api": "oss", "read": "stream", "bucket": "{{S3rverFixture.OssBucket}}",
+          "endpoint": "http://{{S3rverFixture.OssHost}}:{{s3.Port}}", "accessKey": "LTAIwrong", "secretKey": "wrong" }
+        """, routeAllConnectionsToPort: s3.Port);
+
+    protected override Task<(string? ContentType, string? CacheControl)> StoredHeadersAsync(string key) => s3.StoredHeadersAsync(S3rverFixture.OssVirtualHost, key);
 
     protected override async Task AssertNothingEscapedAsync()
     {

@@ -6,7 +6,7 @@ namespace EdgeRouter.Tests.Storage.S3;
 
 /// <summary>The storage contract on a real S3 server, through the <c>s3compatible</c> API (path style, 5 MiB parts).</summary>
 [Collection(S3rverGroup.Name)]
-public sealed class S3CompatibleStoreContractTests(S3rverFixture s3) : StorageContractTests
+public sealed class S3CompatibleStoreContractTests(S3rverFixture s3) : ObjectStoreContractTests
 {
     private readonly IObjectStore _store = S3TestStores.Create("s3compatible", $$"""
         { "id": "s3", "api": "s3compatible", "read": "stream", "endpoint": "{{s3.Endpoint}}", "pathStyle": true,
@@ -15,6 +15,13 @@ public sealed class S3CompatibleStoreContractTests(S3rverFixture s3) : StorageCo
         """);
 
     protected override IObjectStore Store => _store;
+
+    protected override IObjectStore CreateRefusedStore() => S3TestStores.Create("s3compatible", $$"""
+        { "id": "s3", "api": "s3compatible", "read": "stream", "endpoint": "{{s3.Endpoint}}", "pathStyle": true,
+          "bucket": "{{S3rverFixture.Bucket}}", "accessKey": "NOT-A-KEY", "secretKey": "x" }
+        """);
+
+    protected override Task<(string? ContentType, string? CacheControl)> StoredHeadersAsync(string key) => s3.StoredHeadersAsync(S3rverFixture.Bucket, "tenant/" + key);
 
     [Fact]
     public async Task Put_LandsInTheBucketUnderThePrefix_WithContentTypeAndCacheControl()

@@ -144,12 +144,30 @@ public sealed class AmazonS3RequestShapeTests : S3RequestShapeTests
         Assert.Equal("image/png", headers["Content-Type"]);
         Assert.Equal("public, max-age=60", headers["Cache-Control"]);
 
+        Assert.False(headers.ContainsKey("If-None-Match"));
         var (payload, trailers) = DecodeAwsChunked(body);
         Assert.Equal(Body, payload);
         // CRC32 is the SDK's default algorithm; S3 sends it back big-endian, base64.
         Assert.Equal("x-amz-checksum-crc32", headers["X-Amz-Trailer"], ignoreCase: true);
         Assert.True(trailers.TryGetValue("x-amz-checksum-crc32", out var crc), $"the body's trailers ({string.Join(", ", trailers.Keys)}) lack the checksum");
         Assert.Equal(Convert.ToBase64String(System.IO.Hashing.Crc32.Hash(Body).Reverse().ToArray()), crc);
+    }
+
+    [Fact]
+    public async Task S3_ACreateOnlyWrite_SendsIfNoneMatchStar_AndA412MeansTheKeyIsTaken()
+    {
+        // As AWS documents conditional writes: the loser of two create-only writers gets 412 Precondition Failed.
+        Server.Given(Request.Create().UsingPut().WithPath("/taken.png")).AtPriority(-1).RespondWith(Response.Create().WithStatusCode(412)
+            .WithHeader("Content-Type", "application/xml").WithBody("<Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you specified did not hold</Message></Error>"));
+        var store = S3TestStores.Create("s3", """{ "id": "aws", "api": "s3", "read": "stream", "bucket": "photos", "region": "eu-west-1", "accessKey": "AKIDEXAMPLE", "secretKey": "s3cr3t" }""", routeAllConnectionsToPort: Port);
+        var createOnly = new ObjectWriteOptions("image/png", "public, max-age=60", Body.Length);
+
+        await store.PutAsync("fresh.png", new MemoryStream(Body), createOnly, CancellationToken.None);
+        var taken = await Assert.ThrowsAsync<ObjectAlreadyExistsException>(() => store.PutAsync("taken.png", new MemoryStream(Body), createOnly, CancellationToken.None));
+
+        var put = Assert.Single(Server.LogEntries, e => e.RequestMessage.Method == "PUT" && e.RequestMessage.Path == "/fresh.png").RequestMessage;
+        Assert.Equal("*", string.Join(",", put.Headers!["If-None-Match"]));
+        Assert.Equal("taken.png", taken.Key);
     }
 
     /// <summary>Reads aws-chunked framing: hex size (with optional <c>;chunk-signature=</c>) CRLF, bytes CRLF, …, 0, trailers.</summary>

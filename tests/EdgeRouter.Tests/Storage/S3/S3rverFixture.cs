@@ -74,6 +74,14 @@ public sealed class S3rverFixture : IAsyncLifetime
 
     public Task StopAsync() => _server?.StopAsync() ?? Task.CompletedTask;
 
+    /// <summary>The Content-Type and Cache-Control the server keeps for an object.</summary>
+    public async Task<(string? ContentType, string? CacheControl)> StoredHeadersAsync(string bucket, string key)
+    {
+        using var sdk = CreateDirectClient();
+        var metadata = await sdk.GetObjectMetadataAsync(bucket, key);
+        return (metadata.Headers.ContentType, metadata.Headers.CacheControl);
+    }
+
     /// <summary>A client that reads the bucket straight from the server, to check what landed there.</summary>
     public AmazonS3Client CreateDirectClient() => new(
         new BasicAWSCredentials(AccessKey, SecretKey),

@@ -8,6 +8,8 @@ public sealed class SftpStoreContractTests(SshdFixture sshd) : StorageContractTe
 {
     private readonly IObjectStore _store = sshd.CreateStore();
 
+    protected override IObjectStore CreateRefusedStore() => sshd.CreateStore(password: "not-the-password");
+
     protected override IObjectStore Store => _store;
 
     [Fact]

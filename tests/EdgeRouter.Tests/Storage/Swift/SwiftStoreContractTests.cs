@@ -1,15 +1,30 @@
 using System.Security.Cryptography;
 using EdgeRouter.Storage;
+using EdgeRouter.Storage.Swift;
+using EdgeRouter.Tests.TestUtilities;
 
 namespace EdgeRouter.Tests.Storage.Swift;
 
 /// <summary>The storage contract on a real one-node Swift, through the <c>swift</c> API (1 MiB segments, so 20 MB is a static large object).</summary>
 [Collection(SwiftGroup.Name)]
-public sealed class SwiftStoreContractTests(SwiftFixture swift) : StorageContractTests
+public sealed class SwiftStoreContractTests(SwiftFixture swift) : ObjectStoreContractTests
 {
     private readonly IObjectStore _store = swift.CreateStore(prefix: "tenant/");
 
     protected override IObjectStore Store => _store;
+
+    [Fact]
+    public Task TwoWritersOfOneKey_LeaveOneOfTheirObjectsWhole() => AssertTwoWritersOfOneKeyLeaveOneWholeAsync();
+
+    protected override IObjectStore CreateRefusedStore()
+        => TestStores.Create(new SwiftStorageProvider(TimeProvider.System), swift.StorageJson().Replace($"\"password\": \"{SwiftFixture.Key}\"", "\"password\": \"not-the-key\"", StringComparison.Ordinal), Path.GetTempPath());
+
+    protected override async Task<(string? ContentType, string? CacheControl)> StoredHeadersAsync(string key)
+    {
+        using var head = await swift.HeadAsync("tenant/" + key);
+        Assert.NotNull(head);
+        return (head.Content.Headers.ContentType?.ToString(), head.Headers.CacheControl?.ToString() ?? (head.Content.Headers.TryGetValues("Cache-Control", out var values) ? string.Join(",", values) : null));
+    }
 
     [Fact]
     public async Task Put_SetsContentTypeAndCacheControl_OnTheObject()
