@@ -113,6 +113,7 @@ public sealed class AdminApiTests : IDisposable
         Assert.Equal(4, result.RootElement.GetProperty("steps").GetArrayLength());
         var root = Path.Combine(_factory.Root, "data", "objects", ".edgerouter");
         Assert.True(!Directory.Exists(root) || !Directory.EnumerateFiles(root, "admin-test-*", SearchOption.AllDirectories).Any());
+        Assert.Single(AdminTestRouter.AuditLines(_factory), l => l.EndsWith(": test connection of storage local -> passed", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -129,6 +130,9 @@ public sealed class AdminApiTests : IDisposable
         Assert.False(step.GetProperty("succeeded").GetBoolean());
         Assert.DoesNotContain(SecretKey, result.RootElement.GetRawText(), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        var audited = Assert.Single(AdminTestRouter.AuditLines(_factory), l => l.Contains("test connection of storage broken", StringComparison.Ordinal));
+        Assert.EndsWith(": test connection of storage broken -> failed: put through the API", audited, StringComparison.Ordinal);
+        Assert.DoesNotContain(SecretKey, audited, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -407,6 +411,8 @@ public sealed class AdminApiTests : IDisposable
         Assert.Empty(_factory.FilesUnder("data/objects"));
         Assert.Equal(HttpStatusCode.NotFound, again.StatusCode);
         Assert.Equal("application/problem+json", again.Content.Headers.ContentType?.MediaType);
+        var audited = Assert.Single(AdminTestRouter.AuditLines(_factory), l => l.Contains("delete object gone/a.png", StringComparison.Ordinal));
+        Assert.Matches("^admin admin-key:[0-9a-f]{8}: delete object gone/a\\.png -> [0-9]+ bytes on local -> deleted, bytes removed at once$", audited);
     }
 
     [Fact]

@@ -4,6 +4,8 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using EdgeRouter.Tests.TestUtilities;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 using static EdgeRouter.Tests.Admin.AdminTestRouter;
 
 namespace EdgeRouter.Tests.Admin;
@@ -80,6 +82,50 @@ public sealed class AdminPagesTests : IDisposable
         var locked = await PostFormAsync(browser, "/admin/signin", token, ("key", AdminKey));
         Assert.Equal((HttpStatusCode)429, locked.StatusCode);
 
+    }
+
+    [Fact]
+    public async Task TheSignInCookie_IsHttpOnlyStrictAndScopedToTheAdmin_AndSlidesFor8Hours()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        using var factory = AdminTestRouter.Create(services: s => s.AddSingleton<TimeProvider>(clock));
+        using var browser = factory.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true });
+        var token = FormToken(await browser.GetStringAsync("/admin/signin"));
+
+        var signedIn = await PostFormAsync(browser, "/admin/signin", token, ("key", AdminKey));
+
+        var cookie = Assert.Single(signedIn.Headers.GetValues("Set-Cookie"), c => c.StartsWith(".EdgeRouter.Admin=", StringComparison.Ordinal));
+        var attributes = cookie.Split(';', StringSplitOptions.TrimEntries).Skip(1).ToList();
+        Assert.Contains("path=/admin", attributes);
+        Assert.Contains("httponly", attributes);
+        Assert.Contains("samesite=strict", attributes);
+
+        // A browser-session cookie whose sign-in lasts 8 hours: renewed while used, ended after 8 hours unused.
+        clock.Advance(TimeSpan.FromHours(5));
+        Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync("/admin/")).StatusCode);
+        clock.Advance(TimeSpan.FromHours(5));
+        Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync("/admin/")).StatusCode);
+        clock.Advance(TimeSpan.FromHours(8) + TimeSpan.FromMinutes(1));
+        Assert.Equal(HttpStatusCode.Redirect, (await browser.GetAsync("/admin/")).StatusCode);
+    }
+
+    [Fact]
+    public async Task ALockOut_EndsAfterAdminLockoutDuration()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        using var factory = AdminTestRouter.Create(services: s => s.AddSingleton<TimeProvider>(clock));
+        using var browser = factory.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true });
+        var token = FormToken(await browser.GetStringAsync("/admin/signin"));
+        for (var i = 0; i < 3; i++)
+        {
+            await PostFormAsync(browser, "/admin/signin", token, ("key", "guess-" + i));
+        }
+
+        Assert.Equal((HttpStatusCode)429, (await PostFormAsync(browser, "/admin/signin", token, ("key", AdminKey))).StatusCode);
+        clock.Advance(TimeSpan.FromMinutes(4));
+        Assert.Equal((HttpStatusCode)429, (await PostFormAsync(browser, "/admin/signin", token, ("key", AdminKey))).StatusCode);
+        clock.Advance(TimeSpan.FromMinutes(1) + TimeSpan.FromSeconds(1));
+        Assert.Equal(HttpStatusCode.Redirect, (await PostFormAsync(browser, "/admin/signin", token, ("key", AdminKey))).StatusCode);
     }
 
     [Fact]

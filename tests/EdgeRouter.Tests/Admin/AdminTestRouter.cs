@@ -19,7 +19,8 @@ internal static partial class AdminTestRouter
 
     /// <param name="spare">Adds a second good Local storage, 'spare', so one can be switched off while uploads go on.</param>
     /// <param name="adminPort">Serves the admin only on connections to this local port (<c>Admin:Port</c>).</param>
-    public static RouterFactory Create(bool spare = false, int? adminPort = null)
+    /// <param name="services">More test services (a fake clock, say).</param>
+    public static RouterFactory Create(bool spare = false, int? adminPort = null, Action<IServiceCollection>? services = null)
     {
         var brokenPort = ServerProcess.FreePort();
         return new RouterFactory(
@@ -31,7 +32,11 @@ internal static partial class AdminTestRouter
                 "endpoint": "http://127.0.0.1:{{brokenPort}}", "pathStyle": true, "bucket": "bucket", "accessKey": "AKIAEXAMPLE", "secretKey": "{{SecretKey}}" }
             ] }
             """,
-            services => services.AddFakeLogging(),
+            collection =>
+            {
+                collection.AddFakeLogging();
+                services?.Invoke(collection);
+            },
             new Dictionary<string, string?>
             {
                 ["Logging:LogLevel:" + AuditCategory] = "Information",
