@@ -52,6 +52,7 @@ internal delegate JsonObject? StorageEntryChange(JsonObject? current, List<strin
 internal sealed partial class StorageConfigManager : IStorageRegistry, IDisposable
 {
     private static readonly TimeSpan ReloadDebounce = TimeSpan.FromMilliseconds(300);
+    private long _fileChanges;
     private static readonly JsonSerializerOptions IndentedJson = new() { WriteIndented = true };
 
     private readonly string _path;
@@ -268,9 +269,14 @@ internal sealed partial class StorageConfigManager : IStorageRegistry, IDisposab
     {
         try
         {
-            // Editors and atomic writers touch the file more than once; read it when it has settled.
+            // Editors and atomic writers touch the file more than once; read it once, when it has settled: only the
+            // last of the changes within the debounce reloads (one reload, one log line per edit).
+            var change = Interlocked.Increment(ref _fileChanges);
             await Task.Delay(ReloadDebounce, _timeProvider);
-            Reload();
+            if (change == Volatile.Read(ref _fileChanges))
+            {
+                Reload();
+            }
         }
         catch (Exception ex)
         {

@@ -2,6 +2,8 @@ using EdgeRouter.Configuration;
 using EdgeRouter.Storage;
 using EdgeRouter.Tests.TestUtilities;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 
 namespace EdgeRouter.Tests.Configuration;
 
@@ -28,15 +30,19 @@ public sealed class StorageConfigReloadTests
     [Fact]
     public async Task AnInvalidNewFile_IsRejected_AndThePreviousStoragesStayInForce()
     {
-        using var factory = new RouterFactory(OneStorage);
+        using var factory = new RouterFactory(OneStorage, services => services.AddFakeLogging());
         using var client = factory.CreateAuthorizedClient();
         var registry = factory.Services.GetRequiredService<IStorageRegistry>();
+        var logs = factory.Services.GetFakeLogCollector();
         var before = registry.Current;
 
+        // Through the file watcher, as an operator's edit arrives.
         await File.WriteAllTextAsync(factory.StoragesPath, """{ "storages": [ { "id": "one", "api": "local", "read": "stream" } ] }""");
-        var problems = registry.Reload();
+        await WaitUntilAsync(() => logs.GetSnapshot().Any(r => r.Id.Id == 3));
 
-        Assert.Equal(["storages[0] ('one'): field 'root': is required: the folder that holds this storage's objects."], problems);
+        var rejected = Assert.Single(logs.GetSnapshot(), r => r.Id.Id == 3);
+        Assert.Equal(LogLevel.Error, rejected.Level);
+        Assert.Equal($"Rejected the change to {factory.StoragesPath}; the previous storages stay in force: storages[0] ('one'): field 'root': is required: the folder that holds this storage's objects.", rejected.Message);
         Assert.Same(before, registry.Current);
         var upload = await client.PostAsync("/api/v1/objects", TestFiles.Raw(TestFiles.Png(), "image/png"));
         Assert.Equal(System.Net.HttpStatusCode.Created, upload.StatusCode);
