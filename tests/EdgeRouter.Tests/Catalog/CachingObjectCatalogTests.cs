@@ -125,5 +125,73 @@ public sealed class CachingObjectCatalogTests
         Assert.Equal(replacement, await cache.FindAsync("race.png", CancellationToken.None));
     }
 
+    [Fact]
+    public async Task WhileTheChangeChannelIsDown_ALookupIsKeptForOneSecondOnly_AndItsReturnForgetsEverything()
+    {
+        var channel = new Channel();
+        using var cache = new CachingObjectCatalog(_inner, Options.Create(new EdgeRouterOptions { Catalog = { CacheTtl = TimeSpan.FromMinutes(10) } }), _time, new EdgeRouterMetrics(new TestMeterFactory()), channel);
+        _inner.Records["a.png"] = Record("a.png");
+        _inner.Records["b.png"] = Record("b.png");
+        await cache.FindAsync("b.png", CancellationToken.None);
+
+        channel.Connected = false;
+        await cache.FindAsync("a.png", CancellationToken.None);
+        _inner.Records["a.png"] = Record("a.png") with { StorageId = "moved" };
+
+        // A change announced while the channel is down is missed; within 1 s the old answer may still be given.
+        _time.Advance(TimeSpan.FromMilliseconds(900));
+        Assert.Equal("s", (await cache.FindAsync("a.png", CancellationToken.None))!.StorageId);
+        _time.Advance(TimeSpan.FromMilliseconds(200));
+        Assert.Equal("moved", (await cache.FindAsync("a.png", CancellationToken.None))!.StorageId);
+
+        // Entries cached while connected are forgotten when the channel comes back.
+        _inner.Records["b.png"] = Record("b.png") with { StorageId = "moved" };
+        channel.Connected = true;
+        Assert.Equal("moved", (await cache.FindAsync("b.png", CancellationToken.None))!.StorageId);
+    }
+
     private static ObjectRecord Record(string key) => new(key, "s", 1, "image/png", "ab", DateTimeOffset.UnixEpoch);
+
+    /// <summary>A change channel that goes down and comes back when told.</summary>
+    private sealed class Channel : EdgeRouter.Caching.IClusterEvents
+    {
+        private bool _connected = true;
+
+        public event Action<string>? KeyChanged
+        {
+            add { }
+            remove { }
+        }
+
+        public event Action<string>? KeyWriting
+        {
+            add { }
+            remove { }
+        }
+
+        public event Action<string, string>? StorageFailed
+        {
+            add { }
+            remove { }
+        }
+
+        public event Action<bool>? ConnectionChanged;
+
+        public bool IsConnected => _connected;
+
+        public bool Connected
+        {
+            set
+            {
+                _connected = value;
+                ConnectionChanged?.Invoke(value);
+            }
+        }
+
+        public ValueTask PublishKeyChangedAsync(string key) => ValueTask.CompletedTask;
+
+        public ValueTask PublishKeyWritingAsync(string key) => ValueTask.CompletedTask;
+
+        public ValueTask PublishStorageFailedAsync(string storageId, string reason) => ValueTask.CompletedTask;
+    }
 }

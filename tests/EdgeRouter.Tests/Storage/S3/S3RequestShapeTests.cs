@@ -99,6 +99,39 @@ public sealed class S3CompatibleRequestShapeTests : S3RequestShapeTests
         AssertPlainSignedBody(headers, body, "eu-central-1", "AKIDEXAMPLE");
     }
 
+    [Theory]
+    [InlineData("list")]
+    [InlineData("write")]
+    public async Task TheProbe_ListsOneKey_OrWritesAndDeletesATinyObject_AsConfigured(string probe)
+    {
+        Server.Given(Request.Create().UsingGet()).RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/xml")
+            .WithBody("<ListBucketResult><Name>media</Name><KeyCount>0</KeyCount><MaxKeys>1</MaxKeys><IsTruncated>false</IsTruncated></ListBucketResult>"));
+        Server.Given(Request.Create().UsingDelete()).RespondWith(Response.Create().WithStatusCode(204));
+        var store = S3TestStores.Create("s3compatible", $$"""
+            { "id": "m", "api": "s3compatible", "read": "stream", "endpoint": "https://minio.example.com:{{Port}}", "pathStyle": true,
+              "bucket": "media", "prefix": "site/", "accessKey": "AKIDEXAMPLE", "secretKey": "s3cr3t", "probe": "{{probe}}" }
+            """, routeAllConnectionsToPort: Port);
+
+        await store.ProbeAsync(CancellationToken.None);
+
+        var requests = Server.LogEntries.Select(e => e.RequestMessage).ToList();
+        if (probe == "list")
+        {
+            var list = Assert.Single(requests);
+            Assert.Equal("GET", list.Method);
+            Assert.Equal("/media/", list.Path);
+            Assert.Equal("2", list.Query!["list-type"].Single());
+            Assert.Equal("1", list.Query["max-keys"].Single());
+            Assert.Equal("site/", list.Query["prefix"].Single());
+        }
+        else
+        {
+            Assert.Equal(["PUT", "DELETE"], requests.Select(r => r.Method));
+            Assert.StartsWith("/media/site/.edgerouter/", requests[0].Path, StringComparison.Ordinal);
+            Assert.Equal(requests[0].Path, requests[1].Path);
+        }
+    }
+
     [Fact]
     public async Task S3Compatible_PrivateBucket_SendsNoAcl()
     {
