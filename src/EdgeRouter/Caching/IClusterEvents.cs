@@ -21,6 +21,9 @@ public interface IClusterEvents
     /// <summary>The channel went down or came back; entries cached meanwhile cannot be trusted.</summary>
     event Action<bool>? ConnectionChanged;
 
+    /// <summary>Another instance lost track of the changes it could not announce: forget everything.</summary>
+    event Action? AllChanged;
+
     ValueTask PublishKeyChangedAsync(string key);
 
     ValueTask PublishKeyWritingAsync(string key);

@@ -65,6 +65,7 @@ internal sealed class CachingObjectCatalog : IObjectCatalog, IDisposable
 
             // While the channel is down this instance may miss changes, and on its return it has: start afresh.
             events.ConnectionChanged += _ => ForgetAll();
+            events.AllChanged += ForgetAll;
         }
     }
 

@@ -18,6 +18,7 @@ public sealed class EdgeRouterMetrics
     private readonly Counter<long> _cacheHits;
     private readonly Counter<long> _cacheMisses;
     private readonly Counter<long> _janitorRemoved;
+    private readonly Counter<long> _announcementsFailed;
 
     public EdgeRouterMetrics(IMeterFactory meterFactory)
     {
@@ -29,6 +30,7 @@ public sealed class EdgeRouterMetrics
         _readBytes = meter.CreateCounter<long>(ReadBytesName, "By", "Object bytes served through the router (proxy and stream reads), by read mode.");
         _cacheHits = meter.CreateCounter<long>("edgerouter.catalog.cache.hits", "{lookup}", "Catalog lookups answered from memory.");
         _cacheMisses = meter.CreateCounter<long>("edgerouter.catalog.cache.misses", "{lookup}", "Catalog lookups that went to the database.");
+        _announcementsFailed = meter.CreateCounter<long>("edgerouter.cluster.announcements.failed", "{announcement}", "Change announcements the channel refused, by kind; key changes are resent until it takes them.");
         _janitorRemoved = meter.CreateCounter<long>("edgerouter.janitor.removed", "{item}", "What the janitor removed, by kind: replaced-or-deleted objects past their grace, expired uploads, spool files.");
     }
 
@@ -61,6 +63,8 @@ public sealed class EdgeRouterMetrics
     public void CatalogCacheHit() => _cacheHits.Add(1);
 
     public void CatalogCacheMiss() => _cacheMisses.Add(1);
+
+    public void AnnouncementFailed(string kind) => _announcementsFailed.Add(1, new KeyValuePair<string, object?>("kind", kind));
 
     public void JanitorRemoved(string kind, long count = 1) => _janitorRemoved.Add(count, new KeyValuePair<string, object?>("kind", kind));
 }

@@ -38,4 +38,5 @@ internal static class EventIds
     public const int ClusterDegraded = 500;
     public const int ClusterRecovered = 501;
     public const int ClusterPublishFailed = 502;
+    public const int ClusterPublishError = 503;
 }

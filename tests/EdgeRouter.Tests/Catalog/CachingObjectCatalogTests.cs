@@ -150,6 +150,20 @@ public sealed class CachingObjectCatalogTests
         Assert.Equal("moved", (await cache.FindAsync("b.png", CancellationToken.None))!.StorageId);
     }
 
+    [Fact]
+    public async Task AnotherInstancesForgetEverything_DropsEveryEntry()
+    {
+        var channel = new Channel();
+        using var cache = new CachingObjectCatalog(_inner, Options.Create(new EdgeRouterOptions()), _time, new EdgeRouterMetrics(new TestMeterFactory()), channel);
+        _inner.Records["a.png"] = Record("a.png");
+        await cache.FindAsync("a.png", CancellationToken.None);
+        _inner.Records["a.png"] = Record("a.png") with { StorageId = "moved" };
+
+        channel.RaiseAllChanged();
+
+        Assert.Equal("moved", (await cache.FindAsync("a.png", CancellationToken.None))!.StorageId);
+    }
+
     private static ObjectRecord Record(string key) => new(key, "s", 1, "image/png", "ab", DateTimeOffset.UnixEpoch);
 
     /// <summary>A change channel that goes down and comes back when told.</summary>
@@ -175,6 +189,8 @@ public sealed class CachingObjectCatalogTests
             remove { }
         }
 
+        public event Action? AllChanged;
+
         public event Action<bool>? ConnectionChanged;
 
         public bool IsConnected => _connected;
@@ -187,6 +203,8 @@ public sealed class CachingObjectCatalogTests
                 ConnectionChanged?.Invoke(value);
             }
         }
+
+        public void RaiseAllChanged() => AllChanged?.Invoke();
 
         public ValueTask PublishKeyChangedAsync(string key) => ValueTask.CompletedTask;
 

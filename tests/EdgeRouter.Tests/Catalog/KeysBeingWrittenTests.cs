@@ -71,6 +71,12 @@ public sealed class KeysBeingWrittenTests
             remove { }
         }
 
+        public event Action? AllChanged
+        {
+            add { }
+            remove { }
+        }
+
         public event Action<bool>? ConnectionChanged
         {
             add { }

@@ -24,6 +24,7 @@ internal sealed partial class RedisClusterEvents : IClusterEvents, IAsyncDisposa
     private const string WritingKind = "writing";
     private const string StorageKind = "storage-failed";
     private const string EchoKind = "echo";
+    private const string ForgetEverythingKind = "all";
     private static readonly TimeSpan EchoInterval = TimeSpan.FromMilliseconds(200);
     private static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan HeartbeatTimeout = TimeSpan.FromSeconds(3);
@@ -33,14 +34,18 @@ internal sealed partial class RedisClusterEvents : IClusterEvents, IAsyncDisposa
     private readonly ConnectionMultiplexer _redis;
     private readonly ILogger<RedisClusterEvents> _logger;
     private readonly CancellationTokenSource _disposed = new();
+    private readonly EdgeRouterMetrics _metrics;
+    private readonly AnnouncementRetry _retry;
     private int _listening;
     private int _echoing;
     private int _degradedLogged;
     private long _lastEcho = Environment.TickCount64;
 
-    public RedisClusterEvents(IOptions<EdgeRouterOptions> options, ILogger<RedisClusterEvents> logger)
+    public RedisClusterEvents(IOptions<EdgeRouterOptions> options, ILogger<RedisClusterEvents> logger, EdgeRouterMetrics metrics, TimeProvider timeProvider)
     {
         _logger = logger;
+        _metrics = metrics;
+        _retry = new AnnouncementRetry(TryPublishAsync, Message(ForgetEverythingKind, "-"), timeProvider, _disposed.Token);
         var cache = options.Value.Catalog;
         _channel = RedisChannel.Literal(cache.RedisChannel);
         var configuration = ConfigurationOptions.Parse(cache.Redis!);
@@ -69,6 +74,9 @@ internal sealed partial class RedisClusterEvents : IClusterEvents, IAsyncDisposa
 
     public bool IsConnected => Volatile.Read(ref _listening) == 1 && _redis.IsConnected;
 
+    /// <summary>How many change notices wait to be resent.</summary>
+    internal int PendingAnnouncements => _retry.Pending;
+
     /// <summary>The one connection (tests look through it).</summary>
     internal IConnectionMultiplexer Multiplexer => _redis;
 
@@ -79,6 +87,8 @@ internal sealed partial class RedisClusterEvents : IClusterEvents, IAsyncDisposa
     public event Action<string, string>? StorageFailed;
 
     public event Action<bool>? ConnectionChanged;
+
+    public event Action? AllChanged;
 
     public ValueTask PublishKeyChangedAsync(string key) => PublishAsync(KeyKind, key);
 
@@ -95,14 +105,31 @@ internal sealed partial class RedisClusterEvents : IClusterEvents, IAsyncDisposa
 
     private async ValueTask PublishAsync(string kind, string payload)
     {
+        var message = Message(kind, payload);
+        if (!await TryPublishAsync(message))
+        {
+            // A change notice is resent until it gets through: another instance whose own connection never dropped
+            // would otherwise serve the old version for its whole cache lifetime. The rest only cost freshness.
+            Log.PublishFailed(_logger, kind, kind == KeyKind);
+            _metrics.AnnouncementFailed(kind);
+            if (kind == KeyKind)
+            {
+                _retry.Add(message);
+            }
+        }
+    }
+
+    private async Task<bool> TryPublishAsync(string message)
+    {
         try
         {
-            await _redis.GetSubscriber().PublishAsync(_channel, Message(kind, payload));
+            await _redis.GetSubscriber().PublishAsync(_channel, message);
+            return true;
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
-            // The others keep entries only briefly while the channel is down, so a lost message costs freshness, not correctness for long.
-            Log.PublishFailed(_logger, kind, ex.Message);
+            Log.PublishError(_logger, ex.Message);
+            return false;
         }
     }
 
@@ -136,6 +163,9 @@ internal sealed partial class RedisClusterEvents : IClusterEvents, IAsyncDisposa
         {
             case KeyKind:
                 KeyChanged?.Invoke(parts[2]);
+                break;
+            case ForgetEverythingKind:
+                AllChanged?.Invoke();
                 break;
             case WritingKind:
                 KeyWriting?.Invoke(parts[2]);
@@ -248,7 +278,10 @@ internal sealed partial class RedisClusterEvents : IClusterEvents, IAsyncDisposa
         [LoggerMessage(EventId = EventIds.ClusterRecovered, Level = LogLevel.Information, Message = "Redis is back: cache invalidation across instances works again.")]
         public static partial void Recovered(ILogger logger);
 
-        [LoggerMessage(EventId = EventIds.ClusterPublishFailed, Level = LogLevel.Warning, Message = "Could not tell the other instances about a change ({Kind}): {Error}")]
-        public static partial void PublishFailed(ILogger logger, string kind, string error);
+        [LoggerMessage(EventId = EventIds.ClusterPublishFailed, Level = LogLevel.Warning, Message = "Could not tell the other instances about a change ({Kind}); resent in the background: {Resent}")]
+        public static partial void PublishFailed(ILogger logger, string kind, bool resent);
+
+        [LoggerMessage(EventId = EventIds.ClusterPublishError, Level = LogLevel.Debug, Message = "Publishing on the change channel failed: {Error}")]
+        public static partial void PublishError(ILogger logger, string error);
     }
 }

@@ -2,6 +2,7 @@ using EdgeRouter.Caching.Redis;
 using EdgeRouter.Configuration;
 using EdgeRouter.Tests.Catalog.Postgres;
 using EdgeRouter.Tests.Configuration;
+using EdgeRouter.Tests.TestUtilities;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
@@ -21,7 +22,7 @@ public sealed class RedisClusterEventsTests(RedisFixture redis)
         // announced by another instance could arrive. That is the gap a reconnect leaves until the subscription is back.
         await admin.GetServer(admin.GetEndPoints()[0]).ExecuteAsync("CLIENT", "PAUSE", "3000", "WRITE");
         var options = Options.Create(new EdgeRouterOptions { Catalog = { Redis = redis.Configuration, RedisChannel = "edgerouter-tests:echo" } });
-        await using var events = new RedisClusterEvents(options, NullLogger<RedisClusterEvents>.Instance);
+        await using var events = new RedisClusterEvents(options, NullLogger<RedisClusterEvents>.Instance, new EdgeRouter.Observability.EdgeRouterMetrics(new TestMeterFactory()), TimeProvider.System);
         var changes = new List<bool>();
         events.ConnectionChanged += changes.Add;
 

@@ -149,7 +149,7 @@ public sealed class RedisSharedCacheTests : IAsyncLifetime
         public static Instance Create(RedisFixture redis, IObjectCatalog database)
         {
             var options = Options.Create(new EdgeRouterOptions { Catalog = { Redis = redis.Configuration, RedisChannel = Channel } });
-            var events = new RedisClusterEvents(options, NullLogger<RedisClusterEvents>.Instance);
+            var events = new RedisClusterEvents(options, NullLogger<RedisClusterEvents>.Instance, new EdgeRouter.Observability.EdgeRouterMetrics(new TestMeterFactory()), TimeProvider.System);
             var catalog = new CachingObjectCatalog(database, options, TimeProvider.System, new EdgeRouterMetrics(new TestMeterFactory()), events);
             var health = new StorageHealthTracker(TimeProvider.System, options, NullLogger<StorageHealthTracker>.Instance, events);
             return new Instance(events, catalog, health);
