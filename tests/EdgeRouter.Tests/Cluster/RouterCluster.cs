@@ -30,13 +30,14 @@ public sealed class RouterCluster : IAsyncDisposable
     public IReadOnlyList<HttpClient> Clients { get; private set; } = [];
 
     /// <summary>Starts <paramref name="instances"/> routers; <paramref name="storages"/> is storages.json with <c>{files}</c> for <see cref="Files"/>.</summary>
-    public static async Task<RouterCluster> StartAsync(PostgresFixture postgres, RedisFixture redis, string storages, int instances = 2, IReadOnlyDictionary<string, string>? settings = null)
+    /// <param name="connectionLimit">The most connections the instances together may open (see <see cref="PostgresFixture.CreateDatabaseAsync"/>).</param>
+    public static async Task<RouterCluster> StartAsync(PostgresFixture postgres, RedisFixture redis, string storages, int instances = 2, IReadOnlyDictionary<string, string>? settings = null, int? connectionLimit = null)
     {
         var cluster = new RouterCluster();
         Directory.CreateDirectory(Path.Combine(cluster._root, "config"));
         Directory.CreateDirectory(cluster.Files);
         await File.WriteAllTextAsync(Path.Combine(cluster._root, "config", "storages.json"), storages.Replace("{files}", cluster.Files, StringComparison.Ordinal));
-        var database = await postgres.CreateDatabaseAsync();
+        var database = await postgres.CreateDatabaseAsync(connectionLimit);
         cluster.Database = database;
         var clients = new List<HttpClient>();
         for (var i = 0; i < instances; i++)

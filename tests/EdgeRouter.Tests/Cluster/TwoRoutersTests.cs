@@ -139,11 +139,20 @@ public sealed class TwoRoutersTests(PostgresFixture postgres, RedisFixture redis
     [Fact]
     public async Task TwoHundredConcurrentUploadsAcrossThree_NeverOverfillASmallStorage_NorRunOutOfConnections_NorLeaveAReservation()
     {
-        // Room for 40 objects of 1,000 bytes; 200 uploads at once across three instances, on a PostgreSQL with its
-        // default 100 connections and each instance's default pool of 20.
+        // Room for 40 objects of 1,000 bytes; 200 uploads at once across three instances, each with its default pool
+        // of 20, on a PostgreSQL of the default 100 connections (97 past the superuser reserve). A tighter budget
+        // (40, less than 3 x 20) must make uploads wait for a connection, never fail.
+        foreach (var limit in new[] { 97, 40 })
+        {
+            await AssertTwoHundredUploadsFitAsync(limit);
+        }
+    }
+
+    private async Task AssertTwoHundredUploadsFitAsync(int connectionLimit)
+    {
         await using var cluster = await RouterCluster.StartAsync(postgres, redis, """
             { "storages": [ { "id": "small", "api": "local", "root": "{files}", "read": "stream", "capacity": 40000 } ] }
-            """, instances: 3);
+            """, instances: 3, connectionLimit: connectionLimit);
         var body = TestFiles.Png(1_000);
 
         var statuses = await Task.WhenAll(Enumerable.Range(0, 200).Select(i => cluster.Clients[i % 3].PostAsync("/api/v1/objects", TestFiles.Raw(body, "image/png"))));

@@ -50,17 +50,29 @@ public sealed class PostgresFixture : IAsyncLifetime
     }
 
     /// <summary>A connection string to a new, empty database.</summary>
-    public async Task<string> CreateDatabaseAsync()
+    /// <param name="connectionLimit">
+    /// Serve the database to a role of its own that may open only this many connections, as a server with that
+    /// <c>max_connections</c> (less its superuser reserve) would: past it, PostgreSQL refuses with the same 53300.
+    /// The shared server itself keeps room for every test.
+    /// </param>
+    public async Task<string> CreateDatabaseAsync(int? connectionLimit = null)
     {
         var name = "t_" + Guid.NewGuid().ToString("N")[..12];
         await using var connection = new NpgsqlConnection(ConnectionString("postgres"));
         await connection.OpenAsync();
-        await using var command = new NpgsqlCommand($"CREATE DATABASE {name}", connection);
-        await command.ExecuteNonQueryAsync();
-        return ConnectionString(name);
+        var sql = connectionLimit is { } limit
+            ? $"CREATE ROLE {name} LOGIN CONNECTION LIMIT {limit.ToString(CultureInfo.InvariantCulture)}; CREATE DATABASE {name} OWNER {name}"
+            : $"CREATE DATABASE {name}";
+        foreach (var statement in sql.Split("; "))
+        {
+            await using var command = new NpgsqlCommand(statement, connection);
+            await command.ExecuteNonQueryAsync();
+        }
+
+        return ConnectionString(name, connectionLimit is null ? User : name);
     }
 
-    public string ConnectionString(string database) => $"Host=127.0.0.1;Port={Port};Username={User};Database={database};Pooling=true;Timeout=5;Command Timeout=10";
+    public string ConnectionString(string database, string user = User) => $"Host=127.0.0.1;Port={Port};Username={user};Database={database};Pooling=true;Timeout=5;Command Timeout=10";
 
     public async Task DisposeAsync()
     {
