@@ -78,6 +78,9 @@ public sealed class RouterCluster : IAsyncDisposable
 
     public string Output(int instance) => _routers[instance].Output;
 
+    /// <summary>SIGKILLs one instance, as a crash would.</summary>
+    public void Kill(int instance) => _routers[instance].Signal("KILL");
+
     public async ValueTask DisposeAsync()
     {
         foreach (var client in Clients)
