@@ -25,6 +25,8 @@ command -v swift-ring-builder >/dev/null 2>&1       || need_apt+=(swift)
 # Scale-out tests run a throwaway PostgreSQL cluster and a Redis server.
 ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need_apt+=(postgresql)
 [ -x /usr/bin/redis-server ]                       || need_apt+=(redis-server)
+# The metrics tests run a real Prometheus scraping the router; promtool checks the shipped alert rules.
+[ -x /usr/bin/prometheus ]                         || need_apt+=(prometheus)
 # The admin's browser tests drive Debian's Chromium with Playwright (Playwright cannot download its own here).
 [ -x /usr/bin/chromium ]                           || need_apt+=(chromium)
 if [ ${#need_apt[@]} -gt 0 ]; then

@@ -22,6 +22,8 @@ public sealed class EdgeRouterOptions
 
     public HealthOptions Health { get; set; } = new();
 
+    public MetricsOptions Metrics { get; set; } = new();
+
     /// <summary>Name of the placement policy: <c>weighted</c> (default), <c>fill-first</c> or <c>least-used</c>.</summary>
     public string PlacementPolicy { get; set; } = "weighted";
 
@@ -183,6 +185,21 @@ public sealed class ServingOptions
     /// Redis), whose clients complete on the pool; the runtime's own (one per core) with SQLite.
     /// </summary>
     public int? MinThreadPoolThreads { get; set; }
+}
+
+public sealed class MetricsOptions
+{
+    /// <summary>The networks <c>/metrics</c> answers when no <c>Admin:Port</c> is set: loopback and private ranges.</summary>
+    public static readonly IReadOnlyList<string> DefaultAllowedNetworks = ["127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"];
+
+    /// <summary>Serve the Prometheus scrape endpoint, <c>/metrics</c>.</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>
+    /// Networks (CIDR) whose clients may scrape <c>/metrics</c> on the public port; null means
+    /// <see cref="DefaultAllowedNetworks"/>. (A list the binder would append to, were it filled here.)
+    /// </summary>
+    public IList<string>? AllowedNetworks { get; set; }
 }
 
 public sealed class HealthOptions

@@ -61,6 +61,11 @@ internal sealed partial class EdgeRouterOptionsValidator : IValidateOptions<Edge
             errors.Add($"{S}:KnownNetworks: '{network}' is not a network in CIDR form, such as 10.0.0.0/8.");
         }
 
+        foreach (var network in (options.Metrics.AllowedNetworks ?? []).Where(n => !System.Net.IPNetwork.TryParse(n, out _)))
+        {
+            errors.Add($"{S}:Metrics:AllowedNetworks: '{network}' is not a network in CIDR form, such as 10.0.0.0/8.");
+        }
+
         if (uploads.MinBytesPerSecond < 0)
         {
             errors.Add($"{S}:Uploads:MinBytesPerSecond: must not be negative (was {uploads.MinBytesPerSecond}).");

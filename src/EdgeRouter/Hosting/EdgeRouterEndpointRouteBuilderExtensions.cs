@@ -1,5 +1,6 @@
 using System.Text.Json;
 using EdgeRouter.Configuration;
+using EdgeRouter.Observability;
 using EdgeRouter.Serving;
 using EdgeRouter.Uploads;
 using Microsoft.AspNetCore.Authentication;
@@ -33,6 +34,7 @@ public static class EdgeRouterEndpointRouteBuilderExtensions
             Predicate = check => check.Tags.Contains(ReadyTag),
             ResponseWriter = WriteReadinessAsync,
         }).DisableHttpMetrics();
+        endpoints.MapEdgeRouterMetrics();
 
         var reads = endpoints.ServiceProvider.GetRequiredService<ObjectReadHandler>();
         endpoints.MapMethods(options.ObjectPathPrefix + "{**key}", [HttpMethods.Get, HttpMethods.Head], reads.HandleAsync)

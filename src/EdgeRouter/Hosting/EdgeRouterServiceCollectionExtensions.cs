@@ -54,6 +54,7 @@ public static class EdgeRouterServiceCollectionExtensions
         services.TryAddSingleton<IRandomFactory, RandomFactory>();
         services.AddMetrics();
         services.TryAddSingleton<EdgeRouterMetrics>();
+        services.AddEdgeRouterTelemetry(configuration);
         services.AddProblemDetails();
         services.AddExceptionHandler<CatalogUnavailableExceptionHandler>();
 

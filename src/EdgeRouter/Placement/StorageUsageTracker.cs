@@ -97,6 +97,18 @@ public sealed class StorageUsageTracker(IObjectCatalog catalog, ICapacityLedger?
         }
     }
 
+    /// <summary>Whether the usage has been read from the catalog (before that, <see cref="UsageOf"/> knows nothing).</summary>
+    public bool Loaded => _loaded;
+
+    /// <summary>What the storage holds, as this instance knows it (its own writes since the catalog was read).</summary>
+    public StorageUsage UsageOf(string storageId)
+    {
+        lock (_lock)
+        {
+            return _usage.GetValueOrDefault(storageId).Usage;
+        }
+    }
+
     private void Apply(string storageId, long bytes, long objects, long releasedReservation)
     {
         lock (_lock)
