@@ -39,4 +39,5 @@ internal static class EventIds
     public const int ClusterRecovered = 501;
     public const int ClusterPublishFailed = 502;
     public const int ClusterPublishError = 503;
+    public const int ClusterSubscribeDeferred = 504;
 }

@@ -59,7 +59,9 @@ internal sealed partial class RedisClusterEvents : IClusterEvents, IAsyncDisposa
         _redis = ConnectionMultiplexer.Connect(configuration);
         _redis.ConnectionFailed += (_, e) => OnConnection(false, e.FailureType.ToString());
         _redis.ConnectionRestored += (_, _) => OnConnection(true, null);
-        _redis.GetSubscriber().Subscribe(_channel, (_, message) => Receive(message));
+        // Not the blocking Subscribe: with Redis down it throws after the client's timeout, and an instance must start
+        // anyway. The subscription is registered at once and made (again) whenever the connection comes up.
+        _ = SubscribeAsync();
         if (_redis.IsConnected)
         {
             StartEchoing();
@@ -101,6 +103,18 @@ internal sealed partial class RedisClusterEvents : IClusterEvents, IAsyncDisposa
         await _disposed.CancelAsync();
         await _redis.DisposeAsync();
         _disposed.Dispose();
+    }
+
+    private async Task SubscribeAsync()
+    {
+        try
+        {
+            await _redis.GetSubscriber().SubscribeAsync(_channel, (_, message) => Receive(message));
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            Log.SubscribeDeferred(_logger, ex.Message);
+        }
     }
 
     private async ValueTask PublishAsync(string kind, string payload)
@@ -280,6 +294,9 @@ internal sealed partial class RedisClusterEvents : IClusterEvents, IAsyncDisposa
 
         [LoggerMessage(EventId = EventIds.ClusterPublishFailed, Level = LogLevel.Warning, Message = "Could not tell the other instances about a change ({Kind}); resent in the background: {Resent}")]
         public static partial void PublishFailed(ILogger logger, string kind, bool resent);
+
+        [LoggerMessage(EventId = EventIds.ClusterSubscribeDeferred, Level = LogLevel.Information, Message = "The change channel is subscribed to when Redis can be reached: {Error}")]
+        public static partial void SubscribeDeferred(ILogger logger, string error);
 
         [LoggerMessage(EventId = EventIds.ClusterPublishError, Level = LogLevel.Debug, Message = "Publishing on the change channel failed: {Error}")]
         public static partial void PublishError(ILogger logger, string error);

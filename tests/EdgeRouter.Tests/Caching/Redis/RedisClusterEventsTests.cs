@@ -33,4 +33,30 @@ public sealed class RedisClusterEventsTests(RedisFixture redis)
         await StorageConfigReloadTests.WaitUntilAsync(() => events.IsConnected);
         Assert.Equal([true], changes);
     }
+
+    [Fact]
+    public async Task AnInstanceStartedWhileRedisIsDown_Starts_AndHearsTheChannelOnceRedisIsUp()
+    {
+        var late = new RedisFixture();
+        var options = Options.Create(new EdgeRouterOptions { Catalog = { Redis = late.Configuration, RedisChannel = "edgerouter-tests:late" } });
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await using var events = new RedisClusterEvents(options, NullLogger<RedisClusterEvents>.Instance, new EdgeRouter.Observability.EdgeRouterMetrics(new TestMeterFactory()), TimeProvider.System);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"starting took {clock.Elapsed.TotalSeconds:0.0} s with Redis down");
+        Assert.False(events.IsConnected);
+        var changed = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        events.KeyChanged += changed.Enqueue;
+
+        await late.StartAsync();
+        try
+        {
+            await StorageConfigReloadTests.WaitUntilAsync(() => events.IsConnected, timeoutMs: 20_000);
+            await using var other = await ConnectionMultiplexer.ConnectAsync(late.Configuration);
+            await other.GetSubscriber().PublishAsync(RedisChannel.Literal("edgerouter-tests:late"), "another-instance\nkey\nlate.png");
+            await StorageConfigReloadTests.WaitUntilAsync(() => changed.Contains("late.png"));
+        }
+        finally
+        {
+            await late.DisposeAsync();
+        }
+    }
 }
