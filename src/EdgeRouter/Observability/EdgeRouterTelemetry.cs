@@ -26,6 +26,11 @@ public static class EdgeRouterTelemetry
 
     public static IServiceCollection AddEdgeRouterTelemetry(this IServiceCollection services, IConfiguration configuration)
     {
+        if (string.Equals(configuration["Logging:Console:FormatterName"], "json", StringComparison.OrdinalIgnoreCase))
+        {
+            services.AddHostedService<LogCorrelation>();
+        }
+
         var otlp = !string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
         var scrape = configuration.GetValue($"{EdgeRouterOptions.SectionName}:Metrics:{nameof(MetricsOptions.Enabled)}", defaultValue: true);
         if (!otlp && !scrape)

@@ -19,6 +19,32 @@ public sealed class ReadmeContractTests
     public void EveryFieldAStorageApiAccepts_IsInReadme(string settings, string field)
         => Assert.True(Readme.Contains($"`{field}`", StringComparison.Ordinal), $"README does not document '{field}' ({settings}).");
 
+    /// <summary>Every setting of the <c>EdgeRouter</c> section, as <c>Section:Name</c> (top-level ones by name alone).</summary>
+    public static IEnumerable<object[]> SiteSettings()
+    {
+        foreach (var property in typeof(EdgeRouter.Configuration.EdgeRouterOptions).GetProperties(BindingFlags.Public | BindingFlags.Instance))
+        {
+            var type = property.PropertyType;
+            if (type.IsClass && type != typeof(string) && type.Namespace == "EdgeRouter.Configuration")
+            {
+                foreach (var inner in type.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite || p.PropertyType.IsAssignableTo(typeof(System.Collections.IEnumerable))))
+                {
+                    yield return [$"{property.Name}:{inner.Name}", inner.Name];
+                }
+            }
+            else
+            {
+                yield return [property.Name, property.Name];
+            }
+        }
+    }
+
+    // A row may name several settings of one section: "`Serving:ProxyActivityTimeout` / `ProxyConnectTimeout`".
+    [Theory]
+    [MemberData(nameof(SiteSettings))]
+    public void EverySiteSetting_IsInReadme(string setting, string name)
+        => Assert.True(Readme.Contains($"`{setting}`", StringComparison.Ordinal) || Readme.Split('\n').Any(l => l.StartsWith("| `" + setting.Split(':')[0] + ":", StringComparison.Ordinal) && l.Contains($"`{name}`", StringComparison.Ordinal)), $"README does not document the setting '{setting}'.");
+
     [Fact]
     public void EveryStorageApi_IsNamedInReadmesApiRow()
     {
