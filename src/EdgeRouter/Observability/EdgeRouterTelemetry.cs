@@ -18,8 +18,10 @@ namespace EdgeRouter.Observability;
 /// </summary>
 public static class EdgeRouterTelemetry
 {
+    public const string SourceName = "EdgeRouter";
+
     /// <summary>The router's own spans.</summary>
-    public static readonly ActivitySource Source = new("EdgeRouter");
+    public static readonly ActivitySource Source = new(SourceName);
 
     /// <summary>Meters of the runtime and of ASP.NET Core that a dashboard of the router uses.</summary>
     internal static readonly string[] BuiltInMeters = ["Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "System.Net.Http", "System.Runtime"];
@@ -51,7 +53,7 @@ public static class EdgeRouterTelemetry
         {
             telemetry.WithTracing(tracing =>
             {
-                tracing.AddSource(Source.Name).AddAspNetCoreInstrumentation().AddHttpClientInstrumentation();
+                tracing.AddSource(SourceName).AddAspNetCoreInstrumentation().AddHttpClientInstrumentation();
 
                 // One request in a hundred, unless the standard OTEL_TRACES_SAMPLER says otherwise; a sampled
                 // caller's decision (traceparent) is followed.

@@ -50,6 +50,10 @@ internal sealed partial class ObjectReadHandler(
 
     private async Task ReadAsync(HttpContext context)
     {
+        // Spans (when traces are exported, for sampled requests): the read, its lookup, and the streaming or the
+        // forward (HttpClient's own span, whose traceparent the backend receives).
+        using var span = EdgeRouterTelemetry.Source.StartActivity("read");
+
         // 1. The key.
         var key = context.Request.RouteValues["key"] as string;
         if (!ObjectKeys.IsValid(key))
@@ -62,6 +66,7 @@ internal sealed partial class ObjectReadHandler(
         ObjectRecord? record;
         try
         {
+            using var lookup = EdgeRouterTelemetry.Source.StartActivity("lookup");
             record = await catalog.FindAsync(key!, context.RequestAborted);
         }
         catch (CatalogUnavailableException ex)
@@ -86,6 +91,8 @@ internal sealed partial class ObjectReadHandler(
         }
 
         // 4. The read mode.
+        span?.SetTag("edgerouter.storage", storage.Id);
+        span?.SetTag("edgerouter.read_mode", storage.Config.Read.ToString().ToLowerInvariant());
         switch (storage.Read)
         {
             case ReadMode.Redirect:
@@ -98,7 +105,11 @@ internal sealed partial class ObjectReadHandler(
                 await RedirectToSignedUrlAsync(context, storage, record);
                 break;
             default:
-                await StreamAsync(context, storage, record);
+                using (EdgeRouterTelemetry.Source.StartActivity("stream"))
+                {
+                    await StreamAsync(context, storage, record);
+                }
+
                 break;
         }
     }

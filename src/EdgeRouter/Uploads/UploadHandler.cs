@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using EdgeRouter.Catalog;
 using EdgeRouter.Configuration;
 using EdgeRouter.Health;
@@ -72,6 +73,10 @@ internal sealed partial class UploadHandler(
     {
         var request = context.Request;
 
+        // Spans (when traces are exported): the upload, its sniffing, each placement and write (a failover shows as
+        // two), and the commit.
+        using var span = EdgeRouterTelemetry.Source.StartActivity("upload");
+
         // 1. The key, the overwrite flag, the declared size and the deadline.
         if (requestedKey is not null && ObjectKeys.ValidateClientKey(requestedKey) is { } keyError)
         {
@@ -123,13 +128,17 @@ internal sealed partial class UploadHandler(
             await using var body = new UploadBody(source!, maxBytes, _options.Uploads.SpoolDirectory ?? Path.Combine(Path.GetTempPath(), "edgerouter-spool"));
 
             // 3. Sniff and settle the content type.
+            var sniff = EdgeRouterTelemetry.Source.StartActivity("sniff");
             var head = await body.PeekAsync(ContentSniffer.HeadLength, cancellationToken);
             if (body.IsComplete && body.Received == 0)
             {
+                sniff?.Dispose();
                 return Reject(StatusCodes.Status400BadRequest, "Empty upload", "The upload has no content.");
             }
 
             var (contentType, typeError) = _types.Resolve(declaredType, head.Span);
+            sniff?.SetTag("edgerouter.content_type", contentType);
+            sniff?.Dispose();
             if ((typeError ?? (requestedKey is null ? null : ContentSniffer.CheckKeyExtension(requestedKey, contentType!))) is { } unsupported)
             {
                 return Reject(StatusCodes.Status415UnsupportedMediaType, "Unsupported content", unsupported);
@@ -158,6 +167,7 @@ internal sealed partial class UploadHandler(
             CatalogWriteResult result;
             try
             {
+                using var commit = EdgeRouterTelemetry.Source.StartActivity("commit");
                 result = await catalog.AddAsync(record, overwrite, CancellationToken.None);
             }
             catch (CatalogUnavailableException ex)
@@ -242,7 +252,12 @@ internal sealed partial class UploadHandler(
         var full = 0;
         while (true)
         {
-            var placement = await placer.PlaceAsync(write.SizeHint, excluded, cancellationToken);
+            Placement.Placement placement;
+            using (EdgeRouterTelemetry.Source.StartActivity("place"))
+            {
+                placement = await placer.PlaceAsync(write.SizeHint, excluded, cancellationToken);
+            }
+
             if (placement.Storage is not { } storage)
             {
                 return placement.Failure == PlacementFailure.InsufficientStorage || (full > 0 && full == excluded.Count)
@@ -265,6 +280,8 @@ internal sealed partial class UploadHandler(
             var replaceForeign = false;
             while (true)
             {
+                using var span = EdgeRouterTelemetry.Source.StartActivity("write");
+                span?.SetTag("edgerouter.storage", storage.Id);
                 try
                 {
                     var writeOptions = new ObjectWriteOptions(write.ContentType, storage.CacheControl, write.Body.IsComplete ? write.Body.Received : null, replaceForeign);
@@ -304,6 +321,7 @@ internal sealed partial class UploadHandler(
                 }
                 catch (StorageException ex)
                 {
+                    span?.SetStatus(ActivityStatusCode.Error, ex.IsInsufficientSpace ? "insufficient space" : "write failed");
                     await usage.ReleaseAsync(placement);
                     await AbandonAsync(storage, intent);
                     if (ex.IsInsufficientSpace)
