@@ -53,6 +53,7 @@ internal sealed partial class StorageConfigManager : IStorageRegistry, IDisposab
 {
     private static readonly TimeSpan ReloadDebounce = TimeSpan.FromMilliseconds(300);
     private long _fileChanges;
+    private readonly EdgeRouterMetrics _metrics;
     private static readonly JsonSerializerOptions IndentedJson = new() { WriteIndented = true };
 
     private readonly string _path;
@@ -76,8 +77,10 @@ internal sealed partial class StorageConfigManager : IStorageRegistry, IDisposab
         IHostEnvironment environment,
         IServiceProvider services,
         TimeProvider timeProvider,
+        EdgeRouterMetrics metrics,
         ILogger<StorageConfigManager> logger)
     {
+        _metrics = metrics;
         _options = options.Value;
         _path = Path.GetFullPath(_options.StoragesFile, environment.ContentRootPath);
         _validator = validator;
@@ -112,10 +115,12 @@ internal sealed partial class StorageConfigManager : IStorageRegistry, IDisposab
                     Log.ReloadRejected(_logger, _path, error);
                 }
 
+                _metrics.ConfigReloaded(inForce: false);
                 return errors;
             }
 
             Volatile.Write(ref _current, snapshot!);
+            _metrics.ConfigReloaded(inForce: true);
             Log.Reloaded(_logger, _path, snapshot!.Storages.Count, snapshot.Version);
             return [];
         }

@@ -19,6 +19,9 @@ public sealed class EdgeRouterMetrics
     private readonly Counter<long> _cacheMisses;
     private readonly Counter<long> _janitorRemoved;
     private readonly Counter<long> _announcementsFailed;
+    private readonly Counter<long> _configReloads;
+    private readonly Histogram<double> _readDuration;
+    private readonly Histogram<double> _uploadDuration;
 
     public EdgeRouterMetrics(IMeterFactory meterFactory)
     {
@@ -31,6 +34,12 @@ public sealed class EdgeRouterMetrics
         _cacheHits = meter.CreateCounter<long>("edgerouter.catalog.cache.hits", "{lookup}", "Catalog lookups answered from memory.");
         _cacheMisses = meter.CreateCounter<long>("edgerouter.catalog.cache.misses", "{lookup}", "Catalog lookups that went to the database.");
         _announcementsFailed = meter.CreateCounter<long>("edgerouter.cluster.announcements.failed", "{announcement}", "Change announcements the channel refused, by kind; key changes are resent until it takes them.");
+        _configReloads = meter.CreateCounter<long>("edgerouter.config.reloads", "{reload}", "Changes of storages.json read, by outcome: ok (in force) or rejected (the previous storages stay).");
+
+        // Seconds, from half a millisecond (a hot redirect) to ten seconds (a large upload).
+        var buckets = new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] };
+        _readDuration = meter.CreateHistogram("edgerouter.read.duration", "s", "Time to answer an object read, by storage and read mode (a stream's or proxy's whole body included).", advice: buckets);
+        _uploadDuration = meter.CreateHistogram("edgerouter.upload.duration", "s", "Time from an upload's start to its answer, by the storage that stored it.", advice: buckets);
         _janitorRemoved = meter.CreateCounter<long>("edgerouter.janitor.removed", "{item}", "What the janitor removed, by kind: replaced-or-deleted objects past their grace, expired uploads, spool files.");
     }
 
@@ -39,6 +48,18 @@ public sealed class EdgeRouterMetrics
         _uploads.Add(1, new KeyValuePair<string, object?>("storage", storageId), new KeyValuePair<string, object?>("outcome", "stored"));
         _uploadBytes.Add(bytes, new KeyValuePair<string, object?>("storage", storageId));
     }
+
+    public void UploadDuration(string storageId, TimeSpan elapsed) => _uploadDuration.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>("storage", storageId));
+
+    public void ReadDuration(string storageId, string mode, TimeSpan elapsed)
+    {
+        if (_readDuration.Enabled)
+        {
+            _readDuration.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>("storage", storageId), new KeyValuePair<string, object?>("mode", mode));
+        }
+    }
+
+    public void ConfigReloaded(bool inForce) => _configReloads.Add(1, new KeyValuePair<string, object?>("outcome", inForce ? "ok" : "rejected"));
 
     public void UploadRejected(string reason) => _uploads.Add(1, new KeyValuePair<string, object?>("outcome", reason));
 

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using EdgeRouter.Catalog;
 using Microsoft.Win32.SafeHandles;
 using EdgeRouter.Configuration;
@@ -30,6 +31,9 @@ internal sealed partial class ObjectReadHandler(
     ILogger<ObjectReadHandler> logger)
 {
     private const string NoStore = "no-store";
+
+    // The read modes' names as labels, indexed by ReadMode, so a read allocates none.
+    private static readonly string[] ReadModeNames = [.. Enum.GetValues<ReadMode>().OrderBy(m => (int)m).Select(m => m.ToString().ToLowerInvariant())];
     private const int FileChunkBytes = 64 * 1024;
     private static readonly byte[] NotFoundBody = "Not found."u8.ToArray();
     private readonly ServingOptions _serving = options.Value.Serving;
@@ -93,6 +97,7 @@ internal sealed partial class ObjectReadHandler(
         // 4. The read mode.
         span?.SetTag("edgerouter.storage", storage.Id);
         span?.SetTag("edgerouter.read_mode", storage.Config.Read.ToString().ToLowerInvariant());
+        var started = Stopwatch.GetTimestamp();
         switch (storage.Read)
         {
             case ReadMode.Redirect:
@@ -112,6 +117,8 @@ internal sealed partial class ObjectReadHandler(
 
                 break;
         }
+
+        metrics.ReadDuration(storage.Id, ReadModeNames[(int)storage.Read], Stopwatch.GetElapsedTime(started));
     }
 
     private void Redirect(HttpContext context, StorageDefinition storage, ObjectRecord record)

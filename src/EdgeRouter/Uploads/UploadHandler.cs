@@ -76,6 +76,7 @@ internal sealed partial class UploadHandler(
         // Spans (when traces are exported): the upload, its sniffing, each placement and write (a failover shows as
         // two), and the commit.
         using var span = EdgeRouterTelemetry.Source.StartActivity("upload");
+        var started = Stopwatch.GetTimestamp();
 
         // 1. The key, the overwrite flag, the declared size and the deadline.
         if (requestedKey is not null && ObjectKeys.ValidateClientKey(requestedKey) is { } keyError)
@@ -195,6 +196,7 @@ internal sealed partial class UploadHandler(
             }
 
             metrics.UploadStored(storage.Id, record.Size);
+            metrics.UploadDuration(storage.Id, Stopwatch.GetElapsedTime(started));
             Log.Stored(logger, record.Key, storage.Id, record.Size);
             var response = ToResponse(record, storage);
             return Results.Created(response.Url, response);

@@ -50,6 +50,8 @@ public sealed partial class DeployAssetsTests
         await router.Client.GetAsync("/assets/0.png");
         await router.Client.GetAsync("/assets/none.png");
         await router.Client.DeleteAsync("/api/v1/objects/assets/1.png");
+        var storagesFile = Path.Combine(router.Root, "config", "storages.json");
+        await File.WriteAllTextAsync(storagesFile, await File.ReadAllTextAsync(storagesFile)); // read again: a reload
 
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
         while (true)
