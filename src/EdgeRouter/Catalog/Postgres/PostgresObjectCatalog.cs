@@ -87,8 +87,9 @@ internal sealed partial class PostgresObjectCatalog : IObjectCatalog, ICapacityL
     // The pool an instance opens unless told otherwise: five instances fit PostgreSQL's default max_connections.
     private const int DefaultPoolSize = 20;
 
-    // 53300, "too many clients already": the server is full for a moment; the caller waits for a connection instead.
-    private static readonly TimeSpan[] FullServerBackoff = [TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(200), TimeSpan.FromMilliseconds(400), TimeSpan.FromMilliseconds(800), TimeSpan.FromMilliseconds(1600)];
+    // 53300, "too many clients already": the server is full for a moment; the caller waits for a connection instead,
+    // up to about 9 s in all (an upload's own limits are minutes), and only then answers 503.
+    private static readonly TimeSpan[] FullServerBackoff = [.. new[] { 50, 100, 200, 400, 800, 1600, 2000, 2000, 2000 }.Select(ms => TimeSpan.FromMilliseconds(ms))];
 
     private readonly NpgsqlDataSource _dataSource;
     private readonly TimeProvider _timeProvider;

@@ -89,6 +89,22 @@ public sealed class PostgresFixture : IAsyncLifetime
             "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "full_page_writes=off", "-c", "max_connections=300");
         _server = new ServerProcess("postgres", file, arguments, Port);
         await _server.StartAsync(TimeSpan.FromSeconds(30));
+
+        // The port opens before recovery ends (after a kill, say): ready once it accepts a session (57P03 until then).
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            try
+            {
+                await using var connection = new NpgsqlConnection(ConnectionString("postgres") + ";Pooling=false");
+                await connection.OpenAsync();
+                return;
+            }
+            catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.CannotConnectNow && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(100);
+            }
+        }
     }
 
     // setpriv execs the program in place (no forked parent), so stopping the process stops PostgreSQL itself.
