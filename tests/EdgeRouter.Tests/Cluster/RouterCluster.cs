@@ -49,7 +49,8 @@ public sealed class RouterCluster : IAsyncDisposable
                 ["EDGEROUTER_API_KEY"] = ApiKey,
                 ["EdgeRouter__SiteUrl"] = url + "/",
                 ["EdgeRouter__Catalog__Provider"] = "postgres",
-                ["EdgeRouter__Catalog__ConnectionString"] = database,
+                // Npgsql's own wait for a pooled connection (15 s), as in production; the fixture's 5 s is for the tests' own queries.
+                ["EdgeRouter__Catalog__ConnectionString"] = database.Replace("Timeout=5;", "Timeout=15;", StringComparison.Ordinal),
                 ["EdgeRouter__Catalog__Redis"] = redis.Configuration,
                 ["EdgeRouter__Uploads__SpoolDirectory"] = Path.Combine(cluster._root, $"spool-{i}"),
                 ["EdgeRouter__Health__ProbeInterval"] = "00:00:01",
