@@ -23,6 +23,13 @@ public static class EdgeRouterTelemetry
     /// <summary>The router's own spans.</summary>
     public static readonly ActivitySource Source = new(SourceName);
 
+    /// <summary>
+    /// A span of the router's, or null. Under a request whose trace is not sampled (99 % of them by default) none is
+    /// made: OpenTelemetry would still create each one, unrecorded, on the hot path.
+    /// </summary>
+    public static Activity? StartSpan(string name)
+        => Activity.Current is { Recorded: false } ? null : Source.StartActivity(name);
+
     /// <summary>Meters of the runtime and of ASP.NET Core that a dashboard of the router uses.</summary>
     internal static readonly string[] BuiltInMeters = ["Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "System.Net.Http", "System.Runtime"];
 

@@ -56,7 +56,7 @@ internal sealed partial class ObjectReadHandler(
     {
         // Spans (when traces are exported, for sampled requests): the read, its lookup, and the streaming or the
         // forward (HttpClient's own span, whose traceparent the backend receives).
-        using var span = EdgeRouterTelemetry.Source.StartActivity("read");
+        using var span = EdgeRouterTelemetry.StartSpan("read");
 
         // 1. The key.
         var key = context.Request.RouteValues["key"] as string;
@@ -70,7 +70,7 @@ internal sealed partial class ObjectReadHandler(
         ObjectRecord? record;
         try
         {
-            using var lookup = EdgeRouterTelemetry.Source.StartActivity("lookup");
+            using var lookup = EdgeRouterTelemetry.StartSpan("lookup");
             record = await catalog.FindAsync(key!, context.RequestAborted);
         }
         catch (CatalogUnavailableException ex)
@@ -110,7 +110,7 @@ internal sealed partial class ObjectReadHandler(
                 await RedirectToSignedUrlAsync(context, storage, record);
                 break;
             default:
-                using (EdgeRouterTelemetry.Source.StartActivity("stream"))
+                using (EdgeRouterTelemetry.StartSpan("stream"))
                 {
                     await StreamAsync(context, storage, record);
                 }

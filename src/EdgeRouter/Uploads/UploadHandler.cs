@@ -75,7 +75,7 @@ internal sealed partial class UploadHandler(
 
         // Spans (when traces are exported): the upload, its sniffing, each placement and write (a failover shows as
         // two), and the commit.
-        using var span = EdgeRouterTelemetry.Source.StartActivity("upload");
+        using var span = EdgeRouterTelemetry.StartSpan("upload");
         var started = Stopwatch.GetTimestamp();
 
         // 1. The key, the overwrite flag, the declared size and the deadline.
@@ -129,7 +129,7 @@ internal sealed partial class UploadHandler(
             await using var body = new UploadBody(source!, maxBytes, _options.Uploads.SpoolDirectory ?? Path.Combine(Path.GetTempPath(), "edgerouter-spool"));
 
             // 3. Sniff and settle the content type.
-            var sniff = EdgeRouterTelemetry.Source.StartActivity("sniff");
+            var sniff = EdgeRouterTelemetry.StartSpan("sniff");
             var head = await body.PeekAsync(ContentSniffer.HeadLength, cancellationToken);
             if (body.IsComplete && body.Received == 0)
             {
@@ -168,7 +168,7 @@ internal sealed partial class UploadHandler(
             CatalogWriteResult result;
             try
             {
-                using var commit = EdgeRouterTelemetry.Source.StartActivity("commit");
+                using var commit = EdgeRouterTelemetry.StartSpan("commit");
                 result = await catalog.AddAsync(record, overwrite, CancellationToken.None);
             }
             catch (CatalogUnavailableException ex)
@@ -255,7 +255,7 @@ internal sealed partial class UploadHandler(
         while (true)
         {
             Placement.Placement placement;
-            using (EdgeRouterTelemetry.Source.StartActivity("place"))
+            using (EdgeRouterTelemetry.StartSpan("place"))
             {
                 placement = await placer.PlaceAsync(write.SizeHint, excluded, cancellationToken);
             }
@@ -282,7 +282,7 @@ internal sealed partial class UploadHandler(
             var replaceForeign = false;
             while (true)
             {
-                using var span = EdgeRouterTelemetry.Source.StartActivity("write");
+                using var span = EdgeRouterTelemetry.StartSpan("write");
                 span?.SetTag("edgerouter.storage", storage.Id);
                 try
                 {
