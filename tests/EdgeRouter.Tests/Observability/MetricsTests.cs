@@ -35,7 +35,9 @@ public sealed class MetricsTests
             var uploads = await prometheus.QueryAsync("sum by (storage, outcome) (edgerouter_uploads_total)");
             var reads = await prometheus.QueryAsync("sum by (mode, outcome) (edgerouter_reads_total)");
             var healthy = await prometheus.QueryAsync("edgerouter_storage_healthy");
+            var readsByStorage = await prometheus.QueryAsync("sum by (storage) (edgerouter_read_duration_seconds_count)");
             if (uploads.Any(s => s.Labels["storage"] == "local" && s.Value == 5)
+                && readsByStorage.Any(s => s.Labels["storage"] == "local" && s.Value == 7)
                 && reads.Any(s => s.Labels["mode"] == "stream" && s.Labels["outcome"] == "full" && s.Value == 7)
                 && reads.Any(s => s.Labels["outcome"] == "not-found" && s.Value == 1))
             {
@@ -44,7 +46,7 @@ public sealed class MetricsTests
                 break;
             }
 
-            Assert.True(DateTime.UtcNow < deadline, $"Prometheus did not see the counts in time: uploads {Describe(uploads)}; reads {Describe(reads)}; targets {await prometheus.TargetsAsync()}");
+            Assert.True(DateTime.UtcNow < deadline, $"Prometheus did not see the counts in time: uploads {Describe(uploads)}; reads {Describe(reads)}; reads by storage {Describe(readsByStorage)}; targets {await prometheus.TargetsAsync()}");
             await Task.Delay(500);
         }
     }
