@@ -56,10 +56,13 @@ internal sealed partial class CatalogJanitor(
             return;
         }
 
+        var left = 0;
         foreach (var pending in await catalog.GetPendingDeletesAsync(Batch, cancellationToken))
         {
-            await TryDeleteAsync(pending, cancellationToken);
+            left += await TryDeleteAsync(pending, cancellationToken) ? 0 : 1;
         }
+
+        metrics.DeletionsLeft(left);
 
         // An intent is only taken for abandoned a margin after it expired, in case this instance's clock runs ahead of
         // the uploader's; a commit refuses an expired intent, so none can commit while its bytes are being removed.

@@ -22,6 +22,7 @@ public sealed class EdgeRouterMetrics
     private readonly Counter<long> _configReloads;
     private readonly Histogram<double> _readDuration;
     private readonly Histogram<double> _uploadDuration;
+    private long _deletionsLeft = -1;
 
     public EdgeRouterMetrics(IMeterFactory meterFactory)
     {
@@ -40,6 +41,11 @@ public sealed class EdgeRouterMetrics
         var buckets = new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] };
         _readDuration = meter.CreateHistogram("edgerouter.read.duration", "s", "Time to answer an object read, by storage and read mode (a stream's or proxy's whole body included).", advice: buckets);
         _uploadDuration = meter.CreateHistogram("edgerouter.upload.duration", "s", "Time from an upload's start to its answer, by the storage that stored it.", advice: buckets);
+        meter.CreateObservableGauge(
+            "edgerouter.janitor.deletions.left",
+            () => Volatile.Read(ref _deletionsLeft) is var left and >= 0 ? [new Measurement<long>(left)] : Array.Empty<Measurement<long>>(),
+            "{deletion}",
+            "Due deletions the janitor's last round could not remove (up to one batch), on the instance that ran it; none before its first round.");
         _janitorRemoved = meter.CreateCounter<long>("edgerouter.janitor.removed", "{item}", "What the janitor removed, by kind: replaced-or-deleted objects past their grace, expired uploads, spool files.");
     }
 
@@ -86,6 +92,8 @@ public sealed class EdgeRouterMetrics
     public void CatalogCacheMiss() => _cacheMisses.Add(1);
 
     public void AnnouncementFailed(string kind) => _announcementsFailed.Add(1, new KeyValuePair<string, object?>("kind", kind));
+
+    public void DeletionsLeft(long count) => Volatile.Write(ref _deletionsLeft, count);
 
     public void JanitorRemoved(string kind, long count = 1) => _janitorRemoved.Add(count, new KeyValuePair<string, object?>("kind", kind));
 }

@@ -1,10 +1,13 @@
+using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Http.Json;
 using EdgeRouter.Catalog;
+using EdgeRouter.Observability;
 using EdgeRouter.Storage;
 using EdgeRouter.Tests.TestUtilities;
 using EdgeRouter.Uploads;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Time.Testing;
 
 namespace EdgeRouter.Tests.Catalog;
@@ -109,11 +112,19 @@ public sealed class CatalogJanitorTests
         Assert.Equal(["doomed.png"], factory.FilesUnder("f"));
         Assert.Equal([new PendingDelete("f", "doomed.png")], await catalog.GetPendingDeletesAsync(10, CancellationToken.None));
 
+        // The janitor's round cannot remove it while the backend refuses: the gauge says so, then says none are left.
+        using var left = new MetricCollector<long>(factory.Services.GetRequiredService<IMeterFactory>(), EdgeRouterMetrics.MeterName, "edgerouter.janitor.deletions.left");
+        await RunJanitorAsync(factory);
+        left.RecordObservableInstruments();
+        Assert.Equal(1, left.LastMeasurement?.Value);
+
         store.Down = false;
         await RunJanitorAsync(factory);
+        left.RecordObservableInstruments();
 
         Assert.Empty(factory.FilesUnder("f"));
         Assert.Empty(await catalog.GetPendingDeletesAsync(10, CancellationToken.None));
+        Assert.Equal(0, left.LastMeasurement?.Value);
     }
 
     [Fact]

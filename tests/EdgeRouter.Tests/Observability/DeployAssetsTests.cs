@@ -17,7 +17,7 @@ public sealed partial class DeployAssetsTests
         var (exitCode, output) = Commands.Run("/usr/bin/promtool", "check", "rules", Rules);
 
         Assert.True(exitCode == 0, output);
-        Assert.Contains("SUCCESS: 6 rules found", output, StringComparison.Ordinal);
+        Assert.Contains("SUCCESS: 7 rules found", output, StringComparison.Ordinal);
     }
 
     [Fact]
