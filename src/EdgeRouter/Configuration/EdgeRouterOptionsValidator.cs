@@ -56,14 +56,12 @@ internal sealed partial class EdgeRouterOptionsValidator : IValidateOptions<Edge
             errors.Add($"{S}:KnownProxies: '{proxy}' is not an IP address.");
         }
 
-        foreach (var network in options.KnownNetworks.Where(n => !System.Net.IPNetwork.TryParse(n, out _)))
+        foreach (var (setting, networks) in new[] { ("KnownNetworks", options.KnownNetworks), ("Metrics:AllowedNetworks", options.Metrics.AllowedNetworks ?? []) })
         {
-            errors.Add($"{S}:KnownNetworks: '{network}' is not a network in CIDR form, such as 10.0.0.0/8.");
-        }
-
-        foreach (var network in (options.Metrics.AllowedNetworks ?? []).Where(n => !System.Net.IPNetwork.TryParse(n, out _)))
-        {
-            errors.Add($"{S}:Metrics:AllowedNetworks: '{network}' is not a network in CIDR form, such as 10.0.0.0/8.");
+            foreach (var network in networks.Where(n => !System.Net.IPNetwork.TryParse(n, out _)))
+            {
+                errors.Add($"{S}:{setting}: '{network}' is not a network in CIDR form, such as 10.0.0.0/8.");
+            }
         }
 
         if (uploads.MinBytesPerSecond < 0)

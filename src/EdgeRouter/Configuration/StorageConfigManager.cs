@@ -52,9 +52,10 @@ internal delegate JsonObject? StorageEntryChange(JsonObject? current, List<strin
 internal sealed partial class StorageConfigManager : IStorageRegistry, IDisposable
 {
     private static readonly TimeSpan ReloadDebounce = TimeSpan.FromMilliseconds(300);
-    private long _fileChanges;
-    private readonly EdgeRouterMetrics _metrics;
     private static readonly JsonSerializerOptions IndentedJson = new() { WriteIndented = true };
+
+    private readonly EdgeRouterMetrics _metrics;
+    private long _fileChanges;
 
     private readonly string _path;
     private readonly StorageConfigValidator _validator;

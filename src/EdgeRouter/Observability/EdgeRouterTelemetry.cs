@@ -102,11 +102,11 @@ public static class EdgeRouterTelemetry
     /// set, and otherwise only to clients in <see cref="MetricsOptions.AllowedNetworks"/>. For anyone else the
     /// endpoint does not exist: the path falls through to an object read, which answers 404.
     /// </summary>
-    private sealed class MetricsAccessPolicy(IOptions<EdgeRouterOptions> options, IConfiguration configuration) : MatcherPolicy, IEndpointSelectorPolicy
+    private sealed class MetricsAccessPolicy(IOptions<EdgeRouterOptions> options, IOptions<Admin.AdminOptions> admin) : MatcherPolicy, IEndpointSelectorPolicy
     {
         public static readonly object Metadata = new();
 
-        private readonly int? _adminPort = configuration.GetValue<int?>("Admin:Port");
+        private readonly int? _adminPort = admin.Value.Port;
         private readonly IPNetwork[] _allowed = [.. ((IEnumerable<string>?)options.Value.Metrics.AllowedNetworks ?? MetricsOptions.DefaultAllowedNetworks).Select(n => IPNetwork.Parse(n))];
 
         public override int Order => -1000;

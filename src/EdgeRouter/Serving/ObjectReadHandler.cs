@@ -95,8 +95,9 @@ internal sealed partial class ObjectReadHandler(
         }
 
         // 4. The read mode.
+        var mode = ReadModeNames[(int)storage.Read];
         span?.SetTag("edgerouter.storage", storage.Id);
-        span?.SetTag("edgerouter.read_mode", storage.Config.Read.ToString().ToLowerInvariant());
+        span?.SetTag("edgerouter.read_mode", mode);
         var started = Stopwatch.GetTimestamp();
         switch (storage.Read)
         {
@@ -118,7 +119,7 @@ internal sealed partial class ObjectReadHandler(
                 break;
         }
 
-        metrics.ReadDuration(storage.Id, ReadModeNames[(int)storage.Read], Stopwatch.GetElapsedTime(started));
+        metrics.ReadDuration(storage.Id, mode, Stopwatch.GetElapsedTime(started));
     }
 
     private void Redirect(HttpContext context, StorageDefinition storage, ObjectRecord record)

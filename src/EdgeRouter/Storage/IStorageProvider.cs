@@ -64,7 +64,8 @@ public sealed class StorageValidationContext(int index, string? id, ICollection<
         }
     }
 
-    private static bool HasUserInfo(string? url)
+    /// <summary>Whether the URL (with or without its scheme) carries user:password@.</summary>
+    internal static bool HasUserInfo(string? url)
         => url is not null && Uri.TryCreate(url.Contains("://", StringComparison.Ordinal) ? url : "https://" + url, UriKind.Absolute, out var uri) && !string.IsNullOrEmpty(uri.UserInfo);
 }
 

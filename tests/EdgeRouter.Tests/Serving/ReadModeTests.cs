@@ -128,11 +128,7 @@ public sealed class ReadModeTests(StaticWebServer web)
     [Fact]
     public async Task Proxy_NeverForwardsTheQueryString()
     {
-        using var factory = new RouterFactory(Storage("proxy"));
-        using var router = factory.CreateAuthorizedClient();
-        await router.PutAsync("/api/v1/objects/proxied/query.png", TestFiles.Raw(TestFiles.Png(), "image/png"));
-
-        var response = await router.GetAsync("/proxied/query.png?token=secret&x=1");
+        var response = await UploadAndReadAsync(Storage("proxy"), "proxied/query.png", "?token=secret&x=1");
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var forwarded = web.Requests.Last(r => r.Path == "/proxied/query.png");
@@ -142,11 +138,7 @@ public sealed class ReadModeTests(StaticWebServer web)
     [Fact]
     public async Task Proxy_ABackend5xx_IsRelayed_MarkedNoStore()
     {
-        using var factory = new RouterFactory(ProxyTo("failing/"));
-        using var router = factory.CreateAuthorizedClient();
-        await router.PutAsync("/api/v1/objects/proxied/failing.png", TestFiles.Raw(TestFiles.Png(), "image/png"));
-
-        var response = await router.GetAsync("/proxied/failing.png");
+        var response = await UploadAndReadAsync(ProxyTo("failing/"), "proxied/failing.png");
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
         Assert.Equal("no-store", response.Headers.CacheControl?.ToString());
@@ -156,14 +148,19 @@ public sealed class ReadModeTests(StaticWebServer web)
     [Fact]
     public async Task Proxy_ABackendThatDoesNotAnswer_Is504_NoStore_AfterTheActivityTimeout()
     {
-        using var factory = new RouterFactory(ProxyTo("silent/"), settings: new Dictionary<string, string?> { ["EdgeRouter:Serving:ProxyActivityTimeout"] = "00:00:01" });
-        using var router = factory.CreateAuthorizedClient();
-        await router.PutAsync("/api/v1/objects/proxied/silent.png", TestFiles.Raw(TestFiles.Png(), "image/png"));
-
-        var response = await router.GetAsync("/proxied/silent.png").WaitAsync(TimeSpan.FromSeconds(30));
+        var response = await UploadAndReadAsync(ProxyTo("silent/"), "proxied/silent.png", settings: new Dictionary<string, string?> { ["EdgeRouter:Serving:ProxyActivityTimeout"] = "00:00:01" });
 
         Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
         Assert.Equal("no-store", response.Headers.CacheControl?.ToString());
+    }
+
+    /// <summary>Uploads a PNG at <paramref name="key"/> to a router with <paramref name="storages"/>, then reads it (with <paramref name="query"/>).</summary>
+    private static async Task<HttpResponseMessage> UploadAndReadAsync(string storages, string key, string query = "", IDictionary<string, string?>? settings = null)
+    {
+        using var factory = new RouterFactory(storages, settings: settings);
+        using var router = factory.CreateAuthorizedClient();
+        await router.PutAsync("/api/v1/objects/" + key, TestFiles.Raw(TestFiles.Png(), "image/png"));
+        return await router.GetAsync("/" + key + query).WaitAsync(TimeSpan.FromSeconds(30));
     }
 
     /// <summary>A proxy storage that writes into the web server's folder but is read under <paramref name="path"/> of it.</summary>

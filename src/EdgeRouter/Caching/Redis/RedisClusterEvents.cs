@@ -76,9 +76,6 @@ internal sealed partial class RedisClusterEvents : IClusterEvents, IAsyncDisposa
 
     public bool IsConnected => Volatile.Read(ref _listening) == 1 && _redis.IsConnected;
 
-    /// <summary>How many change notices wait to be resent.</summary>
-    internal int PendingAnnouncements => _retry.Pending;
-
     /// <summary>The one connection (tests look through it).</summary>
     internal IConnectionMultiplexer Multiplexer => _redis;
 

@@ -92,7 +92,7 @@ internal abstract partial class S3FamilyStorageProvider<TSettings>(IOptions<S3Cl
 
         if (!Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps) || uri.PathAndQuery != "/")
         {
-            context.AddError("endpoint", !string.IsNullOrEmpty(uri?.UserInfo) ? "must be an http(s) URL with no path, e.g. https://s3.example.com." : $"'{endpoint}' must be an http(s) URL with no path, e.g. https://s3.example.com.");
+            context.AddError("endpoint", StorageValidationContext.HasUserInfo(endpoint) ? "must be an http(s) URL with no path, e.g. https://s3.example.com." : $"'{endpoint}' must be an http(s) URL with no path, e.g. https://s3.example.com.");
         }
 
         context.RefuseUserInfo(endpoint, "endpoint");
