@@ -20,7 +20,9 @@ namespace EdgeRouter.Tests.OutOfProcess;
 /// </summary>
 internal static class ShippedSettings
 {
-    private static readonly TimeSpan Budget = TimeSpan.FromSeconds(10);
+    // Far below the 30 s operation timeout at which the stalls this guards against ended, and far above what a busy CI
+    // machine needs (a 22 MB SFTP upload took over 10 s there when each write waited for its answer).
+    private static readonly TimeSpan Budget = TimeSpan.FromSeconds(20);
 
     public static async Task AssertConcurrentRoundTripsAsync(string storageEntry, Func<string, Task<bool>> existsAtBackend)
     {
