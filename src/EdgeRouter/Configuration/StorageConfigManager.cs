@@ -315,7 +315,7 @@ internal sealed partial class StorageConfigManager : IStorageRegistry, IDisposab
             var json = JsonSerializer.Serialize(config, StorageConfigReader.JsonOptions);
             var store = _stores.TryGetValue(config.Id!, out var previous) && previous.Json == json
                 ? previous.Store
-                : _providers[config.Api!].Create(config, _providerContext);
+                : new MeasuredObjectStore(_providers[config.Api!].Create(config, _providerContext), config.Id!, _metrics);
             stores[config.Id!] = (json, store);
             definitions.Add(Define(config, store));
         }
@@ -339,7 +339,7 @@ internal sealed partial class StorageConfigManager : IStorageRegistry, IDisposab
     {
         foreach (var (id, (_, store)) in before)
         {
-            if ((!after.TryGetValue(id, out var kept) || !ReferenceEquals(kept.Store, store)) && store is IAsyncDisposable disposable)
+            if ((!after.TryGetValue(id, out var kept) || !ReferenceEquals(kept.Store, store)) && store.As<IAsyncDisposable>() is { } disposable)
             {
                 // Requests in flight may still hold the old store; give them time before closing its connections.
                 _ = Task.Delay(TimeSpan.FromMinutes(2)).ContinueWith(_ => disposable.DisposeAsync().AsTask(), TaskScheduler.Default);

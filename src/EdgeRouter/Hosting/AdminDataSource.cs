@@ -67,7 +67,7 @@ internal sealed class AdminDataSource(
         }
         finally
         {
-            if (storage.Store is IAsyncDisposable disposable)
+            if (storage.Store.As<IAsyncDisposable>() is { } disposable)
             {
                 await disposable.DisposeAsync();
             }
@@ -158,7 +158,7 @@ internal sealed class AdminDataSource(
                 }
 
                 // The seed's set-up requires the mapped URL to resolve: that is what redirect and proxy reads hand out.
-                var url = storage.Read == ReadMode.Presigned ? await ((IPresignedUrlStore)storage.Store).GetPresignedReadUrlAsync(key, cancellationToken) : storage.MapUrl(key);
+                var url = storage.Read == ReadMode.Presigned ? await storage.Store.As<IPresignedUrlStore>()!.GetPresignedReadUrlAsync(key, cancellationToken) : storage.MapUrl(key);
                 using var response = await StorageUrlClient.GetAsync(url, cancellationToken);
                 if (!response.IsSuccessStatusCode)
                 {

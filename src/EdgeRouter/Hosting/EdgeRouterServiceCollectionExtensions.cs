@@ -99,7 +99,7 @@ public static class EdgeRouterServiceCollectionExtensions
         }
 
         services.TryAddSingleton<IObjectCatalog>(sp => new CachingObjectCatalog(
-            database(sp),
+            new MeasuredObjectCatalog(database(sp), sp.GetRequiredService<EdgeRouterMetrics>()),
             sp.GetRequiredService<IOptions<EdgeRouterOptions>>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<EdgeRouterMetrics>(),

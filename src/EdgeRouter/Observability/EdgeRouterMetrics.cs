@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 
 namespace EdgeRouter.Observability;
@@ -9,6 +10,8 @@ public sealed class EdgeRouterMetrics
     public const string ReadsName = "edgerouter.reads";
     public const string ReadBytesName = "edgerouter.read.bytes";
     public const string UploadsName = "edgerouter.uploads";
+    public const string StorageOperationDurationName = "edgerouter.storage.operation.duration";
+    public const string CatalogQueryDurationName = "edgerouter.catalog.query.duration";
 
     private readonly Counter<long> _uploads;
     private readonly Counter<long> _uploadBytes;
@@ -22,6 +25,8 @@ public sealed class EdgeRouterMetrics
     private readonly Counter<long> _configReloads;
     private readonly Histogram<double> _readDuration;
     private readonly Histogram<double> _uploadDuration;
+    private readonly Histogram<double> _storageOperationDuration;
+    private readonly Histogram<double> _catalogQueryDuration;
     private long _deletionsLeft = -1;
 
     public EdgeRouterMetrics(IMeterFactory meterFactory)
@@ -41,6 +46,16 @@ public sealed class EdgeRouterMetrics
         var buckets = new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] };
         _readDuration = meter.CreateHistogram("edgerouter.read.duration", "s", "Time to answer an object read, by storage and read mode (a stream's or proxy's whole body included).", advice: buckets);
         _uploadDuration = meter.CreateHistogram("edgerouter.upload.duration", "s", "Time from an upload's start to its answer, by the storage that stored it.", advice: buckets);
+        _storageOperationDuration = meter.CreateHistogram(
+            StorageOperationDurationName,
+            "s",
+            "Time of each call to a storage's API, by storage, operation (put, read: until the body starts, stat, delete, probe) and error type (none when it succeeded).",
+            advice: buckets);
+        _catalogQueryDuration = meter.CreateHistogram(
+            CatalogQueryDurationName,
+            "s",
+            "Time of each query to the catalog's database (lookups answered from memory are not queries), by operation and error type.",
+            advice: buckets);
         meter.CreateObservableGauge(
             "edgerouter.janitor.deletions.left",
             () => Volatile.Read(ref _deletionsLeft) is var left and >= 0 ? [new Measurement<long>(left)] : Array.Empty<Measurement<long>>(),
@@ -67,7 +82,57 @@ public sealed class EdgeRouterMetrics
 
     public void ConfigReloaded(bool inForce) => _configReloads.Add(1, new KeyValuePair<string, object?>("outcome", inForce ? "ok" : "rejected"));
 
-    public void UploadRejected(string reason) => _uploads.Add(1, new KeyValuePair<string, object?>("outcome", reason));
+    /// <summary>An upload answered with a 4xx or 5xx of the router's own, by that status.</summary>
+    public void UploadRejected(int status)
+        => _uploads.Add(1, new KeyValuePair<string, object?>("outcome", "rejected"), new KeyValuePair<string, object?>("status", status.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+
+    // The timers take the call's start (Stopwatch.GetTimestamp()) as the argument before the call: C# evaluates
+    // arguments in order, so the part of a call that completes synchronously (SQLite, a local file) is timed too.
+
+    /// <summary>Times a call to a storage's API: <c>edgerouter.storage.operation.duration</c>.</summary>
+    public Task<T> TimeStorageOperationAsync<T>(string storageId, string operation, long started, Task<T> call)
+        => _storageOperationDuration.Enabled
+            ? TimeAsync(_storageOperationDuration, new TagList { { "storage", storageId }, { "operation", operation } }, started, call)
+            : call;
+
+    /// <summary>Times a query to the catalog's database: <c>edgerouter.catalog.query.duration</c>.</summary>
+    public Task<T> TimeCatalogQueryAsync<T>(string operation, long started, Task<T> call)
+        => _catalogQueryDuration.Enabled ? TimeAsync(_catalogQueryDuration, new TagList { { "operation", operation } }, started, call) : call;
+
+    /// <summary>Records how long <paramref name="call"/> took since <paramref name="started"/>, with an <c>error.type</c> label when it failed.</summary>
+    private static async Task<T> TimeAsync<T>(Histogram<double> histogram, TagList tags, long started, Task<T> call)
+    {
+        try
+        {
+            var result = await call;
+            histogram.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, tags);
+            return result;
+        }
+        catch (Exception ex)
+        {
+            tags.Add("error.type", ErrorType(ex));
+            histogram.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, tags);
+            throw;
+        }
+    }
+
+    /// <summary>A task without a result as one the timers take.</summary>
+    internal static async Task<bool> Completion(Task task)
+    {
+        await task;
+        return true;
+    }
+
+    /// <summary>A bounded name for what went wrong: never a message, which may hold a key.</summary>
+    private static string ErrorType(Exception ex) => ex switch
+    {
+        Storage.ObjectAlreadyExistsException => "already_exists",
+        Storage.StorageException { IsTimeout: true } => "timeout",
+        Storage.StorageException => "backend",
+        Catalog.CatalogUnavailableException => "unavailable",
+        OperationCanceledException => "canceled",
+        _ => ex.GetType().Name,
+    };
 
     public void Failover(string storageId) => _failovers.Add(1, new KeyValuePair<string, object?>("storage", storageId));
 

@@ -136,7 +136,7 @@ internal sealed partial class ObjectReadHandler(
         string url;
         try
         {
-            url = await ((IPresignedUrlStore)storage.Store).GetPresignedReadUrlAsync(record.Location, context.RequestAborted);
+            url = await storage.Store.As<IPresignedUrlStore>()!.GetPresignedReadUrlAsync(record.Location, context.RequestAborted);
         }
         catch (StorageException ex)
         {
@@ -241,7 +241,7 @@ internal sealed partial class ObjectReadHandler(
 
     private async Task CopyObjectAsync(HttpContext context, StorageDefinition storage, ObjectRecord record, ByteRange? range)
     {
-        if (storage.Store is IPhysicalObjectStore physical)
+        if (storage.Store.As<IPhysicalObjectStore>() is { } physical)
         {
             await CopyFileAsync(context, physical.GetPhysicalPath(record.Location), range?.Offset ?? 0, range?.Length ?? record.Size, record, storage);
             return;

@@ -49,6 +49,28 @@ public interface IPhysicalObjectStore
     string GetPhysicalPath(string key);
 }
 
+/// <summary>A store that wraps another (to measure it, say) and passes every call through.</summary>
+public interface IObjectStoreDecorator
+{
+    IObjectStore Inner { get; }
+}
+
+public static class ObjectStoreCapabilities
+{
+    /// <summary>
+    /// The store as <typeparamref name="T"/> (<see cref="IPresignedUrlStore"/>, <see cref="IPhysicalObjectStore"/>,
+    /// <see cref="IAsyncDisposable"/>), looking through decorators; null when the backend's store is not one.
+    /// </summary>
+    public static T? As<T>(this IObjectStore store)
+        where T : class
+        => store switch
+        {
+            T capable => capable,
+            IObjectStoreDecorator decorator => decorator.Inner.As<T>(),
+            _ => null,
+        };
+}
+
 public sealed record ObjectWriteOptions(string ContentType, string CacheControl, long? Length = null, bool Overwrite = false);
 
 public sealed record StoredObject(long Size);

@@ -479,7 +479,7 @@ internal sealed partial class UploadHandler(
 
     private void Count(int status, string detail)
     {
-        metrics.UploadRejected(status.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        metrics.UploadRejected(status);
         Log.Rejected(logger, status, detail);
     }
 

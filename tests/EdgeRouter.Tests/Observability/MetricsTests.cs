@@ -8,7 +8,7 @@ namespace EdgeRouter.Tests.Observability;
 public sealed class MetricsTests
 {
     [Fact]
-    public async Task ARealPrometheus_ScrapesTheRouter_AndCountsItsUploadsAndReadsByStorage()
+    public async Task ARealPrometheus_ScrapesTheRouter_AndCountsItsUploadsReadsAndBackendCallsByStorage()
     {
         await using var router = new RouterHost();
         await router.StartAsync();
@@ -36,17 +36,21 @@ public sealed class MetricsTests
             var reads = await prometheus.QueryAsync("sum by (mode, outcome) (edgerouter_reads_total)");
             var healthy = await prometheus.QueryAsync("edgerouter_storage_healthy");
             var readsByStorage = await prometheus.QueryAsync("sum by (storage) (edgerouter_read_duration_seconds_count)");
+            var puts = await prometheus.QueryAsync("sum by (storage) (edgerouter_storage_operation_duration_seconds_count{operation=\"put\"})");
+            var commits = await prometheus.QueryAsync("sum(edgerouter_catalog_query_duration_seconds_count{operation=\"commit\"})");
             if (uploads.Any(s => s.Labels["storage"] == "local" && s.Value == 5)
                 && readsByStorage.Any(s => s.Labels["storage"] == "local" && s.Value == 7)
                 && reads.Any(s => s.Labels["mode"] == "stream" && s.Labels["outcome"] == "full" && s.Value == 7)
-                && reads.Any(s => s.Labels["outcome"] == "not-found" && s.Value == 1))
+                && reads.Any(s => s.Labels["outcome"] == "not-found" && s.Value == 1)
+                && puts.Any(s => s.Labels["storage"] == "local" && s.Value == 5)
+                && commits.Any(s => s.Value == 5))
             {
                 Assert.Equal("stored", Assert.Single(uploads).Labels["outcome"]);
                 Assert.Equal(1, Assert.Single(healthy, s => s.Labels["storage"] == "local").Value);
                 break;
             }
 
-            Assert.True(DateTime.UtcNow < deadline, $"Prometheus did not see the counts in time: uploads {Describe(uploads)}; reads {Describe(reads)}; reads by storage {Describe(readsByStorage)}; targets {await prometheus.TargetsAsync()}");
+            Assert.True(DateTime.UtcNow < deadline, $"Prometheus did not see the counts in time: uploads {Describe(uploads)}; reads {Describe(reads)}; reads by storage {Describe(readsByStorage)}; puts {Describe(puts)}; commits {Describe(commits)}; targets {await prometheus.TargetsAsync()}");
             await Task.Delay(500);
         }
     }

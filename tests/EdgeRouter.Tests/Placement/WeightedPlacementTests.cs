@@ -4,6 +4,7 @@ using System.Text.Json;
 using EdgeRouter.Catalog;
 using EdgeRouter.Health;
 using EdgeRouter.Placement;
+using EdgeRouter.Storage;
 using EdgeRouter.Tests.TestUtilities;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -83,7 +84,7 @@ public sealed class WeightedPlacementTests
         Assert.Equal(TestFiles.Sha256(png), created.GetProperty("sha256").GetString());
         Assert.Equal(png, await File.ReadAllBytesAsync(Path.Combine(factory.Root, "good", created.GetProperty("key").GetString()!)));
         Assert.Empty(factory.FilesUnder("spool"));
-        var failing = (FailingStorageProvider.FailingStore)factory.Services.GetRequiredService<EdgeRouter.Storage.IStorageRegistry>().Current.ById["failing"].Store;
+        var failing = factory.Services.GetRequiredService<IStorageRegistry>().Current.ById["failing"].Store.As<FailingStorageProvider.FailingStore>()!;
         Assert.Equal(1, failing.PutAttempts);
     }
 

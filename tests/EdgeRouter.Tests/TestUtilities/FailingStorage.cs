@@ -85,7 +85,7 @@ public sealed class FlakyStorageProvider : IStorageProvider
         var local = withHealthyLocal ? """, { "id": "local", "api": "local", "root": "l", "read": "stream" }""" : string.Empty;
         var factory = new RouterFactory($$"""{ "storages": [ { "id": "f", "api": "flaky", "root": "f", "read": "stream" }{{local}} ] }""", Register);
         factory.CreateClient().Dispose();
-        return (factory, (FlakyStore)factory.Services.GetRequiredService<IStorageRegistry>().Current.ById["f"].Store);
+        return (factory, factory.Services.GetRequiredService<IStorageRegistry>().Current.ById["f"].Store.As<FlakyStore>()!);
     }
 
     public sealed class FlakyStore(IObjectStore inner) : IObjectStore

@@ -1,0 +1,50 @@
+using System.Diagnostics;
+using EdgeRouter.Catalog;
+
+namespace EdgeRouter.Observability;
+
+/// <summary>
+/// Times each query to the catalog's database (<c>edgerouter.catalog.query.duration</c>, by operation and error
+/// type). It sits under the cache, so the lookups answered from memory are not counted as queries.
+/// </summary>
+internal sealed class MeasuredObjectCatalog(IObjectCatalog inner, EdgeRouterMetrics metrics) : IObjectCatalog
+{
+    // Only a lookup the cache could not answer comes here.
+    // Only a lookup the cache could not answer comes here.
+    public ValueTask<ObjectRecord?> FindAsync(string key, CancellationToken cancellationToken)
+        => new(metrics.TimeCatalogQueryAsync("find", Stopwatch.GetTimestamp(), inner.FindAsync(key, cancellationToken).AsTask()));
+
+    public Task<bool> TryBeginUploadAsync(UploadIntent intent, CancellationToken cancellationToken)
+        => metrics.TimeCatalogQueryAsync("begin_upload", Stopwatch.GetTimestamp(), inner.TryBeginUploadAsync(intent, cancellationToken));
+
+    public Task<bool> HasIntentAsync(UploadIntent intent, CancellationToken cancellationToken)
+        => metrics.TimeCatalogQueryAsync("has_intent", Stopwatch.GetTimestamp(), inner.HasIntentAsync(intent, cancellationToken));
+
+    public Task EndUploadAsync(UploadIntent intent, CancellationToken cancellationToken)
+        => metrics.TimeCatalogQueryAsync("end_upload", Stopwatch.GetTimestamp(), EdgeRouterMetrics.Completion(inner.EndUploadAsync(intent, cancellationToken)));
+
+    public Task<IReadOnlyList<UploadIntent>> GetExpiredIntentsAsync(DateTimeOffset expiredBefore, int limit, CancellationToken cancellationToken)
+        => metrics.TimeCatalogQueryAsync("expired_intents", Stopwatch.GetTimestamp(), inner.GetExpiredIntentsAsync(expiredBefore, limit, cancellationToken));
+
+    public Task<CatalogWriteResult> AddAsync(ObjectRecord record, bool overwrite, CancellationToken cancellationToken)
+        => metrics.TimeCatalogQueryAsync("commit", Stopwatch.GetTimestamp(), inner.AddAsync(record, overwrite, cancellationToken));
+
+    public Task<bool> RemoveAsync(ObjectRecord expected, bool immediate, CancellationToken cancellationToken)
+        => metrics.TimeCatalogQueryAsync("remove", Stopwatch.GetTimestamp(), inner.RemoveAsync(expected, immediate, cancellationToken));
+
+    public Task<IReadOnlyList<PendingDelete>> GetPendingDeletesAsync(int limit, CancellationToken cancellationToken)
+        => metrics.TimeCatalogQueryAsync("pending_deletes", Stopwatch.GetTimestamp(), inner.GetPendingDeletesAsync(limit, cancellationToken));
+
+    public Task CompletePendingDeleteAsync(PendingDelete pending, CancellationToken cancellationToken)
+        => metrics.TimeCatalogQueryAsync("complete_delete", Stopwatch.GetTimestamp(), EdgeRouterMetrics.Completion(inner.CompletePendingDeleteAsync(pending, cancellationToken)));
+
+    public ValueTask<IAsyncDisposable?> TryLockMaintenanceAsync(CancellationToken cancellationToken) => inner.TryLockMaintenanceAsync(cancellationToken);
+
+    public Task<IReadOnlyDictionary<string, StorageUsage>> GetUsageAsync(CancellationToken cancellationToken)
+        => metrics.TimeCatalogQueryAsync("usage", Stopwatch.GetTimestamp(), inner.GetUsageAsync(cancellationToken));
+
+    public Task<IReadOnlyList<ObjectRecord>> ListAsync(string prefix, string? after, int limit, CancellationToken cancellationToken)
+        => metrics.TimeCatalogQueryAsync("list", Stopwatch.GetTimestamp(), inner.ListAsync(prefix, after, limit, cancellationToken));
+
+    public Task PingAsync(CancellationToken cancellationToken) => metrics.TimeCatalogQueryAsync("ping", Stopwatch.GetTimestamp(), EdgeRouterMetrics.Completion(inner.PingAsync(cancellationToken)));
+}
