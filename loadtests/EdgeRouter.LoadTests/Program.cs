@@ -3,7 +3,8 @@ using EdgeRouter.LoadTests;
 
 // dotnet run --project loadtests/EdgeRouter.LoadTests -c Release -- <command> [options]
 var command = args.FirstOrDefault() ?? "help";
-var options = args.Skip(1).Chunk(2).Where(p => p.Length == 2).ToDictionary(p => p[0].TrimStart('-'), p => p[1], StringComparer.OrdinalIgnoreCase);
+string[] flags = ["--smoke", "--no-pin", "--telemetry"];
+var options = args.Skip(1).Where(a => !flags.Contains(a)).Chunk(2).Where(p => p.Length == 2).ToDictionary(p => p[0].TrimStart('-'), p => p[1], StringComparer.OrdinalIgnoreCase);
 var results = Path.Combine(Processes.RepositoryRoot, "loadtests", "results");
 
 // Ctrl-C cancels the run; every process it started is then stopped by the runners' disposal, not left behind.
@@ -26,11 +27,11 @@ return command switch
         int.Parse(options.GetValueOrDefault("rounds", "3"), CultureInfo.InvariantCulture),
         results,
         cancel.Token),
-    "reads" => await ReadLoadTest.RunAsync(ReadOptions(options, args.Contains("--smoke"), args.Contains("--no-pin")), results, cancel.Token),
+    "reads" => await ReadLoadTest.RunAsync(ReadOptions(options, args.Contains("--smoke"), args.Contains("--no-pin"), args.Contains("--telemetry")), results, cancel.Token),
     _ => Usage(),
 };
 
-static ReadSettings ReadOptions(Dictionary<string, string> options, bool smoke, bool noPin)
+static ReadSettings ReadOptions(Dictionary<string, string> options, bool smoke, bool noPin, bool telemetry)
 {
     int Int(string name, int normal, int quick) => int.Parse(options.GetValueOrDefault(name, (smoke ? quick : normal).ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
     var only = options.GetValueOrDefault("scenarios")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet();
@@ -46,7 +47,8 @@ static ReadSettings ReadOptions(Dictionary<string, string> options, bool smoke, 
         Only: only,
         Shared: options.GetValueOrDefault("postgres") is { } postgres
             ? new SharedCatalog(postgres, options.GetValueOrDefault("redis") ?? throw new ArgumentException("--postgres needs --redis too."))
-            : null);
+            : null,
+        Telemetry: telemetry);
 }
 
 static int Usage()
@@ -55,11 +57,16 @@ static int Usage()
         usage: dotnet run --project loadtests/EdgeRouter.LoadTests -c Release -- <command> [options]
 
           reads [--objects 10000] [--duration 20] [--warmup 30] [--repeats 3] [--connections 64] [--threads 1]
-                [--scenarios a,b] [--no-pin] [--smoke] [--postgres CONNECTION --redis HOST:PORT]
+                [--scenarios a,b] [--no-pin] [--smoke] [--telemetry] [--postgres CONNECTION --redis HOST:PORT]
               Read throughput of the router vs nginx baselines (direct, proxy_pass, return 302); writes
               loadtests/results/<time>/report.json, report.md and chart.svg. --smoke: a few seconds per scenario,
               fails on any error or missing report (what CI runs). --postgres/--redis: the router runs on a
               PostgreSQL catalog and Redis (start both with: bash scripts/cluster.sh --servers-only).
+              --telemetry: what telemetry costs; the router is measured four times in each repeat, with metrics off
+              (edgerouter-off), as shipped (edgerouter: metrics on), with OTLP export of metrics and logs but no
+              traces (edgerouter-otlp) and with 1 % tracing too (edgerouter-traced); the report gives each one's CPU
+              per request and rps against edgerouter-off. Use a long --warmup: the tiered JIT of a traced router
+              takes tens of seconds to settle on one core.
 
           upload-durability [--count 200] [--rounds 3]
               What a durable 201 costs: uploads of 1 KB and 1 MB to Local + SQLite, one client and eight, with

@@ -17,10 +17,35 @@ public sealed record ReadSettings(
     bool Pin,
     bool Smoke,
     IReadOnlySet<string>? Only,
-    SharedCatalog? Shared = null);
+    SharedCatalog? Shared = null,
+    bool Telemetry = false);
 
 /// <summary>Run the router on a PostgreSQL catalog and Redis (the scale-out configuration) instead of SQLite.</summary>
 public sealed record SharedCatalog(string PostgresConnection, string Redis);
+
+/// <summary>
+/// A router configuration measured as a target of its own: <c>edgerouter</c> is the shipped one; with
+/// <c>--telemetry</c> it is measured beside <c>edgerouter-off</c> (no metrics), <c>edgerouter-otlp</c> (metrics and
+/// logs also exported over OTLP, no traces) and <c>edgerouter-traced</c> (OTLP export of metrics, logs and traces at the
+/// default 1 %), to a sink that answers 200.
+/// </summary>
+public sealed record RouterVariant(string Name, IReadOnlyDictionary<string, string> Environment)
+{
+    public const string Shipped = "edgerouter";
+    public const string Reference = "edgerouter-off";
+
+    public static IReadOnlyList<RouterVariant> For(ReadSettings settings, string otlpSink) => settings.Telemetry
+        ?
+        [
+            new(Reference, new Dictionary<string, string> { ["EdgeRouter__Metrics__Enabled"] = "false" }),
+            new(Shipped, new Dictionary<string, string>()),
+            new("edgerouter-otlp", new Dictionary<string, string> { ["OTEL_EXPORTER_OTLP_ENDPOINT"] = otlpSink, ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf", ["OTEL_TRACES_EXPORTER"] = "none" }),
+            new("edgerouter-traced", new Dictionary<string, string> { ["OTEL_EXPORTER_OTLP_ENDPOINT"] = otlpSink, ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf" }),
+        ]
+        : [new(Shipped, new Dictionary<string, string>())];
+
+    public static bool IsRouter(string target) => target.StartsWith(Shipped, StringComparison.Ordinal);
+}
 
 /// <summary>One measured run of a scenario on one target.</summary>
 public sealed record Measurement(WrkResult Wrk, double CpuUsPerRequest);
@@ -46,7 +71,8 @@ internal static class ReadLoadTest
         Directory.CreateDirectory(files);
         Directory.CreateDirectory(Path.Combine(work, "config"));
         File.SetUnixFileMode(work, (UnixFileMode)0x1ED); // 755: nginx workers run as another user
-        var ports = new Ports(Processes.FreePort(), Processes.FreePort(), Processes.FreePort(), Processes.FreePort());
+        var ports = new Ports(Processes.FreePort(), Processes.FreePort(), Processes.FreePort(), Processes.FreePort(), Processes.FreePort());
+        var variants = RouterVariant.For(settings, $"http://127.0.0.1:{ports.OtlpSink}");
         await File.WriteAllTextAsync(Path.Combine(work, "nginx.conf"), NginxConfig(ports, files, work), cancellationToken);
 
         try
@@ -55,7 +81,7 @@ internal static class ReadLoadTest
             Dictionary<string, string> keyFiles;
             await using (var seeding = new Processes())
             {
-                await StartRouterAsync(seeding, work, ports, files, "redirect", pin: false, cacheEntries: null, settings.Shared);
+                await StartRouterAsync(seeding, work, ports, files, "redirect", pin: false, cacheEntries: null, settings.Shared, variants[0]);
                 keyFiles = await SeedAsync(work, ports, files, settings.Objects, cancellationToken);
             }
 
@@ -69,34 +95,40 @@ internal static class ReadLoadTest
                 await Processes.WaitForPortAsync(ports.Direct, nginx, "nginx");
 
                 // Scenarios that need another catalog cache size run on their own router, started and warmed up for them.
+                // Router variants take turns, in an order that rotates with the repeat, so drift hits each alike.
                 foreach (var group in scenarios.GroupBy(s => s.CatalogCacheEntries))
                 {
-                    await using var routerProcess = new Processes();
-                    var router = await StartRouterAsync(routerProcess, work, ports, files, "redirect", settings.Pin, group.Key, settings.Shared);
-                    var groupScenarios = group.ToList();
-                    Progress($"repeat {repeat}/{settings.Repeats}: warming the router{(group.Key is { } entries ? $" (catalog cache {entries} entries)" : string.Empty)} up for {settings.WarmUp.TotalSeconds:0} s");
-                    var warmSlice = TimeSpan.FromSeconds(Math.Max(1, settings.WarmUp.TotalSeconds / groupScenarios.Count));
-                    foreach (var scenario in groupScenarios)
+                    for (var v = 0; v < variants.Count; v++)
                     {
-                        await Wrk.RunAsync(scenario, ports.RouterUrl, keyFiles[scenario.KeySet], warmSlice, settings.Connections, settings.Threads, settings.Pin, work, cancellationToken);
-                    }
-
-                    foreach (var scenario in groupScenarios)
-                    {
-                        foreach (var target in new[] { Target.Router, scenario.Baseline })
+                        var variant = variants[(v + repeat - 1) % variants.Count];
+                        await using var routerProcess = new Processes();
+                        var router = await StartRouterAsync(routerProcess, work, ports, files, "redirect", settings.Pin, group.Key, settings.Shared, variant);
+                        var groupScenarios = group.ToList();
+                        Progress($"repeat {repeat}/{settings.Repeats}: warming {variant.Name}{(group.Key is { } entries ? $" (catalog cache {entries} entries)" : string.Empty)} up for {settings.WarmUp.TotalSeconds:0} s");
+                        var warmSlice = TimeSpan.FromSeconds(Math.Max(1, settings.WarmUp.TotalSeconds / groupScenarios.Count));
+                        foreach (var scenario in groupScenarios)
                         {
-                            Progress($"repeat {repeat}/{settings.Repeats}: {scenario.Name} on {Name(target)} for {settings.Duration.TotalSeconds:0} s");
-                            var process = target == Target.Router ? router : nginx;
-                            var cpuBefore = CpuTicks(process);
-                            var result = await Wrk.RunAsync(scenario, ports.UrlOf(target), keyFiles[scenario.KeySet], settings.Duration, settings.Connections, settings.Threads, settings.Pin, work, cancellationToken);
-                            var cpuUs = (CpuTicks(process) - cpuBefore) * (1_000_000.0 / 100);
-                            var key = (scenario.Name, Name(target));
-                            if (!measurements.TryGetValue(key, out var list))
-                            {
-                                measurements[key] = list = [];
-                            }
+                            await Wrk.RunAsync(scenario, ports.RouterUrl, keyFiles[scenario.KeySet], warmSlice, settings.Connections, settings.Threads, settings.Pin, work, cancellationToken);
+                        }
 
-                            list.Add(new Measurement(result, result.Requests == 0 ? 0 : cpuUs / result.Requests));
+                        foreach (var scenario in groupScenarios)
+                        {
+                            // The nginx baseline once per repeat, beside the first variant.
+                            foreach (var target in v == 0 ? new[] { Target.Router, scenario.Baseline } : [Target.Router])
+                            {
+                                var name = target == Target.Router ? variant.Name : Name(target);
+                                Progress($"repeat {repeat}/{settings.Repeats}: {scenario.Name} on {name} for {settings.Duration.TotalSeconds:0} s");
+                                var process = target == Target.Router ? router : nginx;
+                                var cpuBefore = CpuTicks(process);
+                                var result = await Wrk.RunAsync(scenario, ports.UrlOf(target), keyFiles[scenario.KeySet], settings.Duration, settings.Connections, settings.Threads, settings.Pin, work, cancellationToken);
+                                var cpuUs = (CpuTicks(process) - cpuBefore) * (1_000_000.0 / 100);
+                                if (!measurements.TryGetValue((scenario.Name, name), out var list))
+                                {
+                                    measurements[(scenario.Name, name)] = list = [];
+                                }
+
+                                list.Add(new Measurement(result, result.Requests == 0 ? 0 : cpuUs / result.Requests));
+                            }
                         }
                     }
                 }
@@ -128,12 +160,12 @@ internal static class ReadLoadTest
         return problems.Count == 0 ? 0 : 1;
     }
 
-    private static async Task<Process> StartRouterAsync(Processes processes, string work, Ports ports, string files, string seedingStorage, bool pin, int? cacheEntries, SharedCatalog? shared)
+    private static async Task<Process> StartRouterAsync(Processes processes, string work, Ports ports, string files, string seedingStorage, bool pin, int? cacheEntries, SharedCatalog? shared, RouterVariant variant)
     {
         await WriteStoragesAsync(work, ports, files, seedingStorage);
         string[] router = ["dotnet", Path.Combine(Processes.RepositoryRoot, "src/EdgeRouter/bin/Release/net10.0/EdgeRouter.dll"), "--urls", ports.RouterUrl];
         var process = processes.Start("router", pin ? "taskset" : router[0], pin ? ["-c", "1", .. router] : router[1..],
-            new Dictionary<string, string>(Cache(cacheEntries).Concat(Shared(shared)))
+            new Dictionary<string, string>(Cache(cacheEntries).Concat(Shared(shared)).Concat(variant.Environment))
             {
                 ["EDGEROUTER_API_KEY"] = ApiKey,
                 ["EdgeRouter__SiteUrl"] = ports.RouterUrl + "/",
@@ -289,6 +321,8 @@ internal static class ReadLoadTest
             }
             # return 302: the baseline of redirect mode.
             server { listen 127.0.0.1:{{ports.Redirect}}; location / { return 302 http://127.0.0.1:{{ports.Direct}}$request_uri; } }
+            # An OTLP/HTTP sink that takes every export (an empty body is an empty, successful response).
+            server { listen 127.0.0.1:{{ports.OtlpSink}}; location / { return 200; } }
         }
         """;
 
@@ -302,7 +336,7 @@ internal static class ReadLoadTest
 
     private static void Progress(string line) => Console.Write($"\r{line,-110}");
 
-    private sealed record Ports(int Router, int Direct, int Proxy, int Redirect)
+    private sealed record Ports(int Router, int Direct, int Proxy, int Redirect, int OtlpSink)
     {
         public string RouterUrl => $"http://127.0.0.1:{Router}";
 

@@ -26,7 +26,9 @@ internal static class ReadReport
 
     public sealed record Ratio(string Scenario, string Baseline, double RpsRatio, double P99Ratio);
 
-    public sealed record Document(DateTimeOffset When, ReadSettings Settings, string Machine, IReadOnlyList<Row> Rows, IReadOnlyList<Ratio> Ratios);
+    public sealed record VariantRatio(string Scenario, string Variant, double CpuPerRequestRatio, double RpsRatio);
+
+    public sealed record Document(DateTimeOffset When, ReadSettings Settings, string Machine, IReadOnlyList<Row> Rows, IReadOnlyList<Ratio> Ratios, IReadOnlyList<VariantRatio> VariantRatios);
 
     public static Document Build(ReadSettings settings, IReadOnlyList<Scenario> scenarios, IReadOnlyDictionary<(string Scenario, string Target), List<Measurement>> measurements)
     {
@@ -55,15 +57,23 @@ internal static class ReadReport
                 runs.Sum(r => r.Wrk.Errors),
                 Median(runs.Select(r => r.Wrk.BytesPerSecond / 1e6)),
                 Median(runs.Select(r => r.CpuUsPerRequest)));
-        }).OrderBy(r => scenarios.ToList().FindIndex(s => s.Name == r.Scenario)).ThenBy(r => r.Target == "edgerouter" ? 0 : 1).ToList();
+        }).OrderBy(r => scenarios.ToList().FindIndex(s => s.Name == r.Scenario)).ThenBy(r => RouterVariant.IsRouter(r.Target) ? 0 : 1).ToList();
 
         var ratios = scenarios
-            .Select(s => (s, router: rows.FirstOrDefault(r => r.Scenario == s.Name && r.Target == "edgerouter"), baseline: rows.FirstOrDefault(r => r.Scenario == s.Name && r.Target != "edgerouter")))
+            .Select(s => (s, router: rows.FirstOrDefault(r => r.Scenario == s.Name && r.Target == RouterVariant.Shipped), baseline: rows.FirstOrDefault(r => r.Scenario == s.Name && !RouterVariant.IsRouter(r.Target))))
             .Where(t => t.router is not null && t.baseline is not null && t.baseline.Rps > 0 && t.baseline.P99Ms > 0)
             .Select(t => new Ratio(t.s.Name, t.baseline!.Target, t.router!.Rps / t.baseline.Rps, t.router.P99Ms / t.baseline.P99Ms))
             .ToList();
+
+        // With router variants: each one's CPU per request and rps against the reference (telemetry off).
+        var variantRatios = rows
+            .Where(r => RouterVariant.IsRouter(r.Target) && r.Target != RouterVariant.Reference)
+            .Select(r => (r, reference: rows.FirstOrDefault(x => x.Scenario == r.Scenario && x.Target == RouterVariant.Reference)))
+            .Where(t => t.reference is { CpuUsPerRequest: > 0, Rps: > 0 })
+            .Select(t => new VariantRatio(t.r.Scenario, t.r.Target, t.r.CpuUsPerRequest / t.reference!.CpuUsPerRequest, t.r.Rps / t.reference.Rps))
+            .ToList();
         var machine = $"{Environment.ProcessorCount} cores, {Environment.OSVersion.VersionString}, .NET {Environment.Version}";
-        return new Document(DateTimeOffset.UtcNow, settings, machine, rows, ratios);
+        return new Document(DateTimeOffset.UtcNow, settings, machine, rows, ratios, variantRatios);
     }
 
     public static async Task WriteAsync(Document report, string folder, CancellationToken cancellationToken)
@@ -90,6 +100,16 @@ internal static class ReadReport
         foreach (var r in report.Ratios)
         {
             b.AppendLine(CultureInfo.InvariantCulture, $"  {r.Scenario,-22} vs {r.Baseline,-17} rps {r.RpsRatio,5:0.00}x   p99 {r.P99Ratio,5:0.00}x");
+        }
+
+        if (report.VariantRatios.Count > 0)
+        {
+            b.AppendLine();
+            b.AppendLine(CultureInfo.InvariantCulture, $"router variant / {RouterVariant.Reference} (median CPU per request and rps):");
+            foreach (var r in report.VariantRatios)
+            {
+                b.AppendLine(CultureInfo.InvariantCulture, $"  {r.Scenario,-22} {r.Variant,-17} CPU/req {(r.CpuPerRequestRatio - 1) * 100,+6:+0.0;-0.0} %   rps {r.RpsRatio,5:0.00}x");
+            }
         }
 
         return b.ToString();
@@ -142,7 +162,7 @@ internal static class ReadReport
                 for (var j = 0; j < bars.Count; j++)
                 {
                     var w = (Width - Left - 90) * value(bars[j]) / max;
-                    var color = bars[j].Target == "edgerouter" ? "#2b6cb0" : "#a0aec0";
+                    var color = RouterVariant.IsRouter(bars[j].Target) ? "#2b6cb0" : "#a0aec0";
                     var by = y + (j * (BarHeight + 1));
                     svg.AppendLine(CultureInfo.InvariantCulture, $"""<rect x="{Left}" y="{by}" width="{w:0.#}" height="{BarHeight}" fill="{color}"/><text x="{Left + w + 4:0.#}" y="{by + BarHeight - 1}">{value(bars[j]).ToString(format, CultureInfo.InvariantCulture)}</text>""");
                 }

@@ -51,12 +51,19 @@ public static class EdgeRouterTelemetry
         telemetry.WithMetrics(metrics =>
         {
             metrics.AddMeter([EdgeRouterMetrics.MeterName, .. BuiltInMeters]);
+
+            // The count of requests in flight costs two updates on every request (a fifth of what metrics cost on a
+            // hot redirect); dropped, ASP.NET Core does not measure it at all. Kestrel's connection gauges show the load.
+            metrics.AddView("http.server.active_requests", MetricStreamConfiguration.Drop);
             if (scrape)
             {
                 metrics.AddPrometheusExporter();
             }
         });
-        if (otlp)
+
+        // OTEL_TRACES_EXPORTER=none keeps metrics and logs over OTLP without tracing and what it costs on every request:
+        // ASP.NET Core then makes no span for it (3-4 % of a hot redirect's CPU, sampled or not).
+        if (otlp && !string.Equals(configuration["OTEL_TRACES_EXPORTER"], "none", StringComparison.OrdinalIgnoreCase))
         {
             telemetry.WithTracing(tracing =>
             {
@@ -69,6 +76,10 @@ public static class EdgeRouterTelemetry
                     tracing.SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(0.01)));
                 }
             });
+        }
+
+        if (otlp)
+        {
             telemetry.WithLogging();
             telemetry.UseOtlpExporter();
         }
