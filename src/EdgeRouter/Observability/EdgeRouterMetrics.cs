@@ -150,13 +150,24 @@ public sealed class EdgeRouterMetrics
 
     public void Failover(string storageId) => _failovers.Add(1, new KeyValuePair<string, object?>("storage", storageId));
 
-    public void Read(string mode, string outcome) => Interlocked.Increment(ref _reads.GetOrAdd((mode, outcome), static _ => new()).Value);
+    /// <summary>Each read and each body's bytes as they are counted, for the admin's minute-by-minute hour.</summary>
+    internal event Action<long>? ReadCounted;
+
+    /// <inheritdoc cref="ReadCounted"/>
+    internal event Action<long>? BytesCounted;
+
+    public void Read(string mode, string outcome)
+    {
+        Interlocked.Increment(ref _reads.GetOrAdd((mode, outcome), static _ => new()).Value);
+        ReadCounted?.Invoke(1);
+    }
 
     public void ReadBytes(string mode, long bytes)
     {
         if (bytes > 0)
         {
             Interlocked.Add(ref _readBytes.GetOrAdd(mode, static _ => new()).Value, bytes);
+            BytesCounted?.Invoke(bytes);
         }
     }
 

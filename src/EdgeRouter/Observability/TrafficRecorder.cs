@@ -7,8 +7,9 @@ namespace EdgeRouter.Observability;
 
 /// <summary>
 /// The last hour of traffic, minute by minute, for the admin's dashboard, taken from the router's own instruments:
-/// ASP.NET Core's <c>http.server.request.duration</c> (requests, 4xx and 5xx, latency) and EdgeRouter's reads, bytes
-/// served and uploads. It listens only while the admin is on, so a router without one pays nothing for it.
+/// ASP.NET Core's <c>http.server.request.duration</c> (requests, 4xx and 5xx, latency), EdgeRouter's uploads, and its
+/// reads and bytes served (counted without an instrument's measurement: <see cref="EdgeRouterMetrics.ReadCounted"/>).
+/// It listens only while the admin is on, so a router without one pays nothing for it.
 /// </summary>
 internal sealed class TrafficRecorder : IHostedService, IDisposable
 {
@@ -23,14 +24,16 @@ internal sealed class TrafficRecorder : IHostedService, IDisposable
     private readonly Slot[] _slots = [.. Enumerable.Range(0, Minutes).Select(_ => new Slot())];
     private readonly TimeProvider _timeProvider;
     private readonly IMeterFactory _meters;
+    private readonly EdgeRouterMetrics _metrics;
     private readonly bool _enabled;
     private readonly DateTimeOffset _started;
     private MeterListener? _listener;
 
-    public TrafficRecorder(IOptions<AdminOptions> admin, IMeterFactory meters, TimeProvider timeProvider)
+    public TrafficRecorder(IOptions<AdminOptions> admin, IMeterFactory meters, EdgeRouterMetrics metrics, TimeProvider timeProvider)
     {
         _timeProvider = timeProvider;
         _meters = meters;
+        _metrics = metrics;
         _enabled = admin.Value.Enabled;
         _started = timeProvider.GetUtcNow();
     }
@@ -53,25 +56,32 @@ internal sealed class TrafficRecorder : IHostedService, IDisposable
                 }
 
                 if ((instrument.Meter.Name == HostingMeter && instrument.Name == RequestDuration)
-                    || (instrument.Meter.Name == EdgeRouterMetrics.MeterName && instrument.Name is EdgeRouterMetrics.ReadsName or EdgeRouterMetrics.ReadBytesName or EdgeRouterMetrics.UploadsName))
+                    || (instrument.Meter.Name == EdgeRouterMetrics.MeterName && instrument.Name == EdgeRouterMetrics.UploadsName))
                 {
                     listener.EnableMeasurementEvents(instrument);
                 }
             },
         };
         _listener.SetMeasurementEventCallback<double>(OnDuration);
-        _listener.SetMeasurementEventCallback<long>(OnCount);
+        _listener.SetMeasurementEventCallback<long>(OnUpload);
         _listener.Start();
+        _metrics.ReadCounted += OnRead;
+        _metrics.BytesCounted += OnBytes;
         return Task.CompletedTask;
     }
 
     public Task StopAsync(CancellationToken cancellationToken)
     {
-        _listener?.Dispose();
+        Dispose();
         return Task.CompletedTask;
     }
 
-    public void Dispose() => _listener?.Dispose();
+    public void Dispose()
+    {
+        _metrics.ReadCounted -= OnRead;
+        _metrics.BytesCounted -= OnBytes;
+        _listener?.Dispose();
+    }
 
     /// <summary>The last hour, oldest minute first, the current (partial) minute last; minutes before the start are left out.</summary>
     public AdminTraffic Snapshot()
@@ -143,32 +153,23 @@ internal sealed class TrafficRecorder : IHostedService, IDisposable
         Interlocked.Increment(ref slot.Latency[bucket]);
     }
 
-    private void OnCount(Instrument instrument, long value, ReadOnlySpan<KeyValuePair<string, object?>> tags, object? state)
+    private void OnRead(long count) => Interlocked.Add(ref Current().Reads, count);
+
+    private void OnBytes(long bytes) => Interlocked.Add(ref Current().Bytes, bytes);
+
+    private void OnUpload(Instrument instrument, long value, ReadOnlySpan<KeyValuePair<string, object?>> tags, object? state)
     {
-        var slot = Current();
-        switch (instrument.Name)
+        string? storage = null;
+        var stored = false;
+        foreach (var tag in tags)
         {
-            case EdgeRouterMetrics.ReadsName:
-                Interlocked.Add(ref slot.Reads, value);
-                break;
-            case EdgeRouterMetrics.ReadBytesName:
-                Interlocked.Add(ref slot.Bytes, value);
-                break;
-            default:
-                string? storage = null;
-                var stored = false;
-                foreach (var tag in tags)
-                {
-                    storage = tag.Key == "storage" ? tag.Value as string : storage;
-                    stored |= tag is { Key: "outcome", Value: "stored" };
-                }
+            storage = tag.Key == "storage" ? tag.Value as string : storage;
+            stored |= tag is { Key: "outcome", Value: "stored" };
+        }
 
-                if (stored && storage is not null)
-                {
-                    slot.Uploads.AddOrUpdate(storage, value, (_, count) => count + value);
-                }
-
-                break;
+        if (stored && storage is not null)
+        {
+            Current().Uploads.AddOrUpdate(storage, value, (_, count) => count + value);
         }
     }
 

@@ -67,6 +67,14 @@ public sealed class MetricsTests
         var scraped = await local.Client.GetAsync("/metrics");
         Assert.Equal(HttpStatusCode.OK, scraped.StatusCode);
         Assert.Contains("# TYPE edgerouter_storage_healthy gauge", await scraped.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        // With an admin port, /metrics is there and only there, even for a client on loopback.
+        await using var withAdmin = new RouterHost(adminPort: ServerProcess.FreePort());
+        await withAdmin.StartAsync();
+        Assert.Equal(HttpStatusCode.NotFound, (await withAdmin.Client.GetAsync("/metrics")).StatusCode);
+        var onAdminPort = await withAdmin.Client.GetAsync($"http://127.0.0.1:{withAdmin.AdminPort}/metrics");
+        Assert.Equal(HttpStatusCode.OK, onAdminPort.StatusCode);
+        Assert.Contains("# TYPE edgerouter_storage_healthy gauge", await onAdminPort.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
     private static string Describe(IEnumerable<(IReadOnlyDictionary<string, string> Labels, double Value)> samples)

@@ -20,8 +20,8 @@ public sealed class TrafficRecorderTests : IDisposable
     public async Task EachMinuteKeepsItsOwnFigures_AndAMinuteOlderThanAnHourFallsOut()
     {
         var meters = _services.GetRequiredService<IMeterFactory>();
-        using var recorder = await StartAsync(meters);
         var metrics = new EdgeRouterMetrics(meters);
+        using var recorder = await StartAsync(meters, metrics);
         var duration = meters.Create("Microsoft.AspNetCore.Hosting").CreateHistogram<double>("http.server.request.duration");
 
         // Minute 1: 100 requests, one of them slow (its p99 bucket), one 404 and one 503.
@@ -63,17 +63,18 @@ public sealed class TrafficRecorderTests : IDisposable
     public async Task WithTheAdminOff_NothingIsListenedTo()
     {
         var meters = _services.GetRequiredService<IMeterFactory>();
-        using var recorder = new TrafficRecorder(Options.Create(new AdminOptions()), meters, _clock);
+        var metrics = new EdgeRouterMetrics(meters);
+        using var recorder = new TrafficRecorder(Options.Create(new AdminOptions()), meters, metrics, _clock);
         await recorder.StartAsync(CancellationToken.None);
 
-        new EdgeRouterMetrics(meters).Read("redirect", "redirected");
+        metrics.Read("redirect", "redirected");
 
         Assert.Equal(0, recorder.Snapshot().Minutes.Sum(m => m.Reads));
     }
 
-    private async Task<TrafficRecorder> StartAsync(IMeterFactory meters)
+    private async Task<TrafficRecorder> StartAsync(IMeterFactory meters, EdgeRouterMetrics metrics)
     {
-        var recorder = new TrafficRecorder(Options.Create(new AdminOptions { KeyHashes = ["sha256:" + new string('0', 64)] }), meters, _clock);
+        var recorder = new TrafficRecorder(Options.Create(new AdminOptions { KeyHashes = ["sha256:" + new string('0', 64)] }), meters, metrics, _clock);
         await recorder.StartAsync(CancellationToken.None);
         return recorder;
     }

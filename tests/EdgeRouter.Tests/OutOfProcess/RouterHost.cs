@@ -18,8 +18,10 @@ public sealed class RouterHost : IAsyncDisposable
     private readonly Dictionary<string, string> _environment;
     private ServerProcess? _process;
 
-    public RouterHost(IReadOnlyDictionary<string, string>? settings = null, string? storagesJson = null)
+    /// <param name="adminPort">Also listen on this port, set as <c>Admin:Port</c>.</param>
+    public RouterHost(IReadOnlyDictionary<string, string>? settings = null, string? storagesJson = null, int? adminPort = null)
     {
+        AdminPort = adminPort;
         Root = Directory.CreateTempSubdirectory("edgerouter-oop-").FullName;
         Directory.CreateDirectory(Path.Combine(Root, "config"));
         File.WriteAllText(Path.Combine(Root, "config", "storages.json"), storagesJson ?? File.ReadAllText(Path.Combine(Repository.Root, "config", "storages.json")));
@@ -32,6 +34,11 @@ public sealed class RouterHost : IAsyncDisposable
             ["EdgeRouter__Uploads__SpoolDirectory"] = SpoolPath,
             ["Logging__LogLevel__Default"] = "Warning",
         };
+        if (adminPort is { } port)
+        {
+            _environment["Admin__Port"] = port.ToString(CultureInfo.InvariantCulture);
+        }
+
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())
         {
             _environment[key] = value;
@@ -61,11 +68,14 @@ public sealed class RouterHost : IAsyncDisposable
 
     public HttpClient Client { get; }
 
+    public int? AdminPort { get; }
+
     public string Output => _process?.Output ?? string.Empty;
 
     public async Task StartAsync()
     {
-        _process = new ServerProcess("router", "dotnet", [Path.Combine(AppContext.BaseDirectory, "EdgeRouter.dll"), "--urls", BaseUrl.TrimEnd('/')], Port, Root, _environment);
+        var urls = BaseUrl.TrimEnd('/') + (AdminPort is { } admin ? $";http://127.0.0.1:{admin.ToString(CultureInfo.InvariantCulture)}" : string.Empty);
+        _process = new ServerProcess("router", "dotnet", [Path.Combine(AppContext.BaseDirectory, "EdgeRouter.dll"), "--urls", urls], Port, Root, _environment);
         await _process.StartAsync(TimeSpan.FromSeconds(60));
     }
 
