@@ -26,6 +26,13 @@ if ! dotnet run --project loadtests/EdgeRouter.LoadTests -c Release -- reads --s
   status=1
 fi
 
+# The same under load with telemetry off, shipped, exported over OTLP and traced: each must answer without errors.
+echo "== load-test smoke, telemetry variants =="
+if ! dotnet run --project loadtests/EdgeRouter.LoadTests -c Release -- reads --smoke --telemetry --scenarios redirect-hot,stream-10KB-hot; then
+  echo "load-test smoke (telemetry variants) failed"
+  status=1
+fi
+
 # Repeat each failure (name, message, top of the stack) at the end, where a CI log's tail shows it.
 awk '
   /^  Failed / { keep = 1; n = 0; print "== failed ==" }
