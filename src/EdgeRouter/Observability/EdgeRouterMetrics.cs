@@ -150,16 +150,16 @@ public sealed class EdgeRouterMetrics
 
     public void Failover(string storageId) => _failovers.Add(1, new KeyValuePair<string, object?>("storage", storageId));
 
-    /// <summary>Each read and each body's bytes as they are counted, for the admin's minute-by-minute hour.</summary>
-    internal event Action<long>? ReadCounted;
+    /// <summary>Each read as it is counted, for the admin's minute-by-minute hour.</summary>
+    internal event Action? ReadCounted;
 
-    /// <inheritdoc cref="ReadCounted"/>
+    /// <summary>Each body's bytes as they are counted, for the admin's minute-by-minute hour.</summary>
     internal event Action<long>? BytesCounted;
 
     public void Read(string mode, string outcome)
     {
         Interlocked.Increment(ref _reads.GetOrAdd((mode, outcome), static _ => new()).Value);
-        ReadCounted?.Invoke(1);
+        ReadCounted?.Invoke();
     }
 
     public void ReadBytes(string mode, long bytes)

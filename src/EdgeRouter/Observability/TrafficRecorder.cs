@@ -153,7 +153,7 @@ internal sealed class TrafficRecorder : IHostedService, IDisposable
         Interlocked.Increment(ref slot.Latency[bucket]);
     }
 
-    private void OnRead(long count) => Interlocked.Add(ref Current().Reads, count);
+    private void OnRead() => Interlocked.Increment(ref Current().Reads);
 
     private void OnBytes(long bytes) => Interlocked.Add(ref Current().Bytes, bytes);
 
