@@ -61,25 +61,25 @@ public static class EdgeRouterTelemetry
             }
         });
 
-        // OTEL_TRACES_EXPORTER=none keeps metrics and logs over OTLP without tracing and what it costs on every request:
-        // ASP.NET Core then makes no span for it (3-4 % of a hot redirect's CPU, sampled or not).
-        if (otlp && !string.Equals(configuration["OTEL_TRACES_EXPORTER"], "none", StringComparison.OrdinalIgnoreCase))
-        {
-            telemetry.WithTracing(tracing =>
-            {
-                tracing.AddSource(SourceName).AddAspNetCoreInstrumentation().AddHttpClientInstrumentation();
-
-                // One request in a hundred, unless the standard OTEL_TRACES_SAMPLER says otherwise; a sampled
-                // caller's decision (traceparent) is followed.
-                if (string.IsNullOrWhiteSpace(configuration["OTEL_TRACES_SAMPLER"]))
-                {
-                    tracing.SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(0.01)));
-                }
-            });
-        }
-
         if (otlp)
         {
+            // OTEL_TRACES_EXPORTER=none keeps metrics and logs over OTLP without tracing and what it costs on every
+            // request: ASP.NET Core then makes no span for it (3-4 % of a hot redirect's CPU, sampled or not).
+            if (!string.Equals(configuration["OTEL_TRACES_EXPORTER"], "none", StringComparison.OrdinalIgnoreCase))
+            {
+                telemetry.WithTracing(tracing =>
+                {
+                    tracing.AddSource(SourceName).AddAspNetCoreInstrumentation().AddHttpClientInstrumentation();
+
+                    // One request in a hundred, unless the standard OTEL_TRACES_SAMPLER says otherwise; a sampled
+                    // caller's decision (traceparent) is followed.
+                    if (string.IsNullOrWhiteSpace(configuration["OTEL_TRACES_SAMPLER"]))
+                    {
+                        tracing.SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(0.01)));
+                    }
+                });
+            }
+
             telemetry.WithLogging();
             telemetry.UseOtlpExporter();
         }

@@ -10,7 +10,6 @@ namespace EdgeRouter.Observability;
 internal sealed class MeasuredObjectCatalog(IObjectCatalog inner, EdgeRouterMetrics metrics) : IObjectCatalog
 {
     // Only a lookup the cache could not answer comes here.
-    // Only a lookup the cache could not answer comes here.
     public ValueTask<ObjectRecord?> FindAsync(string key, CancellationToken cancellationToken)
         => new(metrics.TimeCatalogQueryAsync("find", Stopwatch.GetTimestamp(), inner.FindAsync(key, cancellationToken).AsTask()));
 
