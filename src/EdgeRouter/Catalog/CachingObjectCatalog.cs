@@ -101,14 +101,20 @@ internal sealed class CachingObjectCatalog : IObjectCatalog, IDisposable
         // A lookup that runs while this commits must not cache what it read. The entry itself stays until the commit
         // is done: it is still the version in force, and a commit that fails (the database down) changes nothing,
         // so reads of the key go on from memory.
-        Interlocked.Increment(ref _generation);
+        var generation = Interlocked.Increment(ref _generation);
         var result = await _inner.AddAsync(record, overwrite, cancellationToken);
 
         // Again after the commit: a lookup that began before it may have read the old record; it must not cache it.
-        Forget(record.Key);
+        var forgotten = ForgetKey(record.Key);
         if (result.Outcome is CatalogWriteOutcome.Added or CatalogWriteOutcome.Replaced)
         {
-            _cache.Set(record.Key, record, Degraded ? _degraded : _found);
+            // Kept only if no change was heard during the commit: another instance's overwrite or delete that it
+            // announced meanwhile may be newer than this record, and a cached record outlives its file.
+            if (forgotten == generation + 1)
+            {
+                Remember(record.Key, record, forgotten, Degraded);
+            }
+
             Announce(record.Key);
         }
 
@@ -154,12 +160,7 @@ internal sealed class CachingObjectCatalog : IObjectCatalog, IDisposable
     public Task PingAsync(CancellationToken cancellationToken) => _inner.PingAsync(cancellationToken);
 
     /// <summary>Forgets a key, for changes made elsewhere (another instance, an operator) and before every write.</summary>
-    public void Forget(string key)
-    {
-        Interlocked.Increment(ref _generation);
-        _cache.Remove(key);
-        _unknown.Remove(key);
-    }
+    public void Forget(string key) => ForgetKey(key);
 
     /// <summary>Forgets every key: the instances could not tell each other about changes for a while.</summary>
     public void ForgetAll()
@@ -181,22 +182,48 @@ internal sealed class CachingObjectCatalog : IObjectCatalog, IDisposable
 
         // One instance asks its database straight away: sharing lookups costs more bookkeeping than a local query.
         var record = _events is null ? await _inner.FindAsync(key, cancellationToken) : await FindSharedAsync(key, generation, cancellationToken);
-        if (Interlocked.Read(ref _generation) == generation)
+        Remember(key, record, generation, degraded);
+        return record;
+    }
+
+    /// <returns>The generation this change made.</returns>
+    private long ForgetKey(string key)
+    {
+        var generation = Interlocked.Increment(ref _generation);
+        _cache.Remove(key);
+        _unknown.Remove(key);
+        return generation;
+    }
+
+    /// <summary>
+    /// Keeps what a lookup or a commit found (null: the key is unknown), unless a change was heard since
+    /// <paramref name="generation"/>. Checked again once stored: a change heard meanwhile may have forgotten the key
+    /// just before this stored it, and must win.
+    /// </summary>
+    private void Remember(string key, ObjectRecord? record, long generation, bool degraded)
+    {
+        if (Interlocked.Read(ref _generation) != generation)
         {
-            if (record is null)
-            {
-                if (_writing?.Contains(key) != true)
-                {
-                    _unknown.Add(key, degraded ? _degradedTtl : _notFoundTtl);
-                }
-            }
-            else
-            {
-                _cache.Set(key, record, degraded ? _degraded : _found);
-            }
+            return;
         }
 
-        return record;
+        if (record is null)
+        {
+            if (_writing?.Contains(key) != true)
+            {
+                _unknown.Add(key, degraded ? _degradedTtl : _notFoundTtl);
+            }
+        }
+        else
+        {
+            _cache.Set(key, record, degraded ? _degraded : _found);
+        }
+
+        if (Interlocked.Read(ref _generation) != generation)
+        {
+            _cache.Remove(key);
+            _unknown.Remove(key);
+        }
     }
 
     /// <summary>Joins a lookup of the key already running in this generation, or starts one.</summary>

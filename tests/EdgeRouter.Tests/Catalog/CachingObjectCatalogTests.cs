@@ -126,6 +126,27 @@ public sealed class CachingObjectCatalogTests
     }
 
     [Fact]
+    public async Task AChangeHeardFromAnotherInstanceDuringThisInstancesCommit_WinsOverTheCommittedRecord()
+    {
+        var channel = new Channel();
+        var gate = new GatedCatalog(_inner);
+        using var cache = new CachingObjectCatalog(gate, Options.Create(new EdgeRouterOptions()), _time, new EdgeRouterMetrics(new TestMeterFactory()), channel);
+        var mine = Record("race.png");
+
+        // This instance's commit lands; before it returns, another instance deletes the key and says so. The record
+        // this instance committed must not be kept: its file goes once the delete's grace is over.
+        var committing = gate.HoldNextCommit();
+        var write = cache.AddAsync(mine, overwrite: true, CancellationToken.None);
+        await committing.Entered.WaitAsync(TimeSpan.FromSeconds(10));
+        channel.RaiseKeyChanged("race.png");
+        committing.Release();
+        await write;
+        _inner.Records.TryRemove("race.png", out _);
+
+        Assert.Null(await cache.FindAsync("race.png", CancellationToken.None));
+    }
+
+    [Fact]
     public async Task WhileTheChangeChannelIsDown_ALookupIsKeptForOneSecondOnly_AndItsReturnForgetsEverything()
     {
         var channel = new Channel();
@@ -171,11 +192,7 @@ public sealed class CachingObjectCatalogTests
     {
         private bool _connected = true;
 
-        public event Action<string>? KeyChanged
-        {
-            add { }
-            remove { }
-        }
+        public event Action<string>? KeyChanged;
 
         public event Action<string>? KeyWriting
         {
@@ -205,6 +222,8 @@ public sealed class CachingObjectCatalogTests
         }
 
         public void RaiseAllChanged() => AllChanged?.Invoke();
+
+        public void RaiseKeyChanged(string key) => KeyChanged?.Invoke(key);
 
         public ValueTask PublishKeyChangedAsync(string key) => ValueTask.CompletedTask;
 
