@@ -52,3 +52,4 @@ run off EdgeRouter__Metrics__Enabled=false
 run shipped X=1
 run otlp OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:9 OTEL_TRACES_EXPORTER=none
 run traced OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:9
+run traced-scraped OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:9 OTEL_METRICS_EXPORTER=none

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Routing.Matching;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using OpenTelemetry;
+using OpenTelemetry.Logs;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
@@ -24,23 +25,30 @@ public static class EdgeRouterTelemetry
     public static readonly ActivitySource Source = new(SourceName);
 
     /// <summary>
-    /// A span of the router's, or null. Under a request whose trace is not sampled (99 % of them by default) none is
-    /// made: OpenTelemetry would still create each one, unrecorded, on the hot path.
+    /// A step of a recorded request's span, or null. A request whose trace is not kept (99 % of them by default) has
+    /// no span or an unrecorded one, and its steps are not made: OpenTelemetry would still create each, unrecorded.
     /// </summary>
     public static Activity? StartSpan(string name)
-        => Activity.Current is { Recorded: false } ? null : Source.StartActivity(name);
+        => Activity.Current is { Recorded: true } ? Source.StartActivity(name) : null;
 
     /// <summary>Meters of the runtime and of ASP.NET Core that a dashboard of the router uses.</summary>
     internal static readonly string[] BuiltInMeters = ["Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "System.Net.Http", "System.Runtime"];
 
     public static IServiceCollection AddEdgeRouterTelemetry(this IServiceCollection services, IConfiguration configuration)
     {
-        if (string.Equals(configuration["Logging:Console:FormatterName"], "json", StringComparison.OrdinalIgnoreCase))
+        var jsonLogs = string.Equals(configuration["Logging:Console:FormatterName"], "json", StringComparison.OrdinalIgnoreCase);
+        var otlp = !string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+
+        // The standard OTEL_{TRACES,METRICS,LOGS}_EXPORTER=none leave a signal out of the export. Metrics over OTLP
+        // beside the scrape endpoint are aggregated twice (a second reader), which a hot path pays for.
+        bool Exported(string signal) => otlp && !string.Equals(configuration[$"OTEL_{signal}_EXPORTER"], "none", StringComparison.OrdinalIgnoreCase);
+        var tracing = Exported("TRACES");
+        var otlpMetrics = Exported("METRICS");
+        if (jsonLogs && !tracing)
         {
             services.AddHostedService<LogCorrelation>();
         }
 
-        var otlp = !string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
         var scrape = configuration.GetValue($"{EdgeRouterOptions.SectionName}:Metrics:{nameof(MetricsOptions.Enabled)}", defaultValue: true);
         if (!otlp && !scrape)
         {
@@ -59,29 +67,34 @@ public static class EdgeRouterTelemetry
             {
                 metrics.AddPrometheusExporter();
             }
+
+            if (otlpMetrics)
+            {
+                metrics.AddOtlpExporter();
+            }
         });
 
-        if (otlp)
+        if (tracing)
         {
-            // OTEL_TRACES_EXPORTER=none keeps metrics and logs over OTLP without tracing and what it costs on every
-            // request: ASP.NET Core then makes no span for it (3-4 % of a hot redirect's CPU, sampled or not).
-            if (!string.Equals(configuration["OTEL_TRACES_EXPORTER"], "none", StringComparison.OrdinalIgnoreCase))
+            // Request spans are the router's own (RequestTracing), not ASP.NET Core's: it would make one for every
+            // request, sampled or not. One request in a hundred unless OTEL_TRACES_SAMPLER says otherwise; a
+            // caller's decision (traceparent) is followed.
+            var sampling = RequestSampling.FromConfiguration(configuration, spanForEveryRequest: jsonLogs);
+            services.AddSingleton(sampling);
+            services.AddSingleton<IStartupFilter, RequestTracingStartupFilter>();
+            telemetry.WithTracing(builder =>
             {
-                telemetry.WithTracing(tracing =>
+                builder.AddSource(SourceName).AddHttpClientInstrumentation().AddOtlpExporter();
+                if (sampling.Sampler is { } sampler)
                 {
-                    tracing.AddSource(SourceName).AddAspNetCoreInstrumentation().AddHttpClientInstrumentation();
+                    builder.SetSampler(sampler);
+                }
+            });
+        }
 
-                    // One request in a hundred, unless the standard OTEL_TRACES_SAMPLER says otherwise; a sampled
-                    // caller's decision (traceparent) is followed.
-                    if (string.IsNullOrWhiteSpace(configuration["OTEL_TRACES_SAMPLER"]))
-                    {
-                        tracing.SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(0.01)));
-                    }
-                });
-            }
-
-            telemetry.WithLogging();
-            telemetry.UseOtlpExporter();
+        if (Exported("LOGS"))
+        {
+            telemetry.WithLogging(logging => logging.AddOtlpExporter());
         }
 
         services.TryAddSingleton<StorageGauges>();
@@ -106,6 +119,16 @@ public static class EdgeRouterTelemetry
         }
 
         return endpoints;
+    }
+
+    /// <summary>The request span wraps the whole pipeline, so it sees every status and exception.</summary>
+    private sealed class RequestTracingStartupFilter : IStartupFilter
+    {
+        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+        {
+            app.UseMiddleware<RequestTracing>();
+            next(app);
+        };
     }
 
     /// <summary>

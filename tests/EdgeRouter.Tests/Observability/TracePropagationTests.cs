@@ -9,22 +9,26 @@ namespace EdgeRouter.Tests.Observability;
 /// <summary>
 /// With tracing on (an OTLP endpoint set), the router as a process passes the caller's trace on to the backend it
 /// calls: through the storage's SDK in <c>stream</c> mode and through YARP in <c>proxy</c> mode, each with a span id of
-/// its own, so a slow read can be followed into the backend's logs.
+/// its own, so a slow read can be followed into the backend's logs; a caller's trace that is not sampled is passed on
+/// as such.
 /// </summary>
 [Collection(GcsGroup.Name)]
 public sealed class TracePropagationTests(GcsFixture gcs)
 {
     [Theory]
-    [InlineData("stream")]
-    [InlineData("proxy")]
-    public async Task AReadCarriesTheCallersTraceToTheBackend(string read)
+    [InlineData("stream", "01")]
+    [InlineData("proxy", "01")]
+    [InlineData("stream", "00")]
+    [InlineData("proxy", "00")]
+    public async Task AReadCarriesTheCallersTraceAndDecisionToTheBackend(string read, string flags)
     {
-        var propagated = await TraceparentAtTheBackendAsync(read);
+        var propagated = await TraceparentAtTheBackendAsync(read, flags);
         Assert.StartsWith($"00-{propagated.Trace}-", propagated.Header, StringComparison.Ordinal);
+        Assert.EndsWith($"-{flags}", propagated.Header, StringComparison.Ordinal);
         Assert.DoesNotContain(propagated.CallerSpan.ToString(), propagated.Header, StringComparison.Ordinal);
     }
 
-    private async Task<(ActivityTraceId Trace, ActivitySpanId CallerSpan, string Header)> TraceparentAtTheBackendAsync(string read)
+    private async Task<(ActivityTraceId Trace, ActivitySpanId CallerSpan, string Header)> TraceparentAtTheBackendAsync(string read, string flags)
     {
         await using var router = new RouterHost(
             new Dictionary<string, string> { ["OTEL_EXPORTER_OTLP_ENDPOINT"] = $"http://127.0.0.1:{ServerProcess.FreePort()}" },
@@ -37,7 +41,7 @@ public sealed class TracePropagationTests(GcsFixture gcs)
         var callerSpan = ActivitySpanId.CreateRandom();
         using var caller = new HttpClient(new SocketsHttpHandler { ActivityHeadersPropagator = null, AllowAutoRedirect = false });
         using var request = new HttpRequestMessage(HttpMethod.Get, router.BaseUrl + key);
-        request.Headers.Add("traceparent", $"00-{trace}-{callerSpan}-01");
+        request.Headers.Add("traceparent", $"00-{trace}-{callerSpan}-{flags}");
         using var response = await caller.SendAsync(request);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
 

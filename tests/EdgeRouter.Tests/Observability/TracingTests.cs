@@ -1,29 +1,19 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
-using EdgeRouter.Observability;
 using EdgeRouter.Tests.TestUtilities;
 
 namespace EdgeRouter.Tests.Observability;
 
 /// <summary>The router's spans, as an exporter would receive them: an upload with its steps, a failover as two writes, a read with its lookup.</summary>
+[Collection(TracingCollection.Name)]
 public sealed class TracingTests : IDisposable
 {
-    private readonly ConcurrentQueue<Activity> _spans = new();
-    private readonly ActivityListener _listener;
+    private readonly SpanRecorder _recorder = new(ActivitySamplingResult.AllDataAndRecorded);
 
-    public TracingTests()
-    {
-        _listener = new ActivityListener
-        {
-            ShouldListenTo = source => source.Name == EdgeRouterTelemetry.SourceName,
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStopped = _spans.Enqueue,
-        };
-        ActivitySource.AddActivityListener(_listener);
-    }
+    private ConcurrentQueue<Activity> Spans => _recorder.Spans;
 
-    public void Dispose() => _listener.Dispose();
+    public void Dispose() => _recorder.Dispose();
 
     [Fact]
     public async Task AnUploadThatFailsOver_IsOneSpanWithSniffPlacementsTwoWritesAndTheCommit_AndAReadHasItsLookup()
@@ -35,14 +25,15 @@ public sealed class TracingTests : IDisposable
               { "id": "traced-local", "api": "local", "root": "s", "read": "stream", "weight": 1 },
               { "id": "traced-gone", "api": "s3compatible", "read": "stream", "weight": 1000000, "endpoint": "http://127.0.0.1:{{ServerProcess.FreePort()}}",
                 "pathStyle": true, "bucket": "bucket", "accessKey": "AKIAEXAMPLE", "secretKey": "secret" } ] }
-            """);
+            """,
+            settings: new Dictionary<string, string?> { ["OTEL_EXPORTER_OTLP_ENDPOINT"] = $"http://127.0.0.1:{ServerProcess.FreePort()}", ["OTEL_TRACES_SAMPLER"] = "always_on" });
         using var client = factory.CreateAuthorizedClient();
 
         Assert.Equal(HttpStatusCode.Created, (await client.PutAsync("/api/v1/objects/traced/a.png", TestFiles.Raw(TestFiles.Png(), "image/png"))).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/traced/a.png")).StatusCode);
 
-        var upload = Assert.Single(_spans, s => s.OperationName == "upload" && Within(s, "write", w => w.GetTagItem("edgerouter.storage") as string == "traced-gone"));
-        var steps = _spans.Where(s => s.TraceId == upload.TraceId && s.ParentSpanId == upload.SpanId).ToList();
+        var upload = Assert.Single(Spans, s => s.OperationName == "upload" && Within(s, "write", w => w.GetTagItem("edgerouter.storage") as string == "traced-gone"));
+        var steps = Spans.Where(s => s.TraceId == upload.TraceId && s.ParentSpanId == upload.SpanId).ToList();
         Assert.Single(steps, s => s.OperationName == "sniff");
         Assert.Equal(2, steps.Count(s => s.OperationName == "place"));
         var writes = steps.Where(s => s.OperationName == "write").ToList();
@@ -50,11 +41,11 @@ public sealed class TracingTests : IDisposable
         Assert.Equal([ActivityStatusCode.Error, ActivityStatusCode.Unset], writes.Select(w => w.Status));
         Assert.Single(steps, s => s.OperationName == "commit");
 
-        var read = Assert.Single(_spans, s => s.OperationName == "read" && s.TraceId != upload.TraceId && Within(s, "lookup", _ => true) && (string?)s.GetTagItem("edgerouter.storage") == "traced-local");
+        var read = Assert.Single(Spans, s => s.OperationName == "read" && s.TraceId != upload.TraceId && Within(s, "lookup", _ => true) && (string?)s.GetTagItem("edgerouter.storage") == "traced-local");
         Assert.Equal("stream", read.GetTagItem("edgerouter.read_mode"));
-        Assert.Contains(_spans, s => s.OperationName == "stream" && s.ParentSpanId == read.SpanId);
+        Assert.Contains(Spans, s => s.OperationName == "stream" && s.ParentSpanId == read.SpanId);
     }
 
     private bool Within(Activity parent, string operation, Func<Activity, bool> match)
-        => _spans.Any(s => s.ParentSpanId == parent.SpanId && s.TraceId == parent.TraceId && s.OperationName == operation && match(s));
+        => Spans.Any(s => s.ParentSpanId == parent.SpanId && s.TraceId == parent.TraceId && s.OperationName == operation && match(s));
 }
