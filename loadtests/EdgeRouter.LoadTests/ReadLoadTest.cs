@@ -47,8 +47,11 @@ public sealed record RouterVariant(string Name, IReadOnlyDictionary<string, stri
     public static bool IsRouter(string target) => target.StartsWith(Shipped, StringComparison.Ordinal);
 }
 
-/// <summary>One measured run of a scenario on one target.</summary>
-public sealed record Measurement(WrkResult Wrk, double CpuUsPerRequest);
+/// <summary>One measured run of a scenario on one target; for a crawl scenario on the router, its hot set's origin cache hit ratio.</summary>
+public sealed record Measurement(WrkResult Wrk, double CpuUsPerRequest, double? HotHitRatio = null);
+
+/// <summary>A pass-or-fail check of a run that is not a throughput figure (the stampede's backend reads).</summary>
+public sealed record Check(string Name, string Result, bool Passed);
 
 /// <summary>
 /// Read throughput of one EdgeRouter instance against nginx baselines in the same run: seeds objects through the
@@ -71,7 +74,7 @@ internal static class ReadLoadTest
         Directory.CreateDirectory(files);
         Directory.CreateDirectory(Path.Combine(work, "config"));
         File.SetUnixFileMode(work, (UnixFileMode)0x1ED); // 755: nginx workers run as another user
-        var ports = new Ports(Processes.FreePort(), Processes.FreePort(), Processes.FreePort(), Processes.FreePort(), Processes.FreePort());
+        var ports = new Ports(Processes.FreePort(), Processes.FreePort(), Processes.FreePort(), Processes.FreePort(), Processes.FreePort(), Processes.FreePort());
         var variants = RouterVariant.For(settings, $"http://127.0.0.1:{ports.OtlpSink}");
         await File.WriteAllTextAsync(Path.Combine(work, "nginx.conf"), NginxConfig(ports, files, work), cancellationToken);
 
@@ -81,12 +84,13 @@ internal static class ReadLoadTest
             Dictionary<string, string> keyFiles;
             await using (var seeding = new Processes())
             {
-                await StartRouterAsync(seeding, work, ports, files, "redirect", pin: false, cacheEntries: null, settings.Shared, variants[0]);
-                keyFiles = await SeedAsync(work, ports, files, settings.Objects, cancellationToken);
+                await StartRouterAsync(seeding, work, ports, files, "redirect", pin: false, cacheEntries: null, originCacheBytes: null, settings.Shared, variants[0]);
+                keyFiles = await SeedAsync(work, ports, files, settings.Objects, scenarios, cancellationToken);
             }
 
             // 2. Measure: fresh processes for each repeat.
             var measurements = new Dictionary<(string Scenario, string Target), List<Measurement>>();
+            var checks = new List<Check>();
             for (var repeat = 1; repeat <= settings.Repeats; repeat++)
             {
                 await using var servers = new Processes();
@@ -94,40 +98,58 @@ internal static class ReadLoadTest
                     [.. settings.Pin ? ["-c", "1", "/usr/sbin/nginx"] : Array.Empty<string>(), "-p", work, "-c", Path.Combine(work, "nginx.conf"), "-e", Path.Combine(work, "nginx-error.log")]);
                 await Processes.WaitForPortAsync(ports.Direct, nginx, "nginx");
 
-                // Scenarios that need another catalog cache size run on their own router, started and warmed up for them.
-                // Router variants take turns, in an order that rotates with the repeat, so drift hits each alike.
-                foreach (var group in scenarios.GroupBy(s => s.CatalogCacheEntries))
+                // Scenarios that need another catalog cache size, or an origin cache sized to their crawl, run on their own
+                // router, started and warmed up for them. Router variants take turns, in an order that rotates with the
+                // repeat, so drift hits each alike.
+                foreach (var group in scenarios.GroupBy(s => (s.CatalogCacheEntries, OriginCacheBytes: OriginCacheBytes(s, keyFiles))))
                 {
                     for (var v = 0; v < variants.Count; v++)
                     {
                         var variant = variants[(v + repeat - 1) % variants.Count];
                         await using var routerProcess = new Processes();
-                        var router = await StartRouterAsync(routerProcess, work, ports, files, "redirect", settings.Pin, group.Key, settings.Shared, variant);
+                        var router = await StartRouterAsync(routerProcess, work, ports, files, "redirect", settings.Pin, group.Key.CatalogCacheEntries, group.Key.OriginCacheBytes, settings.Shared, variant);
                         var groupScenarios = group.ToList();
-                        Progress($"repeat {repeat}/{settings.Repeats}: warming {variant.Name}{(group.Key is { } entries ? $" (catalog cache {entries} entries)" : string.Empty)} up for {settings.WarmUp.TotalSeconds:0} s");
-                        var warmSlice = TimeSpan.FromSeconds(Math.Max(1, settings.WarmUp.TotalSeconds / groupScenarios.Count));
-                        foreach (var scenario in groupScenarios)
+                        var measured = groupScenarios.Where(s => s.Keys != KeyChoice.Stampede).ToList();
+                        Progress($"repeat {repeat}/{settings.Repeats}: warming {variant.Name}{(group.Key.CatalogCacheEntries is { } entries ? $" (catalog cache {entries} entries)" : string.Empty)}{(group.Key.OriginCacheBytes is { } bytes ? $" (origin cache {bytes / 1e6:0.#} MB)" : string.Empty)} up for {settings.WarmUp.TotalSeconds:0} s");
+                        var warmSlice = TimeSpan.FromSeconds(Math.Max(1, settings.WarmUp.TotalSeconds / Math.Max(1, measured.Count)));
+                        foreach (var scenario in measured)
                         {
-                            await Wrk.RunAsync(scenario, ports.RouterUrl, keyFiles[scenario.KeySet], warmSlice, settings.Connections, settings.Threads, settings.Pin, work, cancellationToken);
+                            await Wrk.RunAsync(scenario, ports.RouterUrl, keyFiles, warmSlice, settings.Connections, settings.Threads, settings.Pin, work, cancellationToken);
                         }
 
                         foreach (var scenario in groupScenarios)
                         {
+                            if (scenario.Keys == KeyChoice.Stampede)
+                            {
+                                checks.Add(await StampedeAsync(ports, keyFiles[scenario.KeySet], $"repeat {repeat}, {variant.Name}", cancellationToken));
+                                continue;
+                            }
+
                             // The nginx baseline once per repeat, beside the first variant.
                             foreach (var target in v == 0 ? new[] { Target.Router, scenario.Baseline } : [Target.Router])
                             {
                                 var name = target == Target.Router ? variant.Name : Name(target);
                                 Progress($"repeat {repeat}/{settings.Repeats}: {scenario.Name} on {name} for {settings.Duration.TotalSeconds:0} s");
                                 var process = target == Target.Router ? router : nginx;
+                                var hotStorage = target == Target.Router && scenario.ScanKeySet is not null ? Scenarios.KeySets.Single(k => k.Name == scenario.KeySet).Storage : null;
+                                var lookupsBefore = hotStorage is null ? default : await OriginCacheLookupsAsync(ports, hotStorage, cancellationToken);
                                 var cpuBefore = CpuTicks(process);
-                                var result = await Wrk.RunAsync(scenario, ports.UrlOf(target), keyFiles[scenario.KeySet], settings.Duration, settings.Connections, settings.Threads, settings.Pin, work, cancellationToken);
+                                var result = await Wrk.RunAsync(scenario, ports.UrlOf(target), keyFiles, settings.Duration, settings.Connections, settings.Threads, settings.Pin, work, cancellationToken);
                                 var cpuUs = (CpuTicks(process) - cpuBefore) * (1_000_000.0 / 100);
+                                double? hitRatio = null;
+                                if (hotStorage is not null)
+                                {
+                                    var after = await OriginCacheLookupsAsync(ports, hotStorage, cancellationToken);
+                                    var (hits, all) = (after.Hits - lookupsBefore.Hits, after.Hits + after.Misses - lookupsBefore.Hits - lookupsBefore.Misses);
+                                    hitRatio = all == 0 ? 0 : hits / all;
+                                }
+
                                 if (!measurements.TryGetValue((scenario.Name, name), out var list))
                                 {
                                     measurements[(scenario.Name, name)] = list = [];
                                 }
 
-                                list.Add(new Measurement(result, result.Requests == 0 ? 0 : cpuUs / result.Requests));
+                                list.Add(new Measurement(result, result.Requests == 0 ? 0 : cpuUs / result.Requests, hitRatio));
                             }
                         }
                     }
@@ -136,7 +158,7 @@ internal static class ReadLoadTest
 
             Console.WriteLine();
             var folder = Path.Combine(resultsRoot, DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
-            var report = ReadReport.Build(settings, scenarios, measurements);
+            var report = ReadReport.Build(settings, scenarios, measurements, checks);
             await ReadReport.WriteAsync(report, folder, cancellationToken);
             Console.WriteLine($"Results: {folder}");
             return settings.Smoke ? SmokeVerdict(report, folder) : 0;
@@ -150,6 +172,7 @@ internal static class ReadLoadTest
     private static int SmokeVerdict(ReadReport.Document report, string folder)
     {
         var problems = report.Rows.Where(r => r.Requests == 0 || r.Errors > 0).Select(r => $"{r.Scenario} on {r.Target}: {r.Requests} requests, {r.Errors} errors").ToList();
+        problems.AddRange(report.Checks.Where(c => !c.Passed).Select(c => $"{c.Name}: {c.Result}"));
         problems.AddRange(ReportFiles.Where(f => !File.Exists(Path.Combine(folder, f))).Select(f => $"{f} was not written"));
         foreach (var problem in problems)
         {
@@ -160,12 +183,12 @@ internal static class ReadLoadTest
         return problems.Count == 0 ? 0 : 1;
     }
 
-    private static async Task<Process> StartRouterAsync(Processes processes, string work, Ports ports, string files, string seedingStorage, bool pin, int? cacheEntries, SharedCatalog? shared, RouterVariant variant)
+    private static async Task<Process> StartRouterAsync(Processes processes, string work, Ports ports, string files, string seedingStorage, bool pin, int? cacheEntries, long? originCacheBytes, SharedCatalog? shared, RouterVariant variant)
     {
         await WriteStoragesAsync(work, ports, files, seedingStorage);
         string[] router = ["dotnet", Path.Combine(Processes.RepositoryRoot, "src/EdgeRouter/bin/Release/net10.0/EdgeRouter.dll"), "--urls", ports.RouterUrl];
         var process = processes.Start("router", pin ? "taskset" : router[0], pin ? ["-c", "1", .. router] : router[1..],
-            new Dictionary<string, string>(Cache(cacheEntries).Concat(Shared(shared)).Concat(variant.Environment))
+            new Dictionary<string, string>(Cache(cacheEntries, originCacheBytes).Concat(Shared(shared)).Concat(variant.Environment))
             {
                 ["EDGEROUTER_API_KEY"] = ApiKey,
                 ["EdgeRouter__SiteUrl"] = ports.RouterUrl + "/",
@@ -184,28 +207,91 @@ internal static class ReadLoadTest
             new("EdgeRouter__Catalog__Redis", shared.Redis),
         ];
 
-        static IEnumerable<KeyValuePair<string, string>> Cache(int? entries)
-            => entries is { } n ? [new("EdgeRouter__Catalog__CacheEntryLimit", n.ToString(CultureInfo.InvariantCulture))] : [];
+        static IEnumerable<KeyValuePair<string, string>> Cache(int? entries, long? originCacheBytes)
+        {
+            if (entries is { } n)
+            {
+                yield return new("EdgeRouter__Catalog__CacheEntryLimit", n.ToString(CultureInfo.InvariantCulture));
+            }
+
+            if (originCacheBytes is { } bytes)
+            {
+                yield return new("EdgeRouter__OriginCache__MemoryBytes", bytes.ToString(CultureInfo.InvariantCulture));
+                yield return new("EdgeRouter__OriginCache__MaxObjectBytes", Math.Min(bytes, 1024 * 1024).ToString(CultureInfo.InvariantCulture));
+            }
+        }
     }
 
-    /// <summary>Three local storages on one folder (which nginx serves), one per read mode; only <paramref name="seeding"/> takes uploads.</summary>
+    /// <summary>
+    /// Local storages on one folder (which nginx serves), one per read mode, and the same with the origin cache on
+    /// (<c>proxy</c> and <c>stream</c> without it are the figures from before it); only <paramref name="seeding"/>
+    /// takes uploads.
+    /// </summary>
     private static Task WriteStoragesAsync(string work, Ports ports, string files, string seeding)
     {
-        string Entry(string id, string read, string? url) => $$"""
-            { "id": "{{id}}", "api": "local", "root": "{{files}}", "read": "{{read}}", "weight": {{(id == seeding ? 1 : 0)}}{{(url is null ? string.Empty : $", \"storageUrl\": \"{url}\"")}} }
+        string Entry(string id, string read, string? url, bool cache) => $$"""
+            { "id": "{{id}}", "api": "local", "root": "{{files}}", "read": "{{read}}", "weight": {{(id == seeding ? 1 : 0)}}{{(url is null ? string.Empty : $", \"storageUrl\": \"{url}\"")}}{{(read == "redirect" ? string.Empty : $", \"cache\": {(cache ? "true" : "false")}")}} }
             """;
         var direct = $"http://127.0.0.1:{ports.Direct}/";
-        return File.WriteAllTextAsync(
-            Path.Combine(work, "config", "storages.json"),
-            $$"""{ "storages": [ {{Entry("redirect", "redirect", direct)}}, {{Entry("proxy", "proxy", direct)}}, {{Entry("stream", "stream", null)}} ] }""");
+        string[] storages =
+        [
+            Entry("redirect", "redirect", direct, cache: false),
+            Entry("proxy", "proxy", direct, cache: false),
+            Entry("stream", "stream", null, cache: false),
+            Entry("proxy-cached", "proxy", direct, cache: true),
+            Entry("stream-cached", "stream", null, cache: true),
+            Entry("scan", "stream", null, cache: true),
+        ];
+        return File.WriteAllTextAsync(Path.Combine(work, "config", "storages.json"), $$"""{ "storages": [ {{string.Join(", ", storages)}} ] }""");
     }
 
-    private static async Task<Dictionary<string, string>> SeedAsync(string work, Ports ports, string files, int objects, CancellationToken cancellationToken)
+    /// <summary>A crawl scenario's origin cache: a tenth of the crawled set's bytes.</summary>
+    private static long? OriginCacheBytes(Scenario scenario, Dictionary<string, string> keyFiles)
+        => scenario.ScanKeySet is { } scan ? File.ReadLines(keyFiles[scan]).LongCount() * Scenarios.KeySets.Single(k => k.Name == scan).SizeBytes / 10 : null;
+
+    /// <summary>The router's origin cache lookups of one storage so far, from its <c>/metrics</c>.</summary>
+    private static async Task<(double Hits, double Misses)> OriginCacheLookupsAsync(Ports ports, string storage, CancellationToken cancellationToken)
+    {
+        using var http = new HttpClient();
+        var text = await http.GetStringAsync(ports.RouterUrl + "/metrics", cancellationToken);
+        return (MetricSum(text, "edgerouter_origin_cache_lookups_total", $"storage=\"{storage}\"", "result=\"hit\""), MetricSum(text, "edgerouter_origin_cache_lookups_total", $"storage=\"{storage}\"", "result=\"miss\""));
+    }
+
+    /// <summary>The sum of a metric's samples in Prometheus text whose labels include every one of <paramref name="labels"/>.</summary>
+    private static double MetricSum(string text, string name, params string[] labels) => text.Split('\n')
+        .Where(l => l.StartsWith(name, StringComparison.Ordinal) && l.Length > name.Length && l[name.Length] is '{' or ' ' && labels.All(label => l.Contains(label, StringComparison.Ordinal)))
+        .Sum(l => double.Parse((l.Contains('}') ? l[(l.LastIndexOf('}') + 1)..] : l[name.Length..]).Trim().Split(' ')[0], CultureInfo.InvariantCulture));
+
+    /// <summary>
+    /// 1,000 requests at once for one key no request read yet (the router is fresh): every one must get the whole
+    /// object, and the origin cache must have read it from the backend once.
+    /// </summary>
+    private static async Task<Check> StampedeAsync(Ports ports, string keysFile, string when, CancellationToken cancellationToken)
+    {
+        const int Requests = 1000;
+        var key = (await File.ReadAllLinesAsync(keysFile, cancellationToken))[0];
+        var size = Scenarios.KeySets.Single(k => k.Name == "stampede-100KB").SizeBytes;
+        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = Requests });
+        async Task<double> FilledAsync() => MetricSum(await http.GetStringAsync(ports.RouterUrl + "/metrics", cancellationToken), "edgerouter_origin_cache_filled_bytes_total");
+
+        var before = await FilledAsync();
+        var whole = await Task.WhenAll(Enumerable.Range(0, Requests).Select(async _ =>
+        {
+            using var response = await http.GetAsync(ports.RouterUrl + key, cancellationToken);
+            return response.IsSuccessStatusCode && (await response.Content.ReadAsByteArrayAsync(cancellationToken)).Length == size;
+        }));
+        var reads = (await FilledAsync() - before) / size;
+        var complete = whole.Count(w => w);
+        return new Check("stampede", $"{when}: {complete}/{Requests} concurrent requests for one cold {size / 1024} KB key got the whole object; backend reads: {reads:0.##}", complete == Requests && reads == 1);
+    }
+
+    private static async Task<Dictionary<string, string>> SeedAsync(string work, Ports ports, string files, int objects, IReadOnlyList<Scenario> scenarios, CancellationToken cancellationToken)
     {
         using var http = new HttpClient { BaseAddress = new Uri(ports.RouterUrl) };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", ApiKey);
         var keyFiles = new Dictionary<string, string>();
-        foreach (var set in Scenarios.KeySets)
+        var needed = scenarios.SelectMany(s => new[] { s.KeySet, s.ScanKeySet }).ToHashSet();
+        foreach (var set in Scenarios.KeySets.Where(k => needed.Contains(k.Name)))
         {
             // Send uploads to the set's storage only, through the router's hot reload of storages.json.
             await WriteStoragesAsync(work, ports, files, set.Storage);
@@ -319,6 +405,15 @@ internal static class ReadLoadTest
                 listen 127.0.0.1:{{ports.Proxy}};
                 location / { proxy_pass http://files; proxy_http_version 1.1; proxy_set_header Connection ""; }
             }
+            # proxy_pass with proxy_cache (a lock, as the router's): after the warm-up every request is a HIT.
+            proxy_cache_path {{work}}/nginx-cache levels=1:2 keys_zone=files:16m max_size=4g inactive=1h use_temp_path=off;
+            server {
+                listen 127.0.0.1:{{ports.ProxyCache}};
+                location / {
+                    proxy_pass http://files; proxy_http_version 1.1; proxy_set_header Connection "";
+                    proxy_cache files; proxy_cache_valid 200 1h; proxy_cache_lock on;
+                }
+            }
             # return 302: the baseline of redirect mode.
             server { listen 127.0.0.1:{{ports.Redirect}}; location / { return 302 http://127.0.0.1:{{ports.Direct}}$request_uri; } }
             # An OTLP/HTTP sink that takes every export (an empty body is an empty, successful response).
@@ -331,12 +426,13 @@ internal static class ReadLoadTest
         Target.Router => "edgerouter",
         Target.NginxDirect => "nginx-direct",
         Target.NginxProxyPass => "nginx-proxy_pass",
+        Target.NginxProxyCache => "nginx-proxy_cache",
         _ => "nginx-return-302",
     };
 
     private static void Progress(string line) => Console.Write($"\r{line,-110}");
 
-    private sealed record Ports(int Router, int Direct, int Proxy, int Redirect, int OtlpSink)
+    private sealed record Ports(int Router, int Direct, int Proxy, int Redirect, int OtlpSink, int ProxyCache)
     {
         public string RouterUrl => $"http://127.0.0.1:{Router}";
 
@@ -345,6 +441,7 @@ internal static class ReadLoadTest
             Target.Router => RouterUrl,
             Target.NginxDirect => $"http://127.0.0.1:{Direct}",
             Target.NginxProxyPass => $"http://127.0.0.1:{Proxy}",
+            Target.NginxProxyCache => $"http://127.0.0.1:{ProxyCache}",
             _ => $"http://127.0.0.1:{Redirect}",
         };
     }

@@ -22,15 +22,16 @@ internal static class ReadReport
         long Requests,
         long Errors,
         double MBps,
-        double CpuUsPerRequest);
+        double CpuUsPerRequest,
+        double? HotHitRatio);
 
     public sealed record Ratio(string Scenario, string Baseline, double RpsRatio, double P99Ratio);
 
     public sealed record VariantRatio(string Scenario, string Variant, double CpuPerRequestRatio, double RpsRatio);
 
-    public sealed record Document(DateTimeOffset When, ReadSettings Settings, string Machine, IReadOnlyList<Row> Rows, IReadOnlyList<Ratio> Ratios, IReadOnlyList<VariantRatio> VariantRatios);
+    public sealed record Document(DateTimeOffset When, ReadSettings Settings, string Machine, IReadOnlyList<Row> Rows, IReadOnlyList<Ratio> Ratios, IReadOnlyList<VariantRatio> VariantRatios, IReadOnlyList<Check> Checks);
 
-    public static Document Build(ReadSettings settings, IReadOnlyList<Scenario> scenarios, IReadOnlyDictionary<(string Scenario, string Target), List<Measurement>> measurements)
+    public static Document Build(ReadSettings settings, IReadOnlyList<Scenario> scenarios, IReadOnlyDictionary<(string Scenario, string Target), List<Measurement>> measurements, IReadOnlyList<Check> checks)
     {
         var rows = measurements.Select(m =>
         {
@@ -56,7 +57,8 @@ internal static class ReadReport
                 runs.Sum(r => r.Wrk.Requests),
                 runs.Sum(r => r.Wrk.Errors),
                 Median(runs.Select(r => r.Wrk.BytesPerSecond / 1e6)),
-                Median(runs.Select(r => r.CpuUsPerRequest)));
+                Median(runs.Select(r => r.CpuUsPerRequest)),
+                runs.Any(r => r.HotHitRatio is not null) ? Median(runs.Where(r => r.HotHitRatio is not null).Select(r => r.HotHitRatio!.Value)) : null);
         }).OrderBy(r => scenarios.ToList().FindIndex(s => s.Name == r.Scenario)).ThenBy(r => RouterVariant.IsRouter(r.Target) ? 0 : 1).ToList();
 
         var ratios = scenarios
@@ -73,7 +75,7 @@ internal static class ReadReport
             .Select(t => new VariantRatio(t.r.Scenario, t.r.Target, t.r.CpuUsPerRequest / t.reference!.CpuUsPerRequest, t.r.Rps / t.reference.Rps))
             .ToList();
         var machine = $"{Environment.ProcessorCount} cores, {Environment.OSVersion.VersionString}, .NET {Environment.Version}";
-        return new Document(DateTimeOffset.UtcNow, settings, machine, rows, ratios, variantRatios);
+        return new Document(DateTimeOffset.UtcNow, settings, machine, rows, ratios, variantRatios, checks);
     }
 
     public static async Task WriteAsync(Document report, string folder, CancellationToken cancellationToken)
@@ -100,6 +102,17 @@ internal static class ReadReport
         foreach (var r in report.Ratios)
         {
             b.AppendLine(CultureInfo.InvariantCulture, $"  {r.Scenario,-22} vs {r.Baseline,-17} rps {r.RpsRatio,5:0.00}x   p99 {r.P99Ratio,5:0.00}x");
+        }
+
+        foreach (var r in report.Rows.Where(r => r.HotHitRatio is not null))
+        {
+            b.AppendLine();
+            b.AppendLine(CultureInfo.InvariantCulture, $"origin cache hit ratio of the hot set under the crawl ({r.Scenario}, {r.Target}): {r.HotHitRatio:P1}");
+        }
+
+        foreach (var c in report.Checks)
+        {
+            b.AppendLine(CultureInfo.InvariantCulture, $"{(c.Passed ? "ok  " : "FAIL")} {c.Name}: {c.Result}");
         }
 
         if (report.VariantRatios.Count > 0)

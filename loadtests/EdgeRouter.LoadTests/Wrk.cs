@@ -32,8 +32,9 @@ public sealed record WrkResult(
 /// <summary>Runs wrk with a scenario's Lua shape, pinned to its own core.</summary>
 internal static class Wrk
 {
-    public static async Task<WrkResult> RunAsync(Scenario scenario, string baseUrl, string keysFile, TimeSpan duration, int connections, int threads, bool pin, string workDirectory, CancellationToken cancellationToken)
+    public static async Task<WrkResult> RunAsync(Scenario scenario, string baseUrl, IReadOnlyDictionary<string, string> keyFiles, TimeSpan duration, int connections, int threads, bool pin, string workDirectory, CancellationToken cancellationToken)
     {
+        var keysFile = keyFiles[scenario.KeySet];
         var script = Path.Combine(workDirectory, $"{scenario.Keys.ToString().ToLowerInvariant()}.lua");
         if (!File.Exists(script))
         {
@@ -43,6 +44,7 @@ internal static class Wrk
                 KeyChoice.Zipf => "zipf.lua",
                 KeyChoice.Uniform => "uniform.lua",
                 KeyChoice.Range => "range.lua",
+                KeyChoice.HotAndScan => "hotscan.lua",
                 _ => "notfound.lua",
             };
             await File.WriteAllTextAsync(script, await File.ReadAllTextAsync(Path.Combine(lua, "common.lua"), cancellationToken) + "\n" + await File.ReadAllTextAsync(Path.Combine(lua, shape), cancellationToken), cancellationToken);
@@ -67,6 +69,10 @@ internal static class Wrk
         if (scenario.Keys == KeyChoice.Range)
         {
             arguments.Add("bytes=0-1023");
+        }
+        else if (scenario.ScanKeySet is { } scan)
+        {
+            arguments.Add(keyFiles[scan]);
         }
 
         using var process = Process.Start(new ProcessStartInfo(pin ? "taskset" : "wrk", arguments) { RedirectStandardOutput = true, RedirectStandardError = true })!;

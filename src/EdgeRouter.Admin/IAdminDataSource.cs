@@ -157,7 +157,18 @@ public sealed record AdminStorage(
 /// <param name="Minutes">The last hour (since the start, if later), oldest first; the last one is the current, partial minute.</param>
 /// <param name="UploadsLastHour">Uploads stored in those minutes, by storage.</param>
 /// <param name="ReadsPerSecond">Object reads per second over the last 60 seconds.</param>
-public sealed record AdminTraffic(IReadOnlyList<AdminTrafficMinute> Minutes, IReadOnlyDictionary<string, long> UploadsLastHour, double ReadsPerSecond);
+public sealed record AdminTraffic(IReadOnlyList<AdminTrafficMinute> Minutes, IReadOnlyDictionary<string, long> UploadsLastHour, double ReadsPerSecond, AdminOriginCache? OriginCache = null);
+
+/// <summary>The origin cache since the router started; absent when it is off.</summary>
+/// <param name="ServedBytes">Body bytes sent from the cache.</param>
+/// <param name="FilledBytes">Bytes read from backends into the cache.</param>
+public sealed record AdminOriginCache(long Hits, long Misses, long ServedBytes, long FilledBytes, int Entries, long UsedBytes, long CapacityBytes)
+{
+    public double? HitRatio => Hits + Misses == 0 ? null : (double)Hits / (Hits + Misses);
+
+    /// <summary>Bytes the backends did not have to send: what the cache served beyond what it read.</summary>
+    public long BackendBytesSaved => Math.Max(0, ServedBytes - FilledBytes);
+}
 
 /// <param name="Requests">Every HTTP request the router answered, admin and uploads included.</param>
 /// <param name="Reads">Object reads.</param>

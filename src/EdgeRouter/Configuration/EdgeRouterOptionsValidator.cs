@@ -64,6 +64,21 @@ internal sealed partial class EdgeRouterOptionsValidator : IValidateOptions<Edge
             }
         }
 
+        var cache = options.OriginCache;
+        if (cache.MemoryBytes < 0)
+        {
+            errors.Add($"{S}:OriginCache:MemoryBytes: must be 0 (off) or a number of bytes (was {cache.MemoryBytes}).");
+        }
+        else if (cache.MemoryBytes > 0 && (cache.MaxObjectBytes <= 0 || cache.MaxObjectBytes > Math.Min(cache.MemoryBytes, int.MaxValue)))
+        {
+            errors.Add($"{S}:OriginCache:MaxObjectBytes: must be between 1 and MemoryBytes ({cache.MemoryBytes}) and below 2 GiB (was {cache.MaxObjectBytes}).");
+        }
+
+        if (!Serving.Cache.EvictionPolicies.Names.Contains(cache.Eviction, StringComparer.Ordinal))
+        {
+            errors.Add($"{S}:OriginCache:Eviction: '{cache.Eviction}' is not a policy (known: {string.Join(", ", Serving.Cache.EvictionPolicies.Names)}).");
+        }
+
         if (uploads.MinBytesPerSecond < 0)
         {
             errors.Add($"{S}:Uploads:MinBytesPerSecond: must not be negative (was {uploads.MinBytesPerSecond}).");

@@ -60,6 +60,9 @@ public sealed record StorageConfig
 
     public string? CacheControl { get; init; }
 
+    /// <summary>Whether the origin cache keeps this storage's objects; absent means on for <c>proxy</c> and <c>stream</c>.</summary>
+    public bool? Cache { get; init; }
+
     /// <summary>Status of the redirect in <c>redirect</c> mode: 301, 302, 307 or 308.</summary>
     public int RedirectStatus { get; init; } = StatusCodes.Status302Found;
 

@@ -333,6 +333,7 @@ internal sealed partial class StorageConfigManager : IStorageRegistry, IDisposab
         StorageUrl = WithTrailingSlash(config.StorageUrl ?? _options.SiteUrl),
         Capacity = config.Capacity is { } c && ByteSize.TryParse(c, out var bytes) ? bytes : null,
         CacheControl = config.CacheControl ?? _options.Serving.DefaultCacheControl,
+        Cached = _options.OriginCache.MemoryBytes > 0 && config.Read is ReadMode.Proxy or ReadMode.Stream && config.Cache != false,
     };
 
     private static void DisposeRemoved(Dictionary<string, (string Json, IObjectStore Store)> before, Dictionary<string, (string Json, IObjectStore Store)> after)

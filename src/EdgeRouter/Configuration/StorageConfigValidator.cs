@@ -91,6 +91,11 @@ internal sealed partial class StorageConfigValidator(IEnumerable<IStorageProvide
             context.AddError("cacheControl", "must be a non-empty single-line header value.");
         }
 
+        if (storage.Cache == true && storage.Read is not (ReadMode.Proxy or ReadMode.Stream))
+        {
+            context.AddError("cache", $"applies to 'proxy' and 'stream' reads; read is '{storage.Read.ToString().ToLowerInvariant()}'.");
+        }
+
         ValidateStorageUrl(storage, context, site);
     }
 

@@ -10,6 +10,7 @@ using EdgeRouter.Hosting;
 using EdgeRouter.Observability;
 using EdgeRouter.Placement;
 using EdgeRouter.Serving;
+using EdgeRouter.Serving.Cache;
 using EdgeRouter.Storage;
 using EdgeRouter.Storage.Azure;
 using EdgeRouter.Storage.Gcs;
@@ -146,6 +147,7 @@ public static class EdgeRouterServiceCollectionExtensions
         // Reads.
         services.AddHttpForwarder();
         services.TryAddSingleton<StorageForwarding>();
+        services.TryAddSingleton<OriginCache>();
         services.TryAddSingleton<ObjectReadHandler>();
         return services;
     }

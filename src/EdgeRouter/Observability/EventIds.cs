@@ -29,6 +29,7 @@ internal static class EventIds
     public const int ReadStorageUnknown = 203;
     public const int ReadFailed = 204;
     public const int ReadSizeMismatch = 205;
+    public const int OriginCacheFillFailed = 206;
 
     public const int StorageUnhealthy = 300;
     public const int StorageRecovered = 301;

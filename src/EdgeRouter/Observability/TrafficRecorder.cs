@@ -3,6 +3,8 @@ using System.Diagnostics.Metrics;
 using EdgeRouter.Admin;
 using Microsoft.Extensions.Options;
 
+using EdgeRouter.Serving.Cache;
+
 namespace EdgeRouter.Observability;
 
 /// <summary>
@@ -27,10 +29,12 @@ internal sealed class TrafficRecorder : IHostedService, IDisposable
     private readonly EdgeRouterMetrics _metrics;
     private readonly bool _enabled;
     private readonly DateTimeOffset _started;
+    private readonly OriginCache? _originCache;
     private MeterListener? _listener;
 
-    public TrafficRecorder(IOptions<AdminOptions> admin, IMeterFactory meters, EdgeRouterMetrics metrics, TimeProvider timeProvider)
+    public TrafficRecorder(IOptions<AdminOptions> admin, IMeterFactory meters, EdgeRouterMetrics metrics, TimeProvider timeProvider, OriginCache? originCache = null)
     {
+        _originCache = originCache;
         _timeProvider = timeProvider;
         _meters = meters;
         _metrics = metrics;
@@ -119,7 +123,10 @@ internal sealed class TrafficRecorder : IHostedService, IDisposable
         var previous = minutes.Count > 1 ? minutes[^2].Reads : 0;
         var window = Math.Clamp((now - _started).TotalSeconds, 1, 60);
         var readsPerSecond = (minutes[^1].Reads + (previous * Math.Max(0, 60 - elapsed) / 60)) / window;
-        return new AdminTraffic(minutes, uploads, readsPerSecond);
+        var cache = _originCache is { CapacityBytes: > 0 } c
+            ? new AdminOriginCache(c.Hits, c.Misses, c.ServedBytes, c.FilledBytes, c.Count, c.UsedBytes, c.CapacityBytes)
+            : null;
+        return new AdminTraffic(minutes, uploads, readsPerSecond, cache);
     }
 
     private void OnDuration(Instrument instrument, double seconds, ReadOnlySpan<KeyValuePair<string, object?>> tags, object? state)

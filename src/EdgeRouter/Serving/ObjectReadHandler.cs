@@ -3,6 +3,7 @@ using EdgeRouter.Catalog;
 using Microsoft.Win32.SafeHandles;
 using EdgeRouter.Configuration;
 using EdgeRouter.Observability;
+using EdgeRouter.Serving.Cache;
 using EdgeRouter.Storage;
 using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy.Forwarder;
@@ -12,7 +13,7 @@ namespace EdgeRouter.Serving;
 /// <summary>
 /// Answers <c>GET</c> and <c>HEAD</c> of an object: the hot path. A catalog lookup (in memory when hot) names the
 /// owning storage, whose read mode says whether to redirect to the mapped URL, forward there, or stream from the
-/// backend's API.
+/// backend's API; <c>proxy</c> and <c>stream</c> reads of small objects are answered from the origin cache.
 /// </summary>
 /// <remarks>
 /// 1. Take the key from the path; an impossible key is simply not found.
@@ -26,6 +27,7 @@ internal sealed partial class ObjectReadHandler(
     IHttpForwarder forwarder,
     StorageForwarding forwarding,
     KeysBeingWritten keysBeingWritten,
+    OriginCache cache,
     IOptions<EdgeRouterOptions> options,
     EdgeRouterMetrics metrics,
     ILogger<ObjectReadHandler> logger)
@@ -104,7 +106,7 @@ internal sealed partial class ObjectReadHandler(
             case ReadMode.Redirect:
                 Redirect(context, storage, record);
                 break;
-            case ReadMode.Proxy:
+            case ReadMode.Proxy when !Cached(storage, record):
                 await ProxyAsync(context, storage, record);
                 break;
             case ReadMode.Presigned:
@@ -113,7 +115,7 @@ internal sealed partial class ObjectReadHandler(
             default:
                 using (EdgeRouterTelemetry.StartSpan("stream"))
                 {
-                    await StreamAsync(context, storage, record);
+                    await StreamAsync(context, storage, record, mode);
                 }
 
                 break;
@@ -177,7 +179,13 @@ internal sealed partial class ObjectReadHandler(
         metrics.Read("proxy", "backend-error");
     }
 
-    private async Task StreamAsync(HttpContext context, StorageDefinition storage, ObjectRecord record)
+    private bool Cached(StorageDefinition storage, ObjectRecord record) => storage.Cached && record.Size <= cache.MaxObjectBytes;
+
+    /// <summary>
+    /// Answers from the record (validators, ranges, HEAD) and then sends the bytes from the origin cache or the
+    /// backend's API. A <c>proxy</c> storage's cached objects are answered here too, with the same headers.
+    /// </summary>
+    private async Task StreamAsync(HttpContext context, StorageDefinition storage, ObjectRecord record, string mode)
     {
         var request = context.Request;
         var response = context.Response;
@@ -194,16 +202,16 @@ internal sealed partial class ObjectReadHandler(
         {
             case PreconditionOutcome.NotModified:
                 response.StatusCode = StatusCodes.Status304NotModified;
-                metrics.Read("stream", "not-modified");
+                metrics.Read(mode, "not-modified");
                 return;
             case PreconditionOutcome.PreconditionFailed:
                 response.StatusCode = StatusCodes.Status412PreconditionFailed;
-                metrics.Read("stream", "precondition-failed");
+                metrics.Read(mode, "precondition-failed");
                 return;
             case PreconditionOutcome.RangeNotSatisfiable:
                 response.StatusCode = StatusCodes.Status416RangeNotSatisfiable;
                 headers.ContentRange = $"bytes */{record.Size}";
-                metrics.Read("stream", "range-not-satisfiable");
+                metrics.Read(mode, "range-not-satisfiable");
                 return;
         }
 
@@ -218,15 +226,23 @@ internal sealed partial class ObjectReadHandler(
 
         if (HttpMethods.IsHead(request.Method))
         {
-            metrics.Read("stream", "head");
+            metrics.Read(mode, "head");
             return;
         }
 
         try
         {
-            await CopyObjectAsync(context, storage, record, range);
-            metrics.Read("stream", range is null ? "full" : "partial");
-            metrics.ReadBytes("stream", response.ContentLength ?? 0);
+            if (Cached(storage, record))
+            {
+                await WriteCachedAsync(context, storage, record, range);
+            }
+            else
+            {
+                await CopyObjectAsync(context, storage, record, range);
+            }
+
+            metrics.Read(mode, range is null ? "full" : "partial");
+            metrics.ReadBytes(mode, response.ContentLength ?? 0);
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
@@ -236,6 +252,22 @@ internal sealed partial class ObjectReadHandler(
         {
             Log.BackendFailed(logger, record.Key, storage.Id, ex.Message);
             await FailAsync(context, ex.IsTimeout ? StatusCodes.Status504GatewayTimeout : StatusCodes.Status502BadGateway, "backend-error");
+        }
+    }
+
+    /// <summary>One write of the body (or its range) from the cache's memory; Kestrel sends it with the headers.</summary>
+    private async Task WriteCachedAsync(HttpContext context, StorageDefinition storage, ObjectRecord record, ByteRange? range)
+    {
+        var body = await cache.GetAsync(storage, record, context.RequestAborted);
+        try
+        {
+            var bytes = range is { } r ? body.Memory.Slice((int)r.Offset, (int)r.Length) : body.Memory;
+            await context.Response.BodyWriter.WriteAsync(bytes, context.RequestAborted);
+            cache.Served(bytes.Length);
+        }
+        finally
+        {
+            body.Release();
         }
     }
 

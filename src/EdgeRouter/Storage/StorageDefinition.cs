@@ -23,6 +23,9 @@ public sealed class StorageDefinition
 
     public required string CacheControl { get; init; }
 
+    /// <summary>Reads of this storage's objects go through the origin cache.</summary>
+    public bool Cached { get; init; }
+
     public double Weight => Config.Weight;
 
     public bool Active => Config.Active;

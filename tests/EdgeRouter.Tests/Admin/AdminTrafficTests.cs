@@ -40,11 +40,18 @@ public sealed class AdminTrafficTests : IDisposable
         Assert.Equal(2, traffic.RootElement.GetProperty("uploadsLastHour").GetProperty("local").GetInt64());
         Assert.True(traffic.RootElement.GetProperty("readsPerSecond").GetDouble() > 0);
 
+        // The stream storage's reads go through the origin cache: one miss, then two hits of 1,500 bytes saved.
+        var cache = traffic.RootElement.GetProperty("originCache");
+        Assert.Equal((2, 1), (cache.GetProperty("hits").GetInt64(), cache.GetProperty("misses").GetInt64()));
+        Assert.Equal(2L * png.Length, cache.GetProperty("backendBytesSaved").GetInt64());
+
         using var browser = _factory.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true });
         await AdminTestRouter.SignInAsync(browser);
         var dashboard = await browser.GetStringAsync("/admin/");
         var kib = (3.0 * png.Length / 1024).ToString("0.0", System.Globalization.CultureInfo.InvariantCulture);
         Assert.Contains($"<b data-figure=\"bytes\">{kib} KiB</b>", dashboard, StringComparison.Ordinal);
+        Assert.Contains("<b data-figure=\"origin-cache-hit-ratio\">66.7 %</b>", dashboard, StringComparison.Ordinal);
+        Assert.Contains("<span data-figure=\"origin-cache-saved\">2.9 KiB</span>", dashboard, StringComparison.Ordinal);
         Assert.Contains("<svg", dashboard, StringComparison.Ordinal);
         Assert.Matches("<tr data-storage=\"local\">.*<td class=\"num\" data-uploads>2</td>", dashboard.ReplaceLineEndings(" "));
     }

@@ -25,7 +25,7 @@ public sealed class ReadmeContractTests
         foreach (var property in typeof(EdgeRouter.Configuration.EdgeRouterOptions).GetProperties(BindingFlags.Public | BindingFlags.Instance))
         {
             var type = property.PropertyType;
-            if (type.IsClass && type != typeof(string) && type.Namespace == "EdgeRouter.Configuration")
+            if (type.IsClass && type != typeof(string) && type.Namespace?.StartsWith("EdgeRouter", StringComparison.Ordinal) == true)
             {
                 foreach (var inner in type.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite || p.PropertyType.IsAssignableTo(typeof(System.Collections.IEnumerable))))
                 {

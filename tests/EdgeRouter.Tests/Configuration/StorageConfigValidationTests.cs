@@ -71,6 +71,16 @@ public sealed class StorageConfigValidationTests
         Assert.StartsWith("storages[0] ('loop'): field 'storageUrl': points back at this router", problem, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("redirect")]
+    [InlineData("presigned")]
+    public void Rejects_TheOriginCacheOnAStorageThatRedirects(string read)
+    {
+        var problems = Problems($$"""{ "storages": [ { "id": "r", "api": "local", "root": "x", "read": "{{read}}", "storageUrl": "https://files.example.com/", "cache": true } ] }""");
+
+        Assert.Contains($"storages[0] ('r'): field 'cache': applies to 'proxy' and 'stream' reads; read is '{read}'.", problems);
+    }
+
     [Fact]
     public void Accepts_StreamStorageAtTheSiteUrl()
     {

@@ -8,13 +8,14 @@ namespace EdgeRouter.Tests.Serving;
 
 /// <summary>
 /// Upload → read back by each read mode → read at the mapped Storage URL → delete → 404. The proxy and redirect
-/// storages write into the folder a real HTTP server serves, as a storage behind its own web server would.
+/// storages write into the folder a real HTTP server serves, as a storage behind its own web server would. The origin
+/// cache is off here: these are the forwarding and streaming paths themselves (OriginCacheTests test the cache).
 /// </summary>
 [Collection(StaticWebServerGroup.Name)]
 public sealed class ReadModeTests(StaticWebServer web)
 {
     private string Storage(string read) => $$"""
-        { "storages": [ { "id": "{{read}}", "api": "local", "root": "{{web.Root.Replace("\\", "\\\\", StringComparison.Ordinal)}}", "read": "{{read}}", "storageUrl": "{{web.BaseUrl}}", "keyLayout": "dated" } ] }
+        { "storages": [ { "id": "{{read}}", "api": "local", "root": "{{web.Root.Replace("\\", "\\\\", StringComparison.Ordinal)}}", "read": "{{read}}", "storageUrl": "{{web.BaseUrl}}", "cache": false, "keyLayout": "dated" } ] }
         """;
 
     [Theory]
@@ -170,7 +171,7 @@ public sealed class ReadModeTests(StaticWebServer web)
     public async Task Proxy_WhenTheBackendIsDown_Is502_AndNotCached()
     {
         // Port 9 (discard) is closed on loopback: the connection is refused at once.
-        var json = """{ "storages": [ { "id": "down", "api": "local", "root": "d", "read": "proxy", "storageUrl": "http://127.0.0.1:9/" } ] }""";
+        var json = """{ "storages": [ { "id": "down", "api": "local", "root": "d", "read": "proxy", "storageUrl": "http://127.0.0.1:9/", "cache": false } ] }""";
         using var factory = new RouterFactory(json);
         using var router = factory.CreateAuthorizedClient();
         await router.PutAsync("/api/v1/objects/x.png", TestFiles.Raw(TestFiles.Png(), "image/png"));

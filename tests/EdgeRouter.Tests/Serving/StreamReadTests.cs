@@ -2,15 +2,48 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
+using EdgeRouter.Serving.Cache;
 using EdgeRouter.Tests.TestUtilities;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace EdgeRouter.Tests.Serving;
 
-/// <summary>A good CDN origin: Range, HEAD, conditional requests and headers of the <c>stream</c> read mode.</summary>
-public sealed class StreamReadTests : IAsyncLifetime, IDisposable
+/// <summary>The <c>stream</c> read mode itself, every byte read from the backend.</summary>
+public sealed class StreamReadTests() : StreamReadContract(cached: false);
+
+/// <summary>
+/// The same contract answered from the origin cache: whatever the form of the request, a hit answers as the stream
+/// mode does, and the backend is read once.
+/// </summary>
+public sealed class CachedStreamReadTests() : StreamReadContract(cached: true)
 {
-    private readonly RouterFactory _factory = new("""{ "storages": [ { "id": "s", "api": "local", "root": "s", "read": "stream", "cacheControl": "public, max-age=600" } ] }""");
+    [Fact]
+    public async Task EveryFormOfRead_IsAnsweredFromOneBackendRead()
+    {
+        var cache = Factory.Services.GetRequiredService<OriginCache>();
+        using var range = new HttpRequestMessage(HttpMethod.Get, "/o.png");
+        range.Headers.Range = new RangeHeaderValue(10, 19);
+
+        Assert.Equal(Png, await (await Client.GetAsync("/o.png")).Content.ReadAsByteArrayAsync());
+        Assert.Equal(Png.AsSpan(10, 10).ToArray(), await (await Client.SendAsync(range)).Content.ReadAsByteArrayAsync());
+        Assert.Equal(Png, await (await Client.GetAsync("/o.png")).Content.ReadAsByteArrayAsync());
+
+        Assert.Equal((1, 2, 5000L), (cache.Misses, cache.Hits, cache.FilledBytes));
+        Assert.Equal(5000 + 10 + 5000, cache.ServedBytes);
+    }
+}
+
+/// <summary>A good CDN origin: Range, HEAD, conditional requests and headers of the <c>stream</c> read mode.</summary>
+public abstract class StreamReadContract(bool cached) : IAsyncLifetime, IDisposable
+{
+    private readonly RouterFactory _factory = new($$"""{ "storages": [ { "id": "s", "api": "local", "root": "s", "read": "stream", "cacheControl": "public, max-age=600", "cache": {{(cached ? "true" : "false")}} } ] }""");
     private readonly byte[] _png = TestFiles.Png(5000);
+
+    protected RouterFactory Factory => _factory;
+
+    protected HttpClient Client => _client;
+
+    protected byte[] Png => _png;
     private HttpClient _client = null!;
     private string _etag = string.Empty;
 
@@ -27,6 +60,7 @@ public sealed class StreamReadTests : IAsyncLifetime, IDisposable
     {
         _client.Dispose();
         _factory.Dispose();
+        GC.SuppressFinalize(this);
     }
 
     [Fact]

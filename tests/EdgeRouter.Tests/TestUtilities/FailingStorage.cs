@@ -90,13 +90,41 @@ public sealed class FlakyStorageProvider : IStorageProvider
 
     public sealed class FlakyStore(IObjectStore inner) : IObjectStore
     {
+        private int _reads;
+
         public bool Down { get; set; }
+
+        /// <summary>Reads opened so far.</summary>
+        public int Reads => _reads;
+
+        /// <summary>When set, each read waits for it before it answers: a slow backend.</summary>
+        public Task? ReadGate { get; set; }
+
+        /// <summary>When set, each read's body fails after this many bytes: a connection dropped mid-body.</summary>
+        public int? FailReadsAfter { get; set; }
 
         public Task<StoredObject> PutAsync(string key, Stream content, ObjectWriteOptions options, CancellationToken cancellationToken)
             => inner.PutAsync(key, content, options, cancellationToken);
 
-        public Task<ObjectContent?> OpenReadAsync(string key, ByteRange? range, CancellationToken cancellationToken)
-            => inner.OpenReadAsync(key, range, cancellationToken);
+        public async Task<ObjectContent?> OpenReadAsync(string key, ByteRange? range, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref _reads);
+            if (ReadGate is { } gate)
+            {
+                await gate.WaitAsync(cancellationToken);
+            }
+
+            var content = await inner.OpenReadAsync(key, range, cancellationToken);
+            if (content is null || FailReadsAfter is not { } limit)
+            {
+                return content;
+            }
+
+            var head = new byte[Math.Min(limit, content.Length)];
+            await content.Content.ReadExactlyAsync(head, cancellationToken);
+            await content.DisposeAsync();
+            return new ObjectContent(new CutShort(head), content.Length, content.TotalLength);
+        }
 
         public Task<ObjectStat?> StatAsync(string key, CancellationToken cancellationToken) => inner.StatAsync(key, cancellationToken);
 
@@ -106,4 +134,16 @@ public sealed class FlakyStorageProvider : IStorageProvider
         public Task ProbeAsync(CancellationToken cancellationToken)
             => Down ? throw new StorageException("backend unreachable") : inner.ProbeAsync(cancellationToken);
     }
+}
+
+/// <summary>A body that gives its first bytes and then fails, as a backend connection reset mid-body.</summary>
+internal sealed class CutShort(byte[] head) : MemoryStream(head, writable: false)
+{
+    public override int Read(byte[] buffer, int offset, int count) => Position < Length ? base.Read(buffer, offset, count) : throw new IOException("connection reset by peer");
+
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        => Position < Length ? base.ReadAsync(buffer, cancellationToken) : throw new IOException("connection reset by peer");
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+        => ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 }

@@ -1,0 +1,186 @@
+using System.Net;
+using EdgeRouter.Serving.Cache;
+using EdgeRouter.Storage;
+using EdgeRouter.Tests.TestUtilities;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace EdgeRouter.Tests.Serving.Cache;
+
+/// <summary>
+/// The origin cache in the router: one backend read per object however many ask at once, nothing cached from a
+/// backend that fails or sends other bytes than the record's, never an old version after an overwrite or a delete,
+/// the byte budget kept, large objects streamed through, and proxy storages answered from it.
+/// </summary>
+public sealed class OriginCacheTests
+{
+    [Fact]
+    public async Task AThousandConcurrentReadsOfAColdKey_AreOneBackendRead()
+    {
+        using var router = Router();
+        var png = await router.UploadAsync("cold.png", 20_000);
+        var gate = new TaskCompletionSource();
+        router.Store.ReadGate = gate.Task;
+
+        var reads = Enumerable.Range(0, 1000).Select(_ => router.Client.GetAsync("/cold.png")).ToList();
+        await WaitUntil(() => router.Cache.Misses == 1000);
+        gate.SetResult();
+        var responses = await Task.WhenAll(reads);
+
+        Assert.All(responses, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+        foreach (var response in responses)
+        {
+            Assert.Equal(png, await response.Content.ReadAsByteArrayAsync());
+        }
+
+        Assert.Equal(1, router.Store.Reads);
+        Assert.Equal(20_000, router.Cache.FilledBytes);
+    }
+
+    [Fact]
+    public async Task ABackendFailingMidBody_FailsEveryWaiter_502NoStore_AndLeavesNoEntry()
+    {
+        using var router = Router();
+        var png = await router.UploadAsync("cut.png", 20_000);
+        var gate = new TaskCompletionSource();
+        router.Store.ReadGate = gate.Task;
+        router.Store.FailReadsAfter = 4096;
+
+        var reads = Enumerable.Range(0, 5).Select(_ => router.Client.GetAsync("/cut.png")).ToList();
+        await WaitUntil(() => router.Cache.Misses == 5);
+        gate.SetResult();
+        var responses = await Task.WhenAll(reads);
+
+        Assert.All(responses, r => Assert.Equal(HttpStatusCode.BadGateway, r.StatusCode));
+        Assert.All(responses, r => Assert.True(r.Headers.CacheControl?.NoStore));
+        Assert.Equal(1, router.Store.Reads);
+        Assert.Equal((0, 0L), (router.Cache.Count, router.Cache.UsedBytes));
+
+        // The backend recovers: the next read fills the cache afresh.
+        router.Store.FailReadsAfter = null;
+        Assert.Equal(png, await router.Client.GetByteArrayAsync("/cut.png"));
+        Assert.Equal(1, router.Cache.Count);
+    }
+
+    [Fact]
+    public async Task BytesThatAreNotTheRecordsSha256_AreNeverServedNorCached()
+    {
+        using var router = Router();
+        await router.UploadAsync("swapped.png", 20_000);
+
+        // Another tool wrote other bytes of the same length: only the hash can tell.
+        await File.WriteAllBytesAsync(Path.Combine(router.Factory.Root, "f", "swapped.png"), TestFiles.Jpeg(20_000));
+
+        for (var i = 0; i < 2; i++)
+        {
+            using var response = await router.Client.GetAsync("/swapped.png");
+            Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
+            Assert.True(response.Headers.CacheControl?.NoStore);
+            Assert.Null(response.Headers.ETag);
+        }
+
+        Assert.Equal((2, 0), (router.Store.Reads, router.Cache.Count));
+    }
+
+    [Fact]
+    public async Task AnOverwriteOrADelete_IsNeverAnsweredFromTheCache()
+    {
+        using var router = Router();
+        var first = await router.UploadAsync("changing.png", 3000);
+        Assert.Equal(first, await router.Client.GetByteArrayAsync("/changing.png"));
+
+        var second = await router.UploadAsync("changing.png", 4000, overwrite: true);
+        using (var response = await router.Client.GetAsync("/changing.png"))
+        {
+            Assert.Equal(second, await response.Content.ReadAsByteArrayAsync());
+            Assert.Equal($"\"{TestFiles.Sha256(second)}\"", response.Headers.ETag?.ToString());
+        }
+
+        Assert.Equal(HttpStatusCode.NoContent, (await router.Client.DeleteAsync("/api/v1/objects/changing.png")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await router.Client.GetAsync("/changing.png")).StatusCode);
+        Assert.Equal(2, router.Store.Reads);
+    }
+
+    [Fact]
+    public async Task TheBudgetIsKept_ByEvicting()
+    {
+        using var router = Router(new() { ["EdgeRouter:OriginCache:MemoryBytes"] = "12000", ["EdgeRouter:OriginCache:MaxObjectBytes"] = "6000" });
+        foreach (var name in new[] { "a", "b", "c" })
+        {
+            var png = await router.UploadAsync($"{name}.png", 5000);
+            Assert.Equal(png, await router.Client.GetByteArrayAsync($"/{name}.png"));
+        }
+
+        Assert.Equal((2, 10_000L, 1L), (router.Cache.Count, router.Cache.UsedBytes, router.Cache.Evictions));
+    }
+
+    [Fact]
+    public async Task AnObjectAboveMaxObjectBytes_IsStreamedThrough_Uncached()
+    {
+        using var router = Router(new() { ["EdgeRouter:OriginCache:MaxObjectBytes"] = "4096" });
+        var png = await router.UploadAsync("large.png", 5000);
+
+        Assert.Equal(png, await router.Client.GetByteArrayAsync("/large.png"));
+        Assert.Equal(png, await router.Client.GetByteArrayAsync("/large.png"));
+
+        Assert.Equal((2, 0L, 0), (router.Store.Reads, router.Cache.Misses, router.Cache.Count));
+    }
+
+    [Fact]
+    public async Task AProxyStoragesObjects_AreAnsweredFromTheCache_WithTheStreamHeaders()
+    {
+        // Nothing answers at the Storage URL: every byte comes from the storage's API, once.
+        using var router = Router(read: "proxy");
+        var png = await router.UploadAsync("proxied.png", 3000);
+
+        for (var i = 0; i < 2; i++)
+        {
+            using var response = await router.Client.GetAsync("/proxied.png");
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal(png, await response.Content.ReadAsByteArrayAsync());
+            Assert.Equal("image/png", response.Content.Headers.ContentType?.MediaType);
+            Assert.Equal($"\"{TestFiles.Sha256(png)}\"", response.Headers.ETag?.ToString());
+            Assert.Equal("public, max-age=31536000, immutable", response.Headers.CacheControl?.ToString());
+            Assert.Equal(["nosniff"], response.Headers.GetValues("X-Content-Type-Options"));
+        }
+
+        Assert.Equal((1, 1L, 1L), (router.Store.Reads, router.Cache.Misses, router.Cache.Hits));
+    }
+
+    private static async Task WaitUntil(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "timed out");
+            await Task.Delay(10);
+        }
+    }
+
+    private static CachedRouter Router(Dictionary<string, string?>? settings = null, string read = "stream")
+    {
+        var factory = new RouterFactory(
+            $$"""{ "storages": [ { "id": "f", "api": "flaky", "root": "f", "read": "{{read}}", "storageUrl": "http://127.0.0.1:9/", "keyLayout": "direct" } ] }""",
+            FlakyStorageProvider.Register,
+            settings);
+        var client = factory.CreateAuthorizedClient();
+        var store = factory.Services.GetRequiredService<IStorageRegistry>().Current.ById["f"].Store.As<FlakyStorageProvider.FlakyStore>()!;
+        return new CachedRouter(factory, client, store, factory.Services.GetRequiredService<OriginCache>());
+    }
+
+    private sealed record CachedRouter(RouterFactory Factory, HttpClient Client, FlakyStorageProvider.FlakyStore Store, OriginCache Cache) : IDisposable
+    {
+        public async Task<byte[]> UploadAsync(string key, int size, bool overwrite = false)
+        {
+            var png = TestFiles.Png(size);
+            using var response = await Client.PutAsync($"/api/v1/objects/{key}{(overwrite ? "?overwrite=true" : string.Empty)}", TestFiles.Raw(png, "image/png"));
+            Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+            return png;
+        }
+
+        public void Dispose()
+        {
+            Client.Dispose();
+            Factory.Dispose();
+        }
+    }
+}
