@@ -2,13 +2,15 @@
 # Where the ceiling is for a read mode: CPU per request, rps and p99 of nginx, a bare Kestrel app (loadtests/BareKestrel)
 # and EdgeRouter, all on the same hot key, in alternating rounds. Servers run on core 1, wrk on core 0.
 #   redirect: nginx `return 302`, a bare Kestrel 302, EdgeRouter in redirect mode.
-#   proxy:    nginx `proxy_pass` (upstream keepalive), a bare YARP IHttpForwarder, EdgeRouter in proxy mode, each
-#             to the same backend nginx serving a 10 KB object; the backend is its own process, so its CPU is not
-#             counted in any of the three.
-# Usage: loadtests/ceiling.sh [redirect|proxy] [rounds=3] [seconds=8]
+#   proxy:    nginx `proxy_pass` (upstream keepalive), a bare YARP IHttpForwarder, EdgeRouter in proxy mode with the
+#             origin cache off, each to the same backend nginx serving a 10 KB object; the backend is its own
+#             process, so its CPU is not counted in any of the three.
+#   cached:   nginx `proxy_pass` + `proxy_cache` (every request a HIT), a bare Kestrel app writing a 10 KB body from
+#             memory, EdgeRouter in proxy mode answering from its origin cache.
+# Usage: loadtests/ceiling.sh [redirect|proxy|cached] [rounds=3] [seconds=8]
 set -euo pipefail
 mode=redirect
-if [[ ${1:-} == redirect || ${1:-} == proxy ]]; then mode=$1; shift; fi
+if [[ ${1:-} == redirect || ${1:-} == proxy || ${1:-} == cached ]]; then mode=$1; shift; fi
 rounds=${1:-3}; seconds=${2:-8}
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d /tmp/edgerouter-ceiling.XXXXXX)
@@ -25,14 +27,18 @@ chmod 755 "$work" "$work/files" # nginx workers run as another user
 if [[ $mode == redirect ]]; then
   target=http://127.0.0.1:5999/ size=1000 baseline="nginx return 302" bare="bare Kestrel 302"
   location="return 302 $target\$request_uri;"
-else
+elif [[ $mode == proxy ]]; then
   target=http://127.0.0.1:5980/ size=10000 baseline="nginx proxy_pass" bare="bare YARP forwarder"
   location='proxy_pass http://files; proxy_http_version 1.1; proxy_set_header Connection "";'
+else
+  target=http://127.0.0.1:5980/ size=10000 baseline="nginx proxy_cache" bare="bare Kestrel 10 KB from memory"
+  location='proxy_pass http://files; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_cache hot; proxy_cache_valid 200 1h;'
 fi
 cat > "$work/nginx.conf" <<CONF
 worker_processes 1; daemon off; pid $work/nginx.pid; error_log $work/nginx.log;
 events { worker_connections 1024; }
-http { access_log off; keepalive_requests 1000000; upstream files { server 127.0.0.1:5980; keepalive 64; }
+http { access_log off; keepalive_requests 1000000; sendfile on; upstream files { server 127.0.0.1:5980; keepalive 64; }
+  proxy_cache_path $work/cache keys_zone=hot:1m use_temp_path=off;
   server { listen 127.0.0.1:5981; location / { $location } } }
 CONF
 cat > "$work/backend.conf" <<CONF
@@ -41,12 +47,15 @@ events { worker_connections 1024; }
 http { access_log off; keepalive_requests 1000000; sendfile on; open_file_cache max=100;
   server { listen 127.0.0.1:5980; root $work/files; } }
 CONF
-echo "{ \"storages\": [ { \"id\": \"local\", \"api\": \"local\", \"root\": \"$work/files\", \"read\": \"$mode\", \"storageUrl\": \"$target\" } ] }" > "$work/config/storages.json"
+read=$mode cache=false
+[[ $mode == cached ]] && read=proxy cache=true
+[[ $mode == redirect ]] && cache=false
+echo "{ \"storages\": [ { \"id\": \"local\", \"api\": \"local\", \"root\": \"$work/files\", \"read\": \"$read\", \"storageUrl\": \"$target\"$([[ $mode != redirect ]] && echo ", \"cache\": $cache") } ] }" > "$work/config/storages.json"
 
 key=ceiling-$RANDOM$RANDOM
 taskset -c 1 nginx -c "$work/backend.conf" & pids+=($!)
 taskset -c 1 nginx -c "$work/nginx.conf" & pids+=($!)
-BARE_TARGET=$target BARE_FORWARD=$([[ $mode == proxy ]] && echo 1 || echo 0) DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 \
+BARE_TARGET=$target BARE_FORWARD=$([[ $mode == proxy ]] && echo 1 || echo 0) BARE_BODY=$([[ $mode == cached ]] && echo $size || echo 0) DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 \
   taskset -c 1 dotnet "$root/loadtests/BareKestrel/bin/Release/net10.0/BareKestrel.dll" --urls http://127.0.0.1:5982 >/dev/null & pids+=($!)
 (cd "$work" && EDGEROUTER_API_KEY=$key EdgeRouter__SiteUrl=http://127.0.0.1:5983/ EdgeRouter__Uploads__SpoolDirectory="$work/spool" \
   Logging__LogLevel__Default=Warning exec taskset -c 1 dotnet "$root/src/EdgeRouter/bin/Release/net10.0/EdgeRouter.dll" --urls http://127.0.0.1:5983) >/dev/null & pids+=($!)
@@ -59,7 +68,7 @@ path=$(curl -sf -H "Authorization: Bearer $key" -H 'Content-Type: image/png' --d
   http://127.0.0.1:5983/api/v1/objects | sed -E 's/.*"key":"([^"]+)".*/\1/')
 
 # The process that serves each port: nginx's one worker, or the dotnet process itself (taskset and exec keep the pid).
-declare -A server=([5981]=$(pgrep -P "${pids[1]}") [5982]=${pids[2]} [5983]=${pids[3]})
+declare -A server=([5981]=$(pgrep -P "${pids[1]}" -f "worker process") [5982]=${pids[2]} [5983]=${pids[3]})
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 measure() { # port -> "rps cpu_us_per_request p99_ms"
   local pid before after out
@@ -73,7 +82,7 @@ measure() { # port -> "rps cpu_us_per_request p99_ms"
 
 echo "warming up (20 s each)..."
 for port in 5981 5982 5983; do taskset -c 0 wrk -t1 -c32 -d20s "http://127.0.0.1:$port/$path" >/dev/null; done
-printf '%-6s %-40s %-40s %-40s\n' round "$baseline" "$bare" "EdgeRouter $mode"
+printf '%-6s %-40s %-40s %-40s\n' round "$baseline" "$bare" "EdgeRouter $read$([[ $mode == cached ]] && echo ", origin cache")"
 declare -A rps cpu p99
 for round in $(seq "$rounds"); do
   line=$(printf '%-6s' "$round")

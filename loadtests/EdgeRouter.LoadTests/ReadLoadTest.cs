@@ -47,8 +47,11 @@ public sealed record RouterVariant(string Name, IReadOnlyDictionary<string, stri
     public static bool IsRouter(string target) => target.StartsWith(Shipped, StringComparison.Ordinal);
 }
 
-/// <summary>One measured run of a scenario on one target; for a crawl scenario on the router, its hot set's origin cache hit ratio.</summary>
-public sealed record Measurement(WrkResult Wrk, double CpuUsPerRequest, double? HotHitRatio = null);
+/// <summary>One measured run of a scenario on one target; for a crawl scenario on the router, what the crawl did to it.</summary>
+public sealed record Measurement(WrkResult Wrk, double CpuUsPerRequest, CrawlFigures? Crawl = null);
+
+/// <summary>Under a crawl: the hot set's origin cache hit ratio, the gen2 collections during the run, and the router's peak RSS.</summary>
+public sealed record CrawlFigures(double HotHitRatio, double Gen2Collections, double PeakRssMB, double OriginCacheMB);
 
 /// <summary>A pass-or-fail check of a run that is not a throughput figure (the stampede's backend reads).</summary>
 public sealed record Check(string Name, string Result, bool Passed);
@@ -132,16 +135,16 @@ internal static class ReadLoadTest
                                 Progress($"repeat {repeat}/{settings.Repeats}: {scenario.Name} on {name} for {settings.Duration.TotalSeconds:0} s");
                                 var process = target == Target.Router ? router : nginx;
                                 var hotStorage = target == Target.Router && scenario.ScanKeySet is not null ? Scenarios.KeySets.Single(k => k.Name == scenario.KeySet).Storage : null;
-                                var lookupsBefore = hotStorage is null ? default : await OriginCacheLookupsAsync(ports, hotStorage, cancellationToken);
+                                var crawlBefore = hotStorage is null ? default : await CrawlStateAsync(ports, hotStorage, cancellationToken);
                                 var cpuBefore = CpuTicks(process);
                                 var result = await Wrk.RunAsync(scenario, ports.UrlOf(target), keyFiles, settings.Duration, settings.Connections, settings.Threads, settings.Pin, work, cancellationToken);
                                 var cpuUs = (CpuTicks(process) - cpuBefore) * (1_000_000.0 / 100);
-                                double? hitRatio = null;
+                                CrawlFigures? crawl = null;
                                 if (hotStorage is not null)
                                 {
-                                    var after = await OriginCacheLookupsAsync(ports, hotStorage, cancellationToken);
-                                    var (hits, all) = (after.Hits - lookupsBefore.Hits, after.Hits + after.Misses - lookupsBefore.Hits - lookupsBefore.Misses);
-                                    hitRatio = all == 0 ? 0 : hits / all;
+                                    var after = await CrawlStateAsync(ports, hotStorage, cancellationToken);
+                                    var (hits, all) = (after.Hits - crawlBefore.Hits, after.Hits + after.Misses - crawlBefore.Hits - crawlBefore.Misses);
+                                    crawl = new CrawlFigures(all == 0 ? 0 : hits / all, after.Gen2 - crawlBefore.Gen2, PeakRssMB(router), group.Key.OriginCacheBytes!.Value / 1e6);
                                 }
 
                                 if (!measurements.TryGetValue((scenario.Name, name), out var list))
@@ -149,7 +152,7 @@ internal static class ReadLoadTest
                                     measurements[(scenario.Name, name)] = list = [];
                                 }
 
-                                list.Add(new Measurement(result, result.Requests == 0 ? 0 : cpuUs / result.Requests, hitRatio));
+                                list.Add(new Measurement(result, result.Requests == 0 ? 0 : cpuUs / result.Requests, crawl));
                             }
                         }
                     }
@@ -249,12 +252,22 @@ internal static class ReadLoadTest
     private static long? OriginCacheBytes(Scenario scenario, Dictionary<string, string> keyFiles)
         => scenario.ScanKeySet is { } scan ? File.ReadLines(keyFiles[scan]).LongCount() * Scenarios.KeySets.Single(k => k.Name == scan).SizeBytes / 10 : null;
 
-    /// <summary>The router's origin cache lookups of one storage so far, from its <c>/metrics</c>.</summary>
-    private static async Task<(double Hits, double Misses)> OriginCacheLookupsAsync(Ports ports, string storage, CancellationToken cancellationToken)
+    /// <summary>The router's origin cache lookups of one storage and its gen2 collections so far, from its <c>/metrics</c>.</summary>
+    private static async Task<(double Hits, double Misses, double Gen2)> CrawlStateAsync(Ports ports, string storage, CancellationToken cancellationToken)
     {
         using var http = new HttpClient();
         var text = await http.GetStringAsync(ports.RouterUrl + "/metrics", cancellationToken);
-        return (MetricSum(text, "edgerouter_origin_cache_lookups_total", $"storage=\"{storage}\"", "result=\"hit\""), MetricSum(text, "edgerouter_origin_cache_lookups_total", $"storage=\"{storage}\"", "result=\"miss\""));
+        return (
+            MetricSum(text, "edgerouter_origin_cache_lookups_total", $"storage=\"{storage}\"", "result=\"hit\""),
+            MetricSum(text, "edgerouter_origin_cache_lookups_total", $"storage=\"{storage}\"", "result=\"miss\""),
+            MetricSum(text, "dotnet_gc_collections_total", "gc_heap_generation=\"gen2\""));
+    }
+
+    /// <summary>The process's peak resident set (VmHWM), in MB.</summary>
+    private static double PeakRssMB(Process process)
+    {
+        var line = File.ReadLines($"/proc/{process.Id}/status").First(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+        return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024.0;
     }
 
     /// <summary>The sum of a metric's samples in Prometheus text whose labels include every one of <paramref name="labels"/>.</summary>

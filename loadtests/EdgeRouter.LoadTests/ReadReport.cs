@@ -23,7 +23,7 @@ internal static class ReadReport
         long Errors,
         double MBps,
         double CpuUsPerRequest,
-        double? HotHitRatio);
+        CrawlFigures? Crawl);
 
     public sealed record Ratio(string Scenario, string Baseline, double RpsRatio, double P99Ratio);
 
@@ -58,7 +58,9 @@ internal static class ReadReport
                 runs.Sum(r => r.Wrk.Errors),
                 Median(runs.Select(r => r.Wrk.BytesPerSecond / 1e6)),
                 Median(runs.Select(r => r.CpuUsPerRequest)),
-                runs.Any(r => r.HotHitRatio is not null) ? Median(runs.Where(r => r.HotHitRatio is not null).Select(r => r.HotHitRatio!.Value)) : null);
+                runs.Select(r => r.Crawl).OfType<CrawlFigures>().ToList() is { Count: > 0 } crawls
+                    ? new CrawlFigures(Median(crawls.Select(c => c.HotHitRatio)), Median(crawls.Select(c => c.Gen2Collections)), crawls.Max(c => c.PeakRssMB), crawls[0].OriginCacheMB)
+                    : null);
         }).OrderBy(r => scenarios.ToList().FindIndex(s => s.Name == r.Scenario)).ThenBy(r => RouterVariant.IsRouter(r.Target) ? 0 : 1).ToList();
 
         var ratios = scenarios
@@ -104,10 +106,10 @@ internal static class ReadReport
             b.AppendLine(CultureInfo.InvariantCulture, $"  {r.Scenario,-22} vs {r.Baseline,-17} rps {r.RpsRatio,5:0.00}x   p99 {r.P99Ratio,5:0.00}x");
         }
 
-        foreach (var r in report.Rows.Where(r => r.HotHitRatio is not null))
+        foreach (var r in report.Rows.Where(r => r.Crawl is not null))
         {
             b.AppendLine();
-            b.AppendLine(CultureInfo.InvariantCulture, $"origin cache hit ratio of the hot set under the crawl ({r.Scenario}, {r.Target}): {r.HotHitRatio:P1}");
+            b.AppendLine(CultureInfo.InvariantCulture, $"under the crawl ({r.Scenario}, {r.Target}): the hot set's origin cache hit ratio {r.Crawl!.HotHitRatio:P1}; gen2 collections per run {r.Crawl.Gen2Collections:0}; peak RSS {r.Crawl.PeakRssMB:0} MB with an origin cache of {r.Crawl.OriginCacheMB:0.#} MB");
         }
 
         foreach (var c in report.Checks)

@@ -262,7 +262,18 @@ internal sealed partial class ObjectReadHandler(
         try
         {
             var bytes = range is { } r ? body.Memory.Slice((int)r.Offset, (int)r.Length) : body.Memory;
-            await context.Response.BodyWriter.WriteAsync(bytes, context.RequestAborted);
+            var writer = context.Response.BodyWriter;
+            for (var sent = 0; sent < bytes.Length;)
+            {
+                var chunk = bytes.Slice(sent, Math.Min(FileChunkBytes, bytes.Length - sent));
+                var flush = await writer.WriteAsync(chunk, context.RequestAborted);
+                sent += chunk.Length;
+                if (flush.IsCanceled || flush.IsCompleted)
+                {
+                    break;
+                }
+            }
+
             cache.Served(bytes.Length);
         }
         finally
