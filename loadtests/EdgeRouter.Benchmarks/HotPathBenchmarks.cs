@@ -68,14 +68,15 @@ public class CatalogLookupBenchmarks
 
         public IFileProvider ContentRootFileProvider { get; set; } = new NullFileProvider();
     }
+}
 
-    private sealed class MeterFactory : IMeterFactory
+/// <summary>Meters for the benchmarked classes, with nobody listening.</summary>
+internal sealed class MeterFactory : IMeterFactory
+{
+    public Meter Create(MeterOptions options) => new(options);
+
+    public void Dispose()
     {
-        public Meter Create(MeterOptions options) => new(options);
-
-        public void Dispose()
-        {
-        }
     }
 }
 

@@ -74,6 +74,11 @@ internal sealed partial class EdgeRouterOptionsValidator : IValidateOptions<Edge
             errors.Add($"{S}:OriginCache:MaxObjectBytes: must be between 1 and MemoryBytes ({cache.MemoryBytes}) and below 2 GiB (was {cache.MaxObjectBytes}).");
         }
 
+        if (!string.IsNullOrEmpty(cache.DiskPath) && (cache.DiskBytes <= 0 || cache.DiskMaxObjectBytes < cache.MaxObjectBytes || cache.DiskMaxObjectBytes > cache.DiskBytes))
+        {
+            errors.Add($"{S}:OriginCache:DiskBytes/DiskMaxObjectBytes: with a DiskPath, DiskBytes must be positive and DiskMaxObjectBytes between MaxObjectBytes ({cache.MaxObjectBytes}) and DiskBytes ({cache.DiskBytes}) (was {cache.DiskMaxObjectBytes}).");
+        }
+
         if (!Serving.Cache.EvictionPolicies.Names.Contains(cache.Eviction, StringComparer.Ordinal))
         {
             errors.Add($"{S}:OriginCache:Eviction: '{cache.Eviction}' is not a policy (known: {string.Join(", ", Serving.Cache.EvictionPolicies.Names)}).");

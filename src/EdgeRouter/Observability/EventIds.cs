@@ -30,6 +30,8 @@ internal static class EventIds
     public const int ReadFailed = 204;
     public const int ReadSizeMismatch = 205;
     public const int OriginCacheFillFailed = 206;
+    public const int OriginCacheDiskEntryCorrupt = 207;
+    public const int OriginCacheDiskWriteFailed = 208;
 
     public const int StorageUnhealthy = 300;
     public const int StorageRecovered = 301;

@@ -179,7 +179,7 @@ internal sealed partial class ObjectReadHandler(
         metrics.Read("proxy", "backend-error");
     }
 
-    private bool Cached(StorageDefinition storage, ObjectRecord record) => storage.Cached && record.Size <= cache.MaxObjectBytes;
+    private bool Cached(StorageDefinition storage, ObjectRecord record) => storage.Cached && cache.Keeps(record.Size);
 
     /// <summary>
     /// Answers from the record (validators, ranges, HEAD) and then sends the bytes from the origin cache or the
@@ -255,31 +255,35 @@ internal sealed partial class ObjectReadHandler(
         }
     }
 
-    /// <summary>One write of the body (or its range) from the cache's memory; Kestrel sends it with the headers.</summary>
+    /// <summary>
+    /// The body (or its range) from the cache's memory, 64 KiB per write so a slow client holds no more of the pipe,
+    /// or from its disk tier's file.
+    /// </summary>
     private async Task WriteCachedAsync(HttpContext context, StorageDefinition storage, ObjectRecord record, ByteRange? range)
     {
-        var body = await cache.GetAsync(storage, record, context.RequestAborted);
-        try
+        using var read = await cache.GetAsync(storage, record, context.RequestAborted);
+        var (offset, count) = (range?.Offset ?? 0, range?.Length ?? record.Size);
+        if (read.Body is not { } body)
         {
-            var bytes = range is { } r ? body.Memory.Slice((int)r.Offset, (int)r.Length) : body.Memory;
-            var writer = context.Response.BodyWriter;
-            for (var sent = 0; sent < bytes.Length;)
-            {
-                var chunk = bytes.Slice(sent, Math.Min(FileChunkBytes, bytes.Length - sent));
-                var flush = await writer.WriteAsync(chunk, context.RequestAborted);
-                sent += chunk.Length;
-                if (flush.IsCanceled || flush.IsCompleted)
-                {
-                    break;
-                }
-            }
+            await CopyHandleAsync(context, read.File!, offset, count, record, storage);
+            cache.Served(count);
+            return;
+        }
 
-            cache.Served(bytes.Length);
-        }
-        finally
+        var bytes = body.Memory.Slice((int)offset, (int)count);
+        var writer = context.Response.BodyWriter;
+        for (var sent = 0; sent < bytes.Length;)
         {
-            body.Release();
+            var chunk = bytes.Slice(sent, Math.Min(FileChunkBytes, bytes.Length - sent));
+            var flush = await writer.WriteAsync(chunk, context.RequestAborted);
+            sent += chunk.Length;
+            if (flush.IsCanceled || flush.IsCompleted)
+            {
+                break;
+            }
         }
+
+        cache.Served(bytes.Length);
     }
 
     private async Task CopyObjectAsync(HttpContext context, StorageDefinition storage, ObjectRecord record, ByteRange? range)
@@ -320,26 +324,31 @@ internal sealed partial class ObjectReadHandler(
 
         using (handle)
         {
-            CheckSize(RandomAccess.GetLength(handle), record, storage);
-            var writer = context.Response.BodyWriter;
-            while (count > 0)
-            {
-                var memory = writer.GetMemory((int)Math.Min(count, FileChunkBytes));
-                var read = RandomAccess.Read(handle, memory.Span[..(int)Math.Min(count, memory.Length)], offset);
-                if (read == 0)
-                {
-                    // The file is shorter than the catalog says: abort rather than send a short body as complete.
-                    throw new StorageException($"'{record.Key}' on storage '{storage.Id}' is shorter than its catalog record.");
-                }
+            await CopyHandleAsync(context, handle, offset, count, record, storage);
+        }
+    }
 
-                writer.Advance(read);
-                offset += read;
-                count -= read;
-                var flush = await writer.FlushAsync(context.RequestAborted);
-                if (flush.IsCanceled || flush.IsCompleted)
-                {
-                    return;
-                }
+    private async Task CopyHandleAsync(HttpContext context, SafeFileHandle handle, long offset, long count, ObjectRecord record, StorageDefinition storage)
+    {
+        CheckSize(RandomAccess.GetLength(handle), record, storage);
+        var writer = context.Response.BodyWriter;
+        while (count > 0)
+        {
+            var memory = writer.GetMemory((int)Math.Min(count, FileChunkBytes));
+            var read = RandomAccess.Read(handle, memory.Span[..(int)Math.Min(count, memory.Length)], offset);
+            if (read == 0)
+            {
+                // The file is shorter than the catalog says: abort rather than send a short body as complete.
+                throw new StorageException($"'{record.Key}' on storage '{storage.Id}' is shorter than its catalog record.");
+            }
+
+            writer.Advance(read);
+            offset += read;
+            count -= read;
+            var flush = await writer.FlushAsync(context.RequestAborted);
+            if (flush.IsCanceled || flush.IsCompleted)
+            {
+                return;
             }
         }
     }

@@ -6,12 +6,12 @@ namespace EdgeRouter.Serving.Cache;
 /// </summary>
 internal interface IEvictionPolicy
 {
-    void OnHit(CacheEntry entry);
+    void OnHit(EvictionNode entry);
 
-    void OnAdd(CacheEntry entry);
+    void OnAdd(EvictionNode entry);
 
     /// <summary>The entry to let go, no longer tracked by the policy; null when it tracks none.</summary>
-    CacheEntry? Evict();
+    EvictionNode? Evict();
 }
 
 /// <summary>The eviction policies by their configuration name (<c>EdgeRouter:OriginCache:Eviction</c>).</summary>
@@ -37,9 +37,9 @@ internal static class EvictionPolicies
 internal sealed class SievePolicy : IEvictionPolicy
 {
     private readonly EntryQueue _queue = new();
-    private CacheEntry? _hand;
+    private EvictionNode? _hand;
 
-    public void OnHit(CacheEntry entry)
+    public void OnHit(EvictionNode entry)
     {
         // Read before writing: a hot entry's cache line is not dirtied by every hit on every core.
         if (!entry.Visited)
@@ -48,9 +48,9 @@ internal sealed class SievePolicy : IEvictionPolicy
         }
     }
 
-    public void OnAdd(CacheEntry entry) => _queue.AddNewest(entry);
+    public void OnAdd(EvictionNode entry) => _queue.AddNewest(entry);
 
-    public CacheEntry? Evict()
+    public EvictionNode? Evict()
     {
         var entry = _hand ?? _queue.Oldest;
         while (entry is { Visited: true })
@@ -76,7 +76,7 @@ internal sealed class LruPolicy : IEvictionPolicy
     private readonly Lock _lock = new();
     private readonly EntryQueue _queue = new();
 
-    public void OnHit(CacheEntry entry)
+    public void OnHit(EvictionNode entry)
     {
         lock (_lock)
         {
@@ -88,7 +88,7 @@ internal sealed class LruPolicy : IEvictionPolicy
         }
     }
 
-    public void OnAdd(CacheEntry entry)
+    public void OnAdd(EvictionNode entry)
     {
         lock (_lock)
         {
@@ -97,7 +97,7 @@ internal sealed class LruPolicy : IEvictionPolicy
         }
     }
 
-    public CacheEntry? Evict()
+    public EvictionNode? Evict()
     {
         lock (_lock)
         {
@@ -113,14 +113,23 @@ internal sealed class LruPolicy : IEvictionPolicy
     }
 }
 
+/// <summary>An entry of a tier as its eviction policy sees it: the policy's state, changed only by the policy.</summary>
+internal abstract class EvictionNode
+{
+    internal volatile bool Visited;
+    internal bool Tracked;
+    internal EvictionNode? Newer;
+    internal EvictionNode? Older;
+}
+
 /// <summary>The entries a policy tracks, oldest to newest, linked through the entries themselves.</summary>
 internal sealed class EntryQueue
 {
-    public CacheEntry? Newest { get; private set; }
+    public EvictionNode? Newest { get; private set; }
 
-    public CacheEntry? Oldest { get; private set; }
+    public EvictionNode? Oldest { get; private set; }
 
-    public void AddNewest(CacheEntry entry)
+    public void AddNewest(EvictionNode entry)
     {
         entry.Older = Newest;
         entry.Newer = null;
@@ -133,7 +142,7 @@ internal sealed class EntryQueue
         Oldest ??= entry;
     }
 
-    public void Remove(CacheEntry entry)
+    public void Remove(EvictionNode entry)
     {
         if (entry.Newer is { } newer)
         {

@@ -6,6 +6,7 @@ using EdgeRouter.Configuration;
 using EdgeRouter.Observability;
 using EdgeRouter.Storage;
 using Microsoft.Extensions.Options;
+using Microsoft.Win32.SafeHandles;
 
 namespace EdgeRouter.Serving.Cache;
 
@@ -15,24 +16,33 @@ internal readonly record struct CacheKey(string StorageId, string Location, stri
     public static CacheKey Of(ObjectRecord record) => new(record.StorageId, record.Location, record.Sha256);
 }
 
+/// <summary>Where a cached read's bytes are: a body in memory or an open file of the disk tier. Dispose lets go of it.</summary>
+internal readonly struct CacheRead(CachedBody? body, SafeFileHandle? file) : IDisposable
+{
+    public CachedBody? Body => body;
+
+    public SafeFileHandle? File => file;
+
+    public void Dispose()
+    {
+        body?.Release();
+        file?.Dispose();
+    }
+}
+
 /// <summary>A cached body and its place in the eviction policy's order.</summary>
-internal sealed class CacheEntry(CacheKey key, CachedBody body)
+internal sealed class CacheEntry(CacheKey key, CachedBody body) : EvictionNode
 {
     public CacheKey Key { get; } = key;
 
     public CachedBody Body { get; } = body;
-
-    // The eviction policy's state, changed only by the policy.
-    internal volatile bool Visited;
-    internal bool Tracked;
-    internal CacheEntry? Newer;
-    internal CacheEntry? Older;
 }
 
 /// <summary>
-/// The origin cache's memory tier: verified object bodies under a byte budget. A miss is one backend read however
-/// many requests wait for it (nginx's <c>proxy_cache_lock</c>); its body is checked against the catalog's size and
-/// SHA-256 before anyone is served from it, so a wrong byte is never cached nor sent as a hit.
+/// The origin cache: verified object bodies in memory under a byte budget, and, with <c>OriginCache:DiskPath</c>, on
+/// disk under another (<see cref="DiskTier"/>), which keeps larger objects and what memory let go, across restarts.
+/// A miss is one backend read however many requests wait for it (nginx's <c>proxy_cache_lock</c>); its body is checked
+/// against the catalog's size and SHA-256 before anyone is served from it, so a wrong byte is never cached nor sent.
 /// </summary>
 internal sealed partial class OriginCache : IDisposable
 {
@@ -40,11 +50,12 @@ internal sealed partial class OriginCache : IDisposable
     private static readonly TimeSpan FillTimeout = TimeSpan.FromMinutes(2);
 
     private readonly ConcurrentDictionary<CacheKey, CacheEntry> _entries = new();
-    private readonly ConcurrentDictionary<CacheKey, Task<CacheEntry>> _fills = new();
+    private readonly ConcurrentDictionary<CacheKey, Task<Filled>> _fills = new();
     private readonly Lock _lock = new();
     private readonly IEvictionPolicy _policy;
     private readonly long _capacity;
     private readonly ILogger<OriginCache> _logger;
+    private readonly DiskTier? _disk;
     private long _used;
     private readonly ConcurrentDictionary<string, Lookups> _lookups = new(StringComparer.Ordinal);
     private long _servedBytes;
@@ -58,6 +69,11 @@ internal sealed partial class OriginCache : IDisposable
         MaxObjectBytes = settings.MaxObjectBytes;
         _policy = EvictionPolicies.Create(settings.Eviction);
         _logger = logger;
+        if (settings.MemoryBytes > 0 && !string.IsNullOrEmpty(settings.DiskPath))
+        {
+            _disk = new DiskTier(settings.DiskPath, settings.DiskBytes, settings.Eviction, logger);
+            DiskMaxObjectBytes = settings.DiskMaxObjectBytes;
+        }
 
         // Plain counts on the hot path, observed at each collection.
         var meter = meterFactory.Create(EdgeRouterMetrics.MeterName);
@@ -65,11 +81,17 @@ internal sealed partial class OriginCache : IDisposable
         meter.CreateObservableCounter("edgerouter.origin_cache.served", () => ServedBytes, "By", "Body bytes sent from the origin cache.");
         meter.CreateObservableCounter("edgerouter.origin_cache.filled", () => FilledBytes, "By", "Bytes read from backends into the origin cache.");
         meter.CreateObservableCounter("edgerouter.origin_cache.evictions", () => Evictions, "{entry}", "Entries the origin cache let go for room.");
-        meter.CreateObservableGauge("edgerouter.origin_cache.entries", () => Count, "{entry}", "Objects in the origin cache.");
-        meter.CreateObservableGauge("edgerouter.origin_cache.used", () => UsedBytes, "By", "Bytes the origin cache holds.");
+        meter.CreateObservableGauge("edgerouter.origin_cache.entries", () => ByTier(Count, _disk?.Count), "{entry}", "Objects in the origin cache, by tier.");
+        meter.CreateObservableGauge("edgerouter.origin_cache.used", () => ByTier(UsedBytes, _disk?.UsedBytes), "By", "Bytes the origin cache holds, by tier.");
     }
 
     public long MaxObjectBytes { get; }
+
+    /// <summary>The largest object the disk tier keeps; 0 without one.</summary>
+    public long DiskMaxObjectBytes { get; }
+
+    /// <summary>Whether an object of this size is cached (in memory, or on disk when there is a disk tier).</summary>
+    public bool Keeps(long size) => size <= MaxObjectBytes || size <= DiskMaxObjectBytes;
 
     public long CapacityBytes => _capacity;
 
@@ -88,11 +110,11 @@ internal sealed partial class OriginCache : IDisposable
     public int Count => _entries.Count;
 
     /// <summary>
-    /// The body of <paramref name="record"/>, with a reference the caller must <see cref="CachedBody.Release"/>: from
-    /// memory, or read once from <paramref name="storage"/> for every request that asks meanwhile.
+    /// The bytes of <paramref name="record"/>, which the caller must dispose of: from memory or the disk tier, or read
+    /// once from <paramref name="storage"/> for every request that asks meanwhile. Only for sizes it <see cref="Keeps"/>.
     /// </summary>
     /// <exception cref="StorageException">The backend failed, or its bytes are not the record's; nothing was cached.</exception>
-    public async ValueTask<CachedBody> GetAsync(StorageDefinition storage, ObjectRecord record, CancellationToken cancellationToken)
+    public async ValueTask<CacheRead> GetAsync(StorageDefinition storage, ObjectRecord record, CancellationToken cancellationToken)
     {
         var key = CacheKey.Of(record);
         var lookups = _lookups.GetOrAdd(storage.Id, static _ => new Lookups());
@@ -100,41 +122,78 @@ internal sealed partial class OriginCache : IDisposable
         {
             _policy.OnHit(entry);
             Interlocked.Increment(ref lookups.Hits);
-            return entry.Body;
+            return new CacheRead(entry.Body, null);
         }
 
+        if (record.Size > MaxObjectBytes && _disk is not null && await _disk.OpenAsync(key, record.Size, cancellationToken) is { } file)
+        {
+            Interlocked.Increment(ref lookups.Hits);
+            return new CacheRead(null, file);
+        }
+
+        // A miss waits for a fill: from the backend, or from the disk tier into memory (filled bytes count the former).
         Interlocked.Increment(ref lookups.Misses);
         while (true)
         {
-            var fill = new TaskCompletionSource<CacheEntry>(TaskCreationOptions.RunContinuationsAsynchronously);
+            var fill = new TaskCompletionSource<Filled>(TaskCreationOptions.RunContinuationsAsynchronously);
             var running = _fills.GetOrAdd(key, fill.Task);
             if (running == fill.Task)
             {
                 _ = FillAsync(key, storage, record, fill);
             }
 
-            entry = await running.WaitAsync(cancellationToken);
-            if (entry.Body.TryAcquire())
+            var filled = await running.WaitAsync(cancellationToken);
+            if (filled.Memory is { } memory)
             {
-                return entry.Body;
+                if (memory.Body.TryAcquire())
+                {
+                    return new CacheRead(memory.Body, null);
+                }
+            }
+            else if (await _disk!.OpenAsync(key, record.Size, cancellationToken) is { } onDisk)
+            {
+                return new CacheRead(null, onDisk);
             }
 
-            // Evicted (and freed) between its fill and this request's turn: rare, and a new fill is right.
+            // Evicted between its fill and this request's turn: rare, and a new fill is right.
         }
     }
 
     /// <summary>Counts bytes a response sent from the cache.</summary>
     public void Served(long bytes) => Interlocked.Add(ref _servedBytes, bytes);
 
-    private async Task FillAsync(CacheKey key, StorageDefinition storage, ObjectRecord record, TaskCompletionSource<CacheEntry> fill)
+    /// <summary>
+    /// Puts the object where its size belongs: in memory (from the disk tier when it has it, else from the backend,
+    /// and then on disk too), or, above <see cref="MaxObjectBytes"/>, on disk alone.
+    /// </summary>
+    private async Task FillAsync(CacheKey key, StorageDefinition storage, ObjectRecord record, TaskCompletionSource<Filled> fill)
     {
         try
         {
             using var timeout = new CancellationTokenSource(FillTimeout);
+            if (record.Size > MaxObjectBytes)
+            {
+                var content = await OpenAsync(storage, record, timeout.Token);
+                await using (content)
+                {
+                    await _disk!.FillAsync(key, record.Size, content.Content, $"'{record.Location}' on storage '{storage.Id}'", timeout.Token);
+                }
+
+                Interlocked.Add(ref _filledBytes, record.Size);
+                fill.SetResult(new Filled(null));
+                return;
+            }
+
             var body = new CachedBody(checked((int)record.Size));
+            bool fromBackend;
             try
             {
-                await LoadAsync(storage, record, body, timeout.Token);
+                fromBackend = !await LoadFromDiskAsync(key, record, body, timeout.Token);
+                if (fromBackend)
+                {
+                    await LoadAsync(storage, record, body, timeout.Token);
+                    Interlocked.Add(ref _filledBytes, record.Size);
+                }
             }
             catch
             {
@@ -142,32 +201,79 @@ internal sealed partial class OriginCache : IDisposable
                 throw;
             }
 
-            Interlocked.Add(ref _filledBytes, record.Size);
-            fill.SetResult(Add(key, body));
+            fill.SetResult(new Filled(Add(key, body)));
+            if (fromBackend && _disk is not null && body.TryAcquire())
+            {
+                try
+                {
+                    await _disk.AddAsync(key, body.Memory, timeout.Token);
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or OperationCanceledException)
+                {
+                    Log.DiskWriteFailed(_logger, record.Key, ex.Message);
+                }
+                finally
+                {
+                    body.Release();
+                }
+            }
         }
         catch (Exception ex)
         {
             Log.FillFailed(_logger, record.Key, storage.Id, ex.Message);
-            fill.SetException(ex as StorageException ?? new StorageException($"Reading '{record.Key}' from storage '{storage.Id}' failed: {ex.Message}", ex) { IsTimeout = ex is OperationCanceledException });
+            fill.TrySetException(ex as StorageException ?? new StorageException($"Reading '{record.Key}' from storage '{storage.Id}' failed: {ex.Message}", ex) { IsTimeout = ex is OperationCanceledException });
         }
         finally
         {
-            _fills.TryRemove(new KeyValuePair<CacheKey, Task<CacheEntry>>(key, fill.Task));
+            _fills.TryRemove(new KeyValuePair<CacheKey, Task<Filled>>(key, fill.Task));
         }
+    }
+
+    /// <summary>Reads a small object's verified disk entry into memory; false when the disk tier has none.</summary>
+    private async Task<bool> LoadFromDiskAsync(CacheKey key, ObjectRecord record, CachedBody body, CancellationToken cancellationToken)
+    {
+        if (_disk is null || await _disk.OpenAsync(key, record.Size, cancellationToken) is not { } file)
+        {
+            return false;
+        }
+
+        using (file)
+        {
+            var memory = body.Memory;
+            for (var filled = 0; filled < memory.Length;)
+            {
+                var read = await RandomAccess.ReadAsync(file, memory[filled..], filled, cancellationToken);
+                if (read == 0)
+                {
+                    return false;
+                }
+
+                filled += read;
+            }
+        }
+
+        return true;
+    }
+
+    private static async Task<ObjectContent> OpenAsync(StorageDefinition storage, ObjectRecord record, CancellationToken cancellationToken)
+    {
+        var content = await storage.Store.OpenReadAsync(record.Location, null, cancellationToken)
+            ?? throw new StorageException($"The catalog names storage '{storage.Id}' for '{record.Key}', but the object is not there.");
+        if (content.TotalLength != record.Size)
+        {
+            await content.DisposeAsync();
+            throw new StorageException($"'{record.Location}' on storage '{storage.Id}' has {content.TotalLength} bytes; its catalog record says {record.Size}.");
+        }
+
+        return content;
     }
 
     /// <summary>Reads the whole object into <paramref name="body"/> and checks it is exactly the record's bytes.</summary>
     private static async Task LoadAsync(StorageDefinition storage, ObjectRecord record, CachedBody body, CancellationToken cancellationToken)
     {
-        var content = await storage.Store.OpenReadAsync(record.Location, null, cancellationToken)
-            ?? throw new StorageException($"The catalog names storage '{storage.Id}' for '{record.Key}', but the object is not there.");
+        var content = await OpenAsync(storage, record, cancellationToken);
         await using (content)
         {
-            if (content.TotalLength != record.Size)
-            {
-                throw new StorageException($"'{record.Location}' on storage '{storage.Id}' has {content.TotalLength} bytes; its catalog record says {record.Size}.");
-            }
-
             var memory = body.Memory;
             var filled = 0;
             while (filled < memory.Length)
@@ -200,7 +306,7 @@ internal sealed partial class OriginCache : IDisposable
         var entry = new CacheEntry(key, body);
         lock (_lock)
         {
-            while (_used + body.Length > _capacity && _policy.Evict() is { } victim)
+            while (_used + body.Length > _capacity && _policy.Evict() is CacheEntry victim)
             {
                 _entries.TryRemove(victim.Key, out _);
                 _used -= victim.Body.Length;
@@ -220,7 +326,7 @@ internal sealed partial class OriginCache : IDisposable
     {
         lock (_lock)
         {
-            while (_policy.Evict() is { } entry)
+            while (_policy.Evict() is CacheEntry entry)
             {
                 _entries.TryRemove(entry.Key, out _);
                 entry.Body.Release();
@@ -230,6 +336,10 @@ internal sealed partial class OriginCache : IDisposable
         }
     }
 
+    private static Measurement<long>[] ByTier(long memory, long? disk) => disk is { } onDisk
+        ? [new(memory, new KeyValuePair<string, object?>("tier", "memory")), new(onDisk, new KeyValuePair<string, object?>("tier", "disk"))]
+        : [new(memory, new KeyValuePair<string, object?>("tier", "memory"))];
+
     private IEnumerable<Measurement<long>> ObserveLookups()
     {
         foreach (var (storage, lookups) in _lookups)
@@ -238,6 +348,9 @@ internal sealed partial class OriginCache : IDisposable
             yield return new(Volatile.Read(ref lookups.Misses), new KeyValuePair<string, object?>("storage", storage), new KeyValuePair<string, object?>("result", "miss"));
         }
     }
+
+    /// <summary>Where a fill put the object: in memory (the entry) or on disk (null).</summary>
+    private sealed record Filled(CacheEntry? Memory);
 
     /// <summary>One storage's lookups.</summary>
     private sealed class Lookups
@@ -250,5 +363,8 @@ internal sealed partial class OriginCache : IDisposable
     {
         [LoggerMessage(EventId = EventIds.OriginCacheFillFailed, Level = LogLevel.Error, Message = "{Key} from storage {StorageId} was not cached: {Error}")]
         public static partial void FillFailed(ILogger logger, string key, string storageId, string error);
+
+        [LoggerMessage(EventId = EventIds.OriginCacheDiskWriteFailed, Level = LogLevel.Warning, Message = "{Key} was cached in memory but not on disk: {Error}")]
+        public static partial void DiskWriteFailed(ILogger logger, string key, string error);
     }
 }

@@ -15,6 +15,15 @@ public sealed class OriginCacheOptions
     /// <summary>Larger objects are streamed through, uncached.</summary>
     public long MaxObjectBytes { get; set; } = 1024 * 1024;
 
-    /// <summary><c>sieve</c> (scan-resistant, lock-free hits) or <c>lru</c>.</summary>
+    /// <summary>The disk tier's folder; absent means no disk tier.</summary>
+    public string? DiskPath { get; set; }
+
+    /// <summary>The disk tier's budget in bytes.</summary>
+    public long DiskBytes { get; set; } = 1024L * 1024 * 1024;
+
+    /// <summary>Objects above <see cref="MaxObjectBytes"/> and up to this size are kept on disk alone.</summary>
+    public long DiskMaxObjectBytes { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary><c>sieve</c> (scan-resistant, lock-free hits) or <c>lru</c>, for both tiers.</summary>
     public string Eviction { get; set; } = EvictionPolicies.Sieve;
 }

@@ -65,7 +65,7 @@ public sealed class EvictionPolicyTests
             {
                 if (cached.Count == Capacity)
                 {
-                    cached.Remove(KeyOf(policy.Evict()!));
+                    cached.Remove(KeyOf((CacheEntry)policy.Evict()!));
                 }
 
                 entry = Entry(key);

@@ -26,6 +26,19 @@ public sealed class OriginCacheSettingsTests
         Assert.Equal([expected], result.Failures);
     }
 
+    [Theory]
+    [InlineData(0L, 67108864L)]
+    [InlineData(1073741824L, 1024L)]
+    [InlineData(1048576L, 67108864L)]
+    public void ADiskTierOutOfRange_IsRefused_NamingItsSettings(long diskBytes, long diskMaxObject)
+    {
+        var options = new EdgeRouterOptions { SiteUrl = "https://img.example.com/", Uploads = { AllowAnonymous = true }, OriginCache = { DiskPath = "cache", DiskBytes = diskBytes, DiskMaxObjectBytes = diskMaxObject } };
+
+        var failure = Assert.Single(new EdgeRouterOptionsValidator().Validate(null, options).Failures!);
+
+        Assert.StartsWith("EdgeRouter:OriginCache:DiskBytes/DiskMaxObjectBytes: with a DiskPath, DiskBytes must be positive and DiskMaxObjectBytes between MaxObjectBytes (1048576)", failure, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void WithTheCacheOff_NoStorageIsCached_AndWithItOn_OnlyProxyAndStreamOnesThatDoNotOptOut()
     {

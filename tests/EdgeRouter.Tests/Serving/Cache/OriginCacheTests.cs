@@ -146,6 +146,79 @@ public sealed class OriginCacheTests
         Assert.Equal((1, 1L, 1L), (router.Store.Reads, router.Cache.Misses, router.Cache.Hits));
     }
 
+    [Fact]
+    public async Task TheDiskTier_KeepsLargeObjectsAndWhatMemoryHolds_AcrossARestart_WithoutTheBackend()
+    {
+        var (shared, small, large) = await CachedOnDiskAsync();
+
+        using var second = Router(DiskTier(shared), root: Path.Combine(shared, "f"));
+        using var range = new HttpRequestMessage(HttpMethod.Get, "/large.png") { Headers = { Range = new(1_000_000, 1_000_099) } };
+        using var partial = await second.Client.SendAsync(range);
+
+        Assert.Equal(HttpStatusCode.PartialContent, partial.StatusCode);
+        Assert.Equal(large.AsSpan(1_000_000, 100).ToArray(), await partial.Content.ReadAsByteArrayAsync());
+        Assert.Equal(large, await second.Client.GetByteArrayAsync("/large.png"));
+        Assert.Equal(small, await second.Client.GetByteArrayAsync("/small.png"));
+        Assert.Equal(small, await second.Client.GetByteArrayAsync("/small.png"));
+        // The small object waited for its load from disk into memory (a miss that read no backend), then was a hit.
+        Assert.Equal((0, 3L, 1L, 0L), (second.Store.Reads, second.Cache.Hits, second.Cache.Misses, second.Cache.FilledBytes));
+    }
+
+    [Fact]
+    public async Task ADiskEntryChangedOrCutShortWhileTheRouterWasDown_IsNeverServed_AndIsReadAgain()
+    {
+        var (shared, small, large) = await CachedOnDiskAsync();
+
+        // One entry's bytes are flipped (its length is kept: only the hash can tell), the other is cut short.
+        var files = CacheFiles(shared).OrderBy(f => new FileInfo(f).Length).ToArray();
+        var flipped = await File.ReadAllBytesAsync(files[0]);
+        flipped[100] ^= 0xFF;
+        await File.WriteAllBytesAsync(files[0], flipped);
+        await using (var cut = new FileStream(files[1], FileMode.Open))
+        {
+            cut.SetLength(1000);
+        }
+
+        using var second = Router(DiskTier(shared), root: Path.Combine(shared, "f"));
+        Assert.Equal(small, await second.Client.GetByteArrayAsync("/small.png"));
+        Assert.Equal(large, await second.Client.GetByteArrayAsync("/large.png"));
+        Assert.Equal(2, second.Store.Reads);
+
+        // Read again from the backend, they are whole entries again.
+        await WaitUntil(() => CacheFiles(shared).Sum(f => new FileInfo(f).Length) == small.Length + large.Length);
+    }
+
+    /// <summary>
+    /// A router with a disk tier reads a small object (memory, then disk) and a large one (disk alone), once from the
+    /// backend and once from the cache, and stops; its storage, catalog and cache are in the folder it returns.
+    /// </summary>
+    private static async Task<(string Folder, byte[] Small, byte[] Large)> CachedOnDiskAsync()
+    {
+        var shared = Directory.CreateTempSubdirectory("edgerouter-disk-tier-").FullName;
+        using var first = Router(DiskTier(shared), root: Path.Combine(shared, "f"));
+        var small = await first.UploadAsync("small.png", 3000);
+        var large = await first.UploadAsync("large.png", 2 * 1024 * 1024);
+        Assert.Equal(small, await first.Client.GetByteArrayAsync("/small.png"));
+        Assert.Equal(large, await first.Client.GetByteArrayAsync("/large.png"));
+        Assert.Equal(large, await first.Client.GetByteArrayAsync("/large.png"));
+        Assert.Equal((2, 1L), (first.Store.Reads, first.Cache.Hits));
+        await WaitUntil(() => CacheFiles(shared).Length == 2);
+        return (shared, small, large);
+    }
+
+    private static Dictionary<string, string?> DiskTier(string folder) => new()
+    {
+        ["EdgeRouter:OriginCache:DiskPath"] = Path.Combine(folder, "cache"),
+        ["EdgeRouter:Catalog:ConnectionString"] = $"Data Source={Path.Combine(folder, "catalog.db")}",
+    };
+
+    // The entries, not what is being written (under tmp/).
+    private static string[] CacheFiles(string folder)
+    {
+        var root = Path.Combine(folder, "cache");
+        return [.. Directory.GetFiles(root, "*", SearchOption.AllDirectories).Where(f => !Path.GetRelativePath(root, f).StartsWith("tmp", StringComparison.Ordinal))];
+    }
+
     private static async Task WaitUntil(Func<bool> condition)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
@@ -156,10 +229,10 @@ public sealed class OriginCacheTests
         }
     }
 
-    private static CachedRouter Router(Dictionary<string, string?>? settings = null, string read = "stream")
+    private static CachedRouter Router(Dictionary<string, string?>? settings = null, string read = "stream", string root = "f")
     {
         var factory = new RouterFactory(
-            $$"""{ "storages": [ { "id": "f", "api": "flaky", "root": "f", "read": "{{read}}", "storageUrl": "http://127.0.0.1:9/", "keyLayout": "direct" } ] }""",
+            $$"""{ "storages": [ { "id": "f", "api": "flaky", "root": "{{root}}", "read": "{{read}}", "storageUrl": "http://127.0.0.1:9/", "keyLayout": "direct" } ] }""",
             FlakyStorageProvider.Register,
             settings);
         var client = factory.CreateAuthorizedClient();
