@@ -22,6 +22,38 @@ public sealed class LogsTests
     ];
 
     [Fact]
+    public async Task WithTracingOn_JsonLogsStillCarryEachRequestsIds_AndACallersTraceIsKept()
+    {
+        // Tracing on (an OTLP endpoint nothing answers) at the default 1 %: unpicked requests get an unrecorded span
+        // for their ids, as they do with tracing off.
+        await using var router = new RouterHost(new Dictionary<string, string>
+        {
+            ["Logging__Console__FormatterName"] = "json",
+            ["Logging__Console__FormatterOptions__IncludeScopes"] = "true",
+            ["Logging__LogLevel__Default"] = "Information",
+            ["OTEL_EXPORTER_OTLP_ENDPOINT"] = $"http://127.0.0.1:{ServerProcess.FreePort()}",
+        });
+        await router.StartAsync();
+        var caller = System.Diagnostics.ActivityTraceId.CreateRandom();
+        using (var request = new HttpRequestMessage(HttpMethod.Put, "/api/v1/objects/logs/traced.png") { Content = TestFiles.Raw(TestFiles.Png(), "image/png") })
+        {
+            request.Headers.Add("traceparent", $"00-{caller}-{System.Diagnostics.ActivitySpanId.CreateRandom()}-00");
+            Assert.Equal(HttpStatusCode.Created, (await router.Client.SendAsync(request)).StatusCode);
+        }
+
+        Assert.Equal(HttpStatusCode.Created, (await router.Client.PutAsync("/api/v1/objects/logs/root.png", TestFiles.Raw(TestFiles.Png(), "image/png"))).StatusCode);
+        await router.DisposeAsync();
+
+        var traces = router.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.StartsWith('{'))
+            .Select(l => JsonDocument.Parse(l).RootElement).Where(l => l.GetProperty("EventId").GetInt32() == 100)
+            .Select(l => l.GetProperty("Scopes").EnumerateArray().Where(s => s.TryGetProperty("SpanId", out _)).Select(s => s.GetProperty("TraceId").GetString()).Single())
+            .ToList();
+        Assert.Equal(2, traces.Count);
+        Assert.Contains(caller.ToString(), traces);
+        Assert.All(traces, t => Assert.Equal(32, t!.Length));
+    }
+
+    [Fact]
     public async Task JsonLogs_CarryTraceAndSpanIds_AndNoSecret_ThroughFailingWritesProbesAndAdminTests()
     {
         var closed = ServerProcess.FreePort();
