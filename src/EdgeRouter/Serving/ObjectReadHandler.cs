@@ -263,10 +263,17 @@ internal sealed partial class ObjectReadHandler(
     {
         using var read = await cache.GetAsync(storage, record, context.RequestAborted);
         var (offset, count) = (range?.Offset ?? 0, range?.Length ?? record.Size);
+        if (read.File is { } file)
+        {
+            await CopyHandleAsync(context, file, offset, count, record, storage);
+            cache.Served(count);
+            return;
+        }
+
         if (read.Body is not { } body)
         {
-            await CopyHandleAsync(context, read.File!, offset, count, record, storage);
-            cache.Served(count);
+            // The disk tier could not keep it: the backend answers, as without a cache.
+            await CopyObjectAsync(context, storage, record, range);
             return;
         }
 

@@ -105,7 +105,7 @@ internal sealed partial class DiskTier
         }
         finally
         {
-            File.Delete(temp);
+            TryDelete(temp);
         }
     }
 
@@ -114,13 +114,14 @@ internal sealed partial class DiskTier
     /// SHA-256 are the record's.
     /// </summary>
     /// <exception cref="StorageException">The bytes are not the record's; nothing was kept.</exception>
+    /// <exception cref="DiskTierException">The tier's own disk failed (full, gone); the object can still be read uncached.</exception>
     public async Task FillAsync(CacheKey key, long length, Stream source, string describe, CancellationToken cancellationToken)
     {
         var temp = Path.Combine(_temp, Guid.NewGuid().ToString("N"));
         try
         {
             using var sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 0, FileOptions.Asynchronous))
+            await using (var file = Disk(() => new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 0, FileOptions.Asynchronous)))
             {
                 var buffer = new byte[CopyBytes];
                 long copied = 0;
@@ -134,7 +135,14 @@ internal sealed partial class DiskTier
                     }
 
                     sha256.AppendData(buffer.AsSpan(0, read));
-                    await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+                    try
+                    {
+                        await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+                    }
+                    catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                    {
+                        throw new DiskTierException(ex);
+                    }
                 }
 
                 if (copied != length)
@@ -148,13 +156,32 @@ internal sealed partial class DiskTier
                 throw new StorageException($"{describe} does not have the SHA-256 its catalog record names.");
             }
 
-            Commit(key, temp, length);
+            Disk(() => Commit(key, temp, length));
         }
         finally
         {
-            File.Delete(temp);
+            TryDelete(temp);
         }
     }
+
+    /// <summary>A file operation of the tier's own disk, whose failure is the tier's, not the backend's.</summary>
+    private static T Disk<T>(Func<T> operation)
+    {
+        try
+        {
+            return operation();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new DiskTierException(ex);
+        }
+    }
+
+    private static void Disk(Action operation) => Disk(() =>
+    {
+        operation();
+        return true;
+    });
 
     private void Commit(CacheKey key, string temp, long length)
     {
@@ -232,7 +259,7 @@ internal sealed partial class DiskTier
         {
             File.Delete(path);
         }
-        catch (IOException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             // Gone already, or held by a reader on a platform that forbids it: a later start indexes and checks it.
         }
@@ -259,3 +286,6 @@ internal sealed partial class DiskTier
         public static partial void Corrupt(ILogger logger, string name, string storageId);
     }
 }
+
+/// <summary>The disk tier's own folder failed (full, removed, read-only): a cache failure, never a read's.</summary>
+internal sealed class DiskTierException(Exception inner) : IOException($"The origin cache's disk tier failed: {inner.Message}", inner);

@@ -16,7 +16,10 @@ internal readonly record struct CacheKey(string StorageId, string Location, stri
     public static CacheKey Of(ObjectRecord record) => new(record.StorageId, record.Location, record.Sha256);
 }
 
-/// <summary>Where a cached read's bytes are: a body in memory or an open file of the disk tier. Dispose lets go of it.</summary>
+/// <summary>
+/// Where a cached read's bytes are: a body in memory or an open file of the disk tier; neither when the disk tier could
+/// not keep the object (the read goes to the backend, uncached). Dispose lets go of it.
+/// </summary>
 internal readonly struct CacheRead(CachedBody? body, SafeFileHandle? file) : IDisposable
 {
     public CachedBody? Body => body;
@@ -143,6 +146,11 @@ internal sealed partial class OriginCache : IDisposable
             }
 
             var filled = await running.WaitAsync(cancellationToken);
+            if (filled.Uncached)
+            {
+                return default;
+            }
+
             if (filled.Memory is { } memory)
             {
                 if (memory.Body.TryAcquire())
@@ -176,7 +184,16 @@ internal sealed partial class OriginCache : IDisposable
                 var content = await OpenAsync(storage, record, timeout.Token);
                 await using (content)
                 {
-                    await _disk!.FillAsync(key, record.Size, content.Content, $"'{record.Location}' on storage '{storage.Id}'", timeout.Token);
+                    try
+                    {
+                        await _disk!.FillAsync(key, record.Size, content.Content, $"'{record.Location}' on storage '{storage.Id}'", timeout.Token);
+                    }
+                    catch (DiskTierException ex)
+                    {
+                        Log.DiskWriteFailed(_logger, record.Key, ex.Message);
+                        fill.SetResult(new Filled(null, Uncached: true));
+                        return;
+                    }
                 }
 
                 Interlocked.Add(ref _filledBytes, record.Size);
@@ -349,8 +366,8 @@ internal sealed partial class OriginCache : IDisposable
         }
     }
 
-    /// <summary>Where a fill put the object: in memory (the entry) or on disk (null).</summary>
-    private sealed record Filled(CacheEntry? Memory);
+    /// <summary>Where a fill put the object: in memory (the entry), on disk (null), or nowhere (the disk tier failed).</summary>
+    private sealed record Filled(CacheEntry? Memory, bool Uncached = false);
 
     /// <summary>One storage's lookups.</summary>
     private sealed class Lookups
@@ -364,7 +381,7 @@ internal sealed partial class OriginCache : IDisposable
         [LoggerMessage(EventId = EventIds.OriginCacheFillFailed, Level = LogLevel.Error, Message = "{Key} from storage {StorageId} was not cached: {Error}")]
         public static partial void FillFailed(ILogger logger, string key, string storageId, string error);
 
-        [LoggerMessage(EventId = EventIds.OriginCacheDiskWriteFailed, Level = LogLevel.Warning, Message = "{Key} was cached in memory but not on disk: {Error}")]
+        [LoggerMessage(EventId = EventIds.OriginCacheDiskWriteFailed, Level = LogLevel.Warning, Message = "{Key} was not kept on the origin cache's disk: {Error}")]
         public static partial void DiskWriteFailed(ILogger logger, string key, string error);
     }
 }

@@ -188,6 +188,30 @@ public sealed class OriginCacheTests
         await WaitUntil(() => CacheFiles(shared).Sum(f => new FileInfo(f).Length) == small.Length + large.Length);
     }
 
+    [Fact]
+    public async Task ADiskTierThatCannotWrite_LeavesReadsToTheBackend_AndMemoryStillCaches()
+    {
+        var shared = Directory.CreateTempSubdirectory("edgerouter-disk-tier-").FullName;
+        using var router = Router(DiskTier(shared), root: Path.Combine(shared, "f"));
+        var small = await router.UploadAsync("small.png", 3000);
+        var large = await router.UploadAsync("large.png", 2 * 1024 * 1024);
+
+        // The tier's folder for files being written is gone, and a file stands in its place: every write fails.
+        var temp = Path.Combine(shared, "cache", "tmp");
+        Directory.Delete(temp, recursive: true);
+        await File.WriteAllTextAsync(temp, "not a folder");
+
+        Assert.Equal(large, await router.Client.GetByteArrayAsync("/large.png"));
+        Assert.Equal(large, await router.Client.GetByteArrayAsync("/large.png"));
+        Assert.Equal(small, await router.Client.GetByteArrayAsync("/small.png"));
+        Assert.Equal(small, await router.Client.GetByteArrayAsync("/small.png"));
+
+        // Each large read went to the backend (two fills whose disk writes failed, then two uncached reads); the small
+        // object was read once and then kept in memory.
+        Assert.Equal((5, 1), (router.Store.Reads, router.Cache.Count));
+        Assert.Empty(CacheFiles(shared));
+    }
+
     /// <summary>
     /// A router with a disk tier reads a small object (memory, then disk) and a large one (disk alone), once from the
     /// backend and once from the cache, and stops; its storage, catalog and cache are in the folder it returns.
