@@ -26,8 +26,9 @@ public sealed record SharedCatalog(string PostgresConnection, string Redis);
 /// <summary>
 /// A router configuration measured as a target of its own: <c>edgerouter</c> is the shipped one; with
 /// <c>--telemetry</c> it is measured beside <c>edgerouter-off</c> (no metrics), <c>edgerouter-otlp</c> (metrics and
-/// logs also exported over OTLP, no traces) and <c>edgerouter-traced</c> (OTLP export of metrics, logs and traces at the
-/// default 1 %), to a sink that answers 200.
+/// logs also exported over OTLP, no traces), <c>edgerouter-traced</c> (OTLP export of metrics, logs and traces at the
+/// default 1 %) and <c>edgerouter-traced-scraped</c> (metrics scraped only, traces and logs over OTLP), to a sink that
+/// answers 200.
 /// </summary>
 public sealed record RouterVariant(string Name, IReadOnlyDictionary<string, string> Environment)
 {
@@ -41,6 +42,7 @@ public sealed record RouterVariant(string Name, IReadOnlyDictionary<string, stri
             new(Shipped, new Dictionary<string, string>()),
             new("edgerouter-otlp", new Dictionary<string, string> { ["OTEL_EXPORTER_OTLP_ENDPOINT"] = otlpSink, ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf", ["OTEL_TRACES_EXPORTER"] = "none" }),
             new("edgerouter-traced", new Dictionary<string, string> { ["OTEL_EXPORTER_OTLP_ENDPOINT"] = otlpSink, ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf" }),
+            new("edgerouter-traced-scraped", new Dictionary<string, string> { ["OTEL_EXPORTER_OTLP_ENDPOINT"] = otlpSink, ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf", ["OTEL_METRICS_EXPORTER"] = "none" }),
         ]
         : [new(Shipped, new Dictionary<string, string>())];
 

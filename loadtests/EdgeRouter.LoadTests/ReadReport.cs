@@ -93,10 +93,10 @@ internal static class ReadReport
     private static string Table(Document report)
     {
         var b = new StringBuilder();
-        b.AppendLine(CultureInfo.InvariantCulture, $"{"scenario",-22} {"target",-17} {"rps (median)",12} {"min-max",17} {"p50 ms",7} {"p90 ms",7} {"p99 ms",7} {"p99.9",7} {"errors",6} {"MB/s",8} {"CPU µs/req",10}");
+        b.AppendLine(CultureInfo.InvariantCulture, $"{"scenario",-22} {"target",-25} {"rps (median)",12} {"min-max",17} {"p50 ms",7} {"p90 ms",7} {"p99 ms",7} {"p99.9",7} {"errors",6} {"MB/s",8} {"CPU µs/req",10}");
         foreach (var r in report.Rows)
         {
-            b.AppendLine(CultureInfo.InvariantCulture, $"{r.Scenario,-22} {r.Target,-17} {r.Rps,12:0} {$"{r.RpsMin:0}-{r.RpsMax:0}",17} {r.P50Ms,7:0.00} {r.P90Ms,7:0.00} {r.P99Ms,7:0.00} {r.P999Ms,7:0.00} {r.Errors,6} {r.MBps,8:0.0} {r.CpuUsPerRequest,10:0.0}");
+            b.AppendLine(CultureInfo.InvariantCulture, $"{r.Scenario,-22} {r.Target,-25} {r.Rps,12:0} {$"{r.RpsMin:0}-{r.RpsMax:0}",17} {r.P50Ms,7:0.00} {r.P90Ms,7:0.00} {r.P99Ms,7:0.00} {r.P999Ms,7:0.00} {r.Errors,6} {r.MBps,8:0.0} {r.CpuUsPerRequest,10:0.0}");
         }
 
         b.AppendLine();
@@ -123,7 +123,7 @@ internal static class ReadReport
             b.AppendLine(CultureInfo.InvariantCulture, $"router variant / {RouterVariant.Reference} (median CPU per request and rps):");
             foreach (var r in report.VariantRatios)
             {
-                b.AppendLine(CultureInfo.InvariantCulture, $"  {r.Scenario,-22} {r.Variant,-17} CPU/req {(r.CpuPerRequestRatio - 1) * 100,+6:+0.0;-0.0} %   rps {r.RpsRatio,5:0.00}x");
+                b.AppendLine(CultureInfo.InvariantCulture, $"  {r.Scenario,-22} {r.Variant,-25} CPU/req {(r.CpuPerRequestRatio - 1) * 100,+6:+0.0;-0.0} %   rps {r.RpsRatio,5:0.00}x");
             }
         }
 
