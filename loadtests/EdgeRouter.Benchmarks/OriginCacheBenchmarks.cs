@@ -43,10 +43,10 @@ public class OriginCacheBenchmarks
         _hot = new ObjectRecord("hot.png", "bench", BodyBytes, "image/png", _sha256, DateTimeOffset.UtcNow);
         for (var i = 0; i < 500; i++)
         {
-            (await _cache.GetAsync(_storage, NextCrawled(), CancellationToken.None)).Dispose();
+            (await _cache.GetAsync(_storage, NextCrawled(), whole: false, CancellationToken.None)).Dispose();
         }
 
-        (await _cache.GetAsync(_storage, _hot, CancellationToken.None)).Dispose();
+        (await _cache.GetAsync(_storage, _hot, whole: false, CancellationToken.None)).Dispose();
     }
 
     [GlobalCleanup]
@@ -55,7 +55,7 @@ public class OriginCacheBenchmarks
     [Benchmark(Baseline = true, Description = "hit")]
     public async Task<int> Hit()
     {
-        using var read = await _cache.GetAsync(_storage, _hot, CancellationToken.None);
+        using var read = await _cache.GetAsync(_storage, _hot, whole: false, CancellationToken.None);
         return read.Body!.Length;
     }
 
@@ -63,7 +63,7 @@ public class OriginCacheBenchmarks
     [Benchmark(Description = "miss: verified fill that evicts")]
     public async Task<int> FillUnderAFullBudget()
     {
-        using var read = await _cache.GetAsync(_storage, NextCrawled(), CancellationToken.None);
+        using var read = await _cache.GetAsync(_storage, NextCrawled(), whole: false, CancellationToken.None);
         return read.Body!.Length;
     }
 

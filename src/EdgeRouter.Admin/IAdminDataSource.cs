@@ -160,14 +160,14 @@ public sealed record AdminStorage(
 public sealed record AdminTraffic(IReadOnlyList<AdminTrafficMinute> Minutes, IReadOnlyDictionary<string, long> UploadsLastHour, double ReadsPerSecond, AdminOriginCache? OriginCache = null);
 
 /// <summary>The origin cache since the router started; absent when it is off.</summary>
-/// <param name="ServedBytes">Body bytes sent from the cache.</param>
+/// <param name="ServedBytes">Body bytes sent from the cache (not those a miss's first request got as they arrived).</param>
 /// <param name="FilledBytes">Bytes read from backends into the cache.</param>
 public sealed record AdminOriginCache(long Hits, long Misses, long ServedBytes, long FilledBytes, int Entries, long UsedBytes, long CapacityBytes)
 {
     public double? HitRatio => Hits + Misses == 0 ? null : (double)Hits / (Hits + Misses);
 
-    /// <summary>Bytes the backends did not have to send: what the cache served beyond what it read.</summary>
-    public long BackendBytesSaved => Math.Max(0, ServedBytes - FilledBytes);
+    /// <summary>Bytes the backends did not have to send: every byte the cache served (a miss's first answer is not counted).</summary>
+    public long BackendBytesSaved => ServedBytes;
 }
 
 /// <param name="Requests">Every HTTP request the router answered, admin and uploads included.</param>

@@ -261,8 +261,14 @@ internal sealed partial class ObjectReadHandler(
     /// </summary>
     private async Task WriteCachedAsync(HttpContext context, StorageDefinition storage, ObjectRecord record, ByteRange? range)
     {
-        using var read = await cache.GetAsync(storage, record, context.RequestAborted);
+        using var read = await cache.GetAsync(storage, record, whole: range is null, context.RequestAborted);
         var (offset, count) = (range?.Offset ?? 0, range?.Length ?? record.Size);
+        if (read.Pending is { } pending)
+        {
+            await WriteWhileFillingAsync(context, storage, record, pending);
+            return;
+        }
+
         if (read.File is { } file)
         {
             await CopyHandleAsync(context, file, offset, count, record, storage);
@@ -291,6 +297,69 @@ internal sealed partial class ObjectReadHandler(
         }
 
         cache.Served(bytes.Length);
+    }
+
+    /// <summary>
+    /// The first request of a miss: sends the bytes as the fill receives them, but the last one only once the whole
+    /// was checked, so a body that is not the record's never completes as a response (it is aborted: a truncated
+    /// answer no cache keeps). A failure before any byte is an ordinary 502.
+    /// </summary>
+    private async Task WriteWhileFillingAsync(HttpContext context, StorageDefinition storage, ObjectRecord record, PendingFill pending)
+    {
+        var writer = context.Response.BodyWriter;
+        SafeFileHandle? file = null;
+        try
+        {
+            long sent = 0;
+            while (sent < pending.Length)
+            {
+                var changed = pending.Changed;
+                var done = pending.Done;
+                if (done.IsFaulted)
+                {
+                    await done;
+                }
+
+                if (done.IsCompletedSuccessfully && !done.Result)
+                {
+                    // The disk tier could not keep it: before any byte, the backend answers instead.
+                    if (sent > 0)
+                    {
+                        throw new StorageException($"The origin cache's disk tier failed while '{record.Key}' was being sent.");
+                    }
+
+                    await CopyObjectAsync(context, storage, record, null);
+                    return;
+                }
+
+                var limit = done.IsCompletedSuccessfully ? pending.Length : Math.Min(pending.Arrived, pending.Length - 1);
+                if (limit <= sent)
+                {
+                    await Task.WhenAny(changed, done).WaitAsync(context.RequestAborted);
+                    continue;
+                }
+
+                if (pending.Body is { } body)
+                {
+                    var flush = await writer.WriteAsync(body.Memory[(int)sent..(int)limit], context.RequestAborted);
+                    if (flush.IsCanceled || flush.IsCompleted)
+                    {
+                        return;
+                    }
+                }
+                else
+                {
+                    file ??= File.OpenHandle(pending.FilePath!, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+                    await CopyRangeAsync(context, file, sent, limit - sent, record, storage);
+                }
+
+                sent = limit;
+            }
+        }
+        finally
+        {
+            file?.Dispose();
+        }
     }
 
     private async Task CopyObjectAsync(HttpContext context, StorageDefinition storage, ObjectRecord record, ByteRange? range)
@@ -335,9 +404,14 @@ internal sealed partial class ObjectReadHandler(
         }
     }
 
-    private async Task CopyHandleAsync(HttpContext context, SafeFileHandle handle, long offset, long count, ObjectRecord record, StorageDefinition storage)
+    private Task CopyHandleAsync(HttpContext context, SafeFileHandle handle, long offset, long count, ObjectRecord record, StorageDefinition storage)
     {
         CheckSize(RandomAccess.GetLength(handle), record, storage);
+        return CopyRangeAsync(context, handle, offset, count, record, storage);
+    }
+
+    private static async Task CopyRangeAsync(HttpContext context, SafeFileHandle handle, long offset, long count, ObjectRecord record, StorageDefinition storage)
+    {
         var writer = context.Response.BodyWriter;
         while (count > 0)
         {

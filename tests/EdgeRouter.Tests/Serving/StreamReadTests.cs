@@ -28,8 +28,9 @@ public sealed class CachedStreamReadTests() : StreamReadContract(cached: true)
         Assert.Equal(Png.AsSpan(10, 10).ToArray(), await (await Client.SendAsync(range)).Content.ReadAsByteArrayAsync());
         Assert.Equal(Png, await (await Client.GetAsync("/o.png")).Content.ReadAsByteArrayAsync());
 
+        // The first read was answered as the backend's bytes arrived; the other two from memory.
         Assert.Equal((1, 2, 5000L), (cache.Misses, cache.Hits, cache.FilledBytes));
-        Assert.Equal(5000 + 10 + 5000, cache.ServedBytes);
+        Assert.Equal(10 + 5000, cache.ServedBytes);
     }
 }
 

@@ -103,6 +103,9 @@ public sealed class FlakyStorageProvider : IStorageProvider
         /// <summary>When set, each read's body fails after this many bytes: a connection dropped mid-body.</summary>
         public int? FailReadsAfter { get; set; }
 
+        /// <summary>When set, each read's body gives this many bytes, then waits for the task before the rest: a slow backend.</summary>
+        public (int After, Task Resume)? PauseReads { get; set; }
+
         public Task<StoredObject> PutAsync(string key, Stream content, ObjectWriteOptions options, CancellationToken cancellationToken)
             => inner.PutAsync(key, content, options, cancellationToken);
 
@@ -115,6 +118,11 @@ public sealed class FlakyStorageProvider : IStorageProvider
             }
 
             var content = await inner.OpenReadAsync(key, range, cancellationToken);
+            if (content is not null && PauseReads is { } pause)
+            {
+                return new ObjectContent(new Paused(content, pause.After, pause.Resume), content.Length, content.TotalLength);
+            }
+
             if (content is null || FailReadsAfter is not { } limit)
             {
                 return content;
@@ -146,4 +154,60 @@ internal sealed class CutShort(byte[] head) : MemoryStream(head, writable: false
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
         => ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+}
+
+/// <summary>A body that gives its first bytes, then waits before the rest, as a slow backend.</summary>
+internal sealed class Paused(ObjectContent inner, int after, Task resume) : Stream
+{
+    private long _position;
+
+    public override bool CanRead => true;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => false;
+
+    public override long Length => inner.Length;
+
+    public override long Position { get => _position; set => throw new NotSupportedException(); }
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        if (_position >= after)
+        {
+            await resume.WaitAsync(cancellationToken);
+        }
+        else if (_position + buffer.Length > after)
+        {
+            buffer = buffer[..(int)(after - _position)];
+        }
+
+        var read = await inner.Content.ReadAsync(buffer, cancellationToken);
+        _position += read;
+        return read;
+    }
+
+    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override void Flush()
+    {
+    }
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            inner.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        }
+
+        base.Dispose(disposing);
+    }
 }

@@ -111,18 +111,20 @@ internal sealed partial class DiskTier
 
     /// <summary>
     /// Streams a backend's body into the tier, hashing it on the way; it enters the tier only when its length and
-    /// SHA-256 are the record's.
+    /// SHA-256 are the record's. <paramref name="pending"/> hears of each write, and can read the file meanwhile.
+    /// Returns the kept file's path.
     /// </summary>
     /// <exception cref="StorageException">The bytes are not the record's; nothing was kept.</exception>
     /// <exception cref="DiskTierException">The tier's own disk failed (full, gone); the object can still be read uncached.</exception>
-    public async Task FillAsync(CacheKey key, long length, Stream source, string describe, CancellationToken cancellationToken)
+    public async Task<string> FillAsync(CacheKey key, long length, Stream source, string describe, PendingFill? pending, CancellationToken cancellationToken)
     {
         var temp = Path.Combine(_temp, Guid.NewGuid().ToString("N"));
         try
         {
             using var sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            await using (var file = Disk(() => new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 0, FileOptions.Asynchronous)))
+            await using (var file = Disk(() => new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.Read | FileShare.Delete, 0, FileOptions.Asynchronous)))
             {
+                pending?.Start(temp);
                 var buffer = new byte[CopyBytes];
                 long copied = 0;
                 int read;
@@ -143,6 +145,8 @@ internal sealed partial class DiskTier
                     {
                         throw new DiskTierException(ex);
                     }
+
+                    pending?.Advance(copied);
                 }
 
                 if (copied != length)
@@ -156,7 +160,7 @@ internal sealed partial class DiskTier
                 throw new StorageException($"{describe} does not have the SHA-256 its catalog record names.");
             }
 
-            Disk(() => Commit(key, temp, length));
+            return Disk(() => Commit(key, temp, length));
         }
         finally
         {
@@ -177,13 +181,7 @@ internal sealed partial class DiskTier
         }
     }
 
-    private static void Disk(Action operation) => Disk(() =>
-    {
-        operation();
-        return true;
-    });
-
-    private void Commit(CacheKey key, string temp, long length)
+    private string Commit(CacheKey key, string temp, long length)
     {
         var name = NameOf(key);
         var path = PathOf(name);
@@ -192,10 +190,11 @@ internal sealed partial class DiskTier
         if (_entries.TryGetValue(name, out var existing))
         {
             existing.Verified = true;
-            return;
+            return path;
         }
 
         Track(new DiskEntry(name, length) { Verified = true });
+        return path;
     }
 
     private void Track(DiskEntry entry)

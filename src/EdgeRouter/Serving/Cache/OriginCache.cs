@@ -17,19 +17,23 @@ internal readonly record struct CacheKey(string StorageId, string Location, stri
 }
 
 /// <summary>
-/// Where a cached read's bytes are: a body in memory or an open file of the disk tier; neither when the disk tier could
-/// not keep the object (the read goes to the backend, uncached). Dispose lets go of it.
+/// Where a cached read's bytes are: a body in memory, an open file of the disk tier, or the fill this request started
+/// (<see cref="Pending"/>: answered as the bytes arrive); none of them when the disk tier could not keep the object
+/// (the read goes to the backend, uncached). Dispose lets go of it.
 /// </summary>
-internal readonly struct CacheRead(CachedBody? body, SafeFileHandle? file) : IDisposable
+internal readonly struct CacheRead(CachedBody? body, SafeFileHandle? file, PendingFill? pending = null) : IDisposable
 {
     public CachedBody? Body => body;
 
     public SafeFileHandle? File => file;
 
+    public PendingFill? Pending => pending;
+
     public void Dispose()
     {
         body?.Release();
         file?.Dispose();
+        pending?.Dispose();
     }
 }
 
@@ -45,7 +49,8 @@ internal sealed class CacheEntry(CacheKey key, CachedBody body) : EvictionNode
 /// The origin cache: verified object bodies in memory under a byte budget, and, with <c>OriginCache:DiskPath</c>, on
 /// disk under another (<see cref="DiskTier"/>), which keeps larger objects and what memory let go, across restarts.
 /// A miss is one backend read however many requests wait for it (nginx's <c>proxy_cache_lock</c>); its body is checked
-/// against the catalog's size and SHA-256 before anyone is served from it, so a wrong byte is never cached nor sent.
+/// against the catalog's size and SHA-256 before it is kept or served whole (the request that started it gets the bytes
+/// as they arrive, all but the last until the check passed), so a wrong byte is never cached nor completes a response.
 /// </summary>
 internal sealed partial class OriginCache : IDisposable
 {
@@ -115,9 +120,11 @@ internal sealed partial class OriginCache : IDisposable
     /// <summary>
     /// The bytes of <paramref name="record"/>, which the caller must dispose of: from memory or the disk tier, or read
     /// once from <paramref name="storage"/> for every request that asks meanwhile. Only for sizes it <see cref="Keeps"/>.
+    /// A <paramref name="whole"/> read that starts the fill gets it as <see cref="CacheRead.Pending"/>, to be answered
+    /// as the bytes arrive; the others wait for the verified whole.
     /// </summary>
     /// <exception cref="StorageException">The backend failed, or its bytes are not the record's; nothing was cached.</exception>
-    public async ValueTask<CacheRead> GetAsync(StorageDefinition storage, ObjectRecord record, CancellationToken cancellationToken)
+    public async ValueTask<CacheRead> GetAsync(StorageDefinition storage, ObjectRecord record, bool whole, CancellationToken cancellationToken)
     {
         var key = CacheKey.Of(record);
         var lookups = _lookups.GetOrAdd(storage.Id, static _ => new Lookups());
@@ -142,7 +149,12 @@ internal sealed partial class OriginCache : IDisposable
             var running = _fills.GetOrAdd(key, fill.Task);
             if (running == fill.Task)
             {
-                _ = FillAsync(key, storage, record, fill);
+                var pending = whole ? new PendingFill(record.Size) : null;
+                _ = FillAsync(key, storage, record, fill, pending);
+                if (pending is not null)
+                {
+                    return new CacheRead(null, null, pending);
+                }
             }
 
             var filled = await running.WaitAsync(cancellationToken);
@@ -174,7 +186,7 @@ internal sealed partial class OriginCache : IDisposable
     /// Puts the object where its size belongs: in memory (from the disk tier when it has it, else from the backend,
     /// and then on disk too), or, above <see cref="MaxObjectBytes"/>, on disk alone.
     /// </summary>
-    private async Task FillAsync(CacheKey key, StorageDefinition storage, ObjectRecord record, TaskCompletionSource<Filled> fill)
+    private async Task FillAsync(CacheKey key, StorageDefinition storage, ObjectRecord record, TaskCompletionSource<Filled> fill, PendingFill? pending)
     {
         try
         {
@@ -184,31 +196,36 @@ internal sealed partial class OriginCache : IDisposable
                 var content = await OpenAsync(storage, record, timeout.Token);
                 await using (content)
                 {
+                    string kept;
                     try
                     {
-                        await _disk!.FillAsync(key, record.Size, content.Content, $"'{record.Location}' on storage '{storage.Id}'", timeout.Token);
+                        kept = await _disk!.FillAsync(key, record.Size, content.Content, $"'{record.Location}' on storage '{storage.Id}'", pending, timeout.Token);
                     }
                     catch (DiskTierException ex)
                     {
                         Log.DiskWriteFailed(_logger, record.Key, ex.Message);
                         fill.SetResult(new Filled(null, Uncached: true));
+                        pending?.Complete(kept: false);
                         return;
                     }
+
+                    Interlocked.Add(ref _filledBytes, record.Size);
+                    fill.SetResult(new Filled(null));
+                    pending?.Complete(kept: true, kept);
                 }
 
-                Interlocked.Add(ref _filledBytes, record.Size);
-                fill.SetResult(new Filled(null));
                 return;
             }
 
             var body = new CachedBody(checked((int)record.Size));
+            pending?.Start(body);
             bool fromBackend;
             try
             {
                 fromBackend = !await LoadFromDiskAsync(key, record, body, timeout.Token);
                 if (fromBackend)
                 {
-                    await LoadAsync(storage, record, body, timeout.Token);
+                    await LoadAsync(storage, record, body, pending, timeout.Token);
                     Interlocked.Add(ref _filledBytes, record.Size);
                 }
             }
@@ -219,6 +236,7 @@ internal sealed partial class OriginCache : IDisposable
             }
 
             fill.SetResult(new Filled(Add(key, body)));
+            pending?.Complete(kept: true);
             if (fromBackend && _disk is not null && body.TryAcquire())
             {
                 try
@@ -238,7 +256,9 @@ internal sealed partial class OriginCache : IDisposable
         catch (Exception ex)
         {
             Log.FillFailed(_logger, record.Key, storage.Id, ex.Message);
-            fill.TrySetException(ex as StorageException ?? new StorageException($"Reading '{record.Key}' from storage '{storage.Id}' failed: {ex.Message}", ex) { IsTimeout = ex is OperationCanceledException });
+            var failure = ex as StorageException ?? new StorageException($"Reading '{record.Key}' from storage '{storage.Id}' failed: {ex.Message}", ex) { IsTimeout = ex is OperationCanceledException };
+            fill.TrySetException(failure);
+            pending?.Fail(failure);
         }
         finally
         {
@@ -286,7 +306,7 @@ internal sealed partial class OriginCache : IDisposable
     }
 
     /// <summary>Reads the whole object into <paramref name="body"/> and checks it is exactly the record's bytes.</summary>
-    private static async Task LoadAsync(StorageDefinition storage, ObjectRecord record, CachedBody body, CancellationToken cancellationToken)
+    private static async Task LoadAsync(StorageDefinition storage, ObjectRecord record, CachedBody body, PendingFill? pending, CancellationToken cancellationToken)
     {
         var content = await OpenAsync(storage, record, cancellationToken);
         await using (content)
@@ -302,6 +322,7 @@ internal sealed partial class OriginCache : IDisposable
                 }
 
                 filled += read;
+                pending?.Advance(filled);
             }
 
             if (await content.Content.ReadAsync(new byte[1], cancellationToken) != 0)
