@@ -349,7 +349,7 @@ internal sealed partial class ObjectReadHandler(
                 }
                 else
                 {
-                    file ??= File.OpenHandle(pending.FilePath!, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+                    file ??= await OpenFillFileAsync(pending, record, context.RequestAborted);
                     await CopyRangeAsync(context, file, sent, limit - sent, record, storage);
                 }
 
@@ -359,6 +359,32 @@ internal sealed partial class ObjectReadHandler(
         finally
         {
             file?.Dispose();
+        }
+    }
+
+    /// <summary>The disk fill's file: the one being written, or, once it was renamed into place, the kept one.</summary>
+    private static async Task<SafeFileHandle> OpenFillFileAsync(PendingFill pending, ObjectRecord record, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return File.OpenHandle(pending.FilePath!, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        }
+        catch (FileNotFoundException)
+        {
+            // Renamed into place between reading its name and opening it (or gone with a failure, which Done rethrows).
+            if (!await pending.Done.WaitAsync(cancellationToken))
+            {
+                throw new StorageException($"The origin cache's disk tier failed while '{record.Key}' was being sent.");
+            }
+
+            try
+            {
+                return File.OpenHandle(pending.FilePath!, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete);
+            }
+            catch (FileNotFoundException ex)
+            {
+                throw new StorageException($"The origin cache let go of '{record.Key}' while it was being sent.", ex);
+            }
         }
     }
 

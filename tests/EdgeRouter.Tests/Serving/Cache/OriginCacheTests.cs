@@ -72,11 +72,20 @@ public sealed class OriginCacheTests
         // Another tool wrote other bytes of the same length: only the hash can tell.
         await File.WriteAllBytesAsync(Path.Combine(router.Factory.Root, "f", "swapped.png"), TestFiles.Jpeg(20_000));
 
-        // Each read is a miss whose answer streams: the check fails at the end, and the last byte is never sent.
+        // Each read is a miss whose answer streams (the backend pauses halfway, so the answer has begun): the check
+        // fails at the end, and the last byte is never sent.
         for (var i = 0; i < 2; i++)
         {
-            Assert.Equal("cut off", await Outcome(router.Client, "/swapped.png"));
+            var rest = new TaskCompletionSource();
+            router.Store.PauseReads = (10_000, rest.Task);
+            var outcome = Outcome(router.Client, "/swapped.png");
+            await WaitUntil(() => router.Store.Reads == i + 1);
+            await Task.Delay(200);
+            rest.SetResult();
+            Assert.Equal("cut off", await outcome);
         }
+
+        router.Store.PauseReads = null;
 
         // A range waits for the whole, verified: it fails cleanly.
         using var range = new HttpRequestMessage(HttpMethod.Get, "/swapped.png") { Headers = { Range = new(0, 99) } };
