@@ -133,7 +133,7 @@ internal sealed partial class DiskTier
                     copied += read;
                     if (copied > length)
                     {
-                        throw new StorageException($"{describe} has more bytes than its catalog record's {length}.");
+                        throw RecordCheck.TooLong(describe, length);
                     }
 
                     sha256.AppendData(buffer.AsSpan(0, read));
@@ -151,13 +151,13 @@ internal sealed partial class DiskTier
 
                 if (copied != length)
                 {
-                    throw new StorageException($"{describe} ended after {copied} of {length} bytes.");
+                    throw RecordCheck.EndedEarly(describe, copied, length);
                 }
             }
 
-            if (!Convert.ToHexStringLower(sha256.GetHashAndReset()).Equals(key.Sha256, StringComparison.OrdinalIgnoreCase))
+            if (!RecordCheck.Matches(sha256.GetHashAndReset(), key.Sha256))
             {
-                throw new StorageException($"{describe} does not have the SHA-256 its catalog record names.");
+                throw RecordCheck.NotTheRecords(describe);
             }
 
             return Disk(() => Commit(key, temp, length));
@@ -249,7 +249,7 @@ internal sealed partial class DiskTier
             offset += read;
         }
 
-        return Convert.ToHexStringLower(hash.GetHashAndReset()).Equals(sha256, StringComparison.OrdinalIgnoreCase);
+        return RecordCheck.Matches(hash.GetHashAndReset(), sha256);
     }
 
     private static void TryDelete(string path)

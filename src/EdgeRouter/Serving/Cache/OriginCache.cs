@@ -199,7 +199,7 @@ internal sealed partial class OriginCache : IDisposable
                     string kept;
                     try
                     {
-                        kept = await _disk!.FillAsync(key, record.Size, content.Content, $"'{record.Location}' on storage '{storage.Id}'", pending, timeout.Token);
+                        kept = await _disk!.FillAsync(key, record.Size, content.Content, RecordCheck.Describe(record), pending, timeout.Token);
                     }
                     catch (DiskTierException ex)
                     {
@@ -318,7 +318,7 @@ internal sealed partial class OriginCache : IDisposable
                 var read = await content.Content.ReadAsync(memory[filled..], cancellationToken);
                 if (read == 0)
                 {
-                    throw new StorageException($"'{record.Location}' on storage '{storage.Id}' ended after {filled} of {record.Size} bytes.");
+                    throw RecordCheck.EndedEarly(RecordCheck.Describe(record), filled, record.Size);
                 }
 
                 filled += read;
@@ -327,15 +327,15 @@ internal sealed partial class OriginCache : IDisposable
 
             if (await content.Content.ReadAsync(new byte[1], cancellationToken) != 0)
             {
-                throw new StorageException($"'{record.Location}' on storage '{storage.Id}' has more bytes than its catalog record's {record.Size}.");
+                throw RecordCheck.TooLong(RecordCheck.Describe(record), record.Size);
             }
         }
 
         Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
         SHA256.HashData(body.GetSpan(), hash);
-        if (!Convert.ToHexStringLower(hash).Equals(record.Sha256, StringComparison.OrdinalIgnoreCase))
+        if (!RecordCheck.Matches(hash, record.Sha256))
         {
-            throw new StorageException($"'{record.Location}' on storage '{storage.Id}' does not have the SHA-256 its catalog record names.");
+            throw RecordCheck.NotTheRecords(RecordCheck.Describe(record));
         }
     }
 
