@@ -82,5 +82,7 @@ public class OriginCacheBenchmarks
         public Task<bool> DeleteAsync(string key, CancellationToken cancellationToken) => throw new NotSupportedException();
 
         public Task ProbeAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public IAsyncEnumerable<ListedObject> ListAsync(string prefix, string? startAfter, CancellationToken cancellationToken) => throw new NotSupportedException();
     }
 }

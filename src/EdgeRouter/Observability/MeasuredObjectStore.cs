@@ -28,6 +28,9 @@ internal sealed class MeasuredObjectStore(IObjectStore inner, string storageId, 
     public Task AbortWriteAsync(string key, CancellationToken cancellationToken)
         => metrics.TimeStorageOperationAsync(storageId, "delete", Stopwatch.GetTimestamp(), EdgeRouterMetrics.Completion(inner.AbortWriteAsync(key, cancellationToken)));
 
+    public IAsyncEnumerable<ListedObject> ListAsync(string prefix, string? startAfter, CancellationToken cancellationToken)
+        => inner.ListAsync(prefix, startAfter, cancellationToken);
+
     public Task ProbeAsync(CancellationToken cancellationToken)
         => metrics.TimeStorageOperationAsync(storageId, "probe", Stopwatch.GetTimestamp(), EdgeRouterMetrics.Completion(inner.ProbeAsync(cancellationToken)));
 }

@@ -33,7 +33,18 @@ public interface IObjectStore
 
     /// <summary>Checks that the backend can take writes now; throws <see cref="StorageException"/> when it cannot.</summary>
     Task ProbeAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The objects whose location starts with <paramref name="prefix"/>, after <paramref name="startAfter"/> when given,
+    /// in ordinal order of location, fetched from the backend a page at a time as the caller reads on. The router's own
+    /// names (<see cref="ObjectKeys.IsInternal"/>: probes, staged writes, segments) are never listed, nor folder markers
+    /// or links. A location that breaks the key rules is listed as it is, for the caller to report.
+    /// </summary>
+    IAsyncEnumerable<ListedObject> ListAsync(string prefix, string? startAfter, CancellationToken cancellationToken);
 }
+
+/// <summary>An object as a listing sees it: its location, size, modification time and the backend's own ETag or checksum.</summary>
+public sealed record ListedObject(string Location, long Size, DateTimeOffset? LastModified, string? ETag);
 
 /// <summary>A store that can hand out short-lived signed read URLs, for the <c>presigned</c> read mode.</summary>
 public interface IPresignedUrlStore

@@ -113,6 +113,19 @@ public static class ObjectKeys
 
     public static bool IsValid(string? key) => Validate(key) is null;
 
+    /// <summary>Null when <paramref name="prefix"/> may start a key (empty, or a key's first characters), else why not.</summary>
+    public static string? ValidatePrefix(string prefix)
+        => prefix.Length == 0 ? null : Validate(prefix + "x") is { } error ? error.Replace("The key", "The prefix", StringComparison.Ordinal) : null;
+
+    /// <summary>
+    /// Whether a location on a storage is the router's own, never an object: under <see cref="InternalPrefix"/>
+    /// (probes, segments) or with a segment that starts with <see cref="TemporaryPrefix"/> (a staged write).
+    /// </summary>
+    public static bool IsInternal(string location)
+        => location.StartsWith(InternalPrefix, StringComparison.OrdinalIgnoreCase)
+            || location.StartsWith(TemporaryPrefix, StringComparison.OrdinalIgnoreCase)
+            || location.Contains("/" + TemporaryPrefix, StringComparison.OrdinalIgnoreCase);
+
     /// <summary><see cref="Validate"/>, and not in the router's own space: for keys a client chooses.</summary>
     public static string? ValidateClientKey(string? key)
         => Validate(key) ?? (key!.StartsWith(InternalPrefix, StringComparison.OrdinalIgnoreCase) ? $"The key must not start with '{InternalPrefix}' (the router's own objects)." : null);

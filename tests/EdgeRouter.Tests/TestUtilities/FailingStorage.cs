@@ -43,6 +43,8 @@ public sealed class FailingStorageProvider : IStorageProvider
         public Task<bool> DeleteAsync(string key, CancellationToken cancellationToken) => throw new StorageException("backend down");
 
         public Task ProbeAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public IAsyncEnumerable<ListedObject> ListAsync(string prefix, string? startAfter, CancellationToken cancellationToken) => throw new StorageException("backend down");
     }
 }
 
@@ -141,6 +143,9 @@ public sealed class FlakyStorageProvider : IStorageProvider
 
         public Task ProbeAsync(CancellationToken cancellationToken)
             => Down ? throw new StorageException("backend unreachable") : inner.ProbeAsync(cancellationToken);
+
+        public IAsyncEnumerable<ListedObject> ListAsync(string prefix, string? startAfter, CancellationToken cancellationToken)
+            => Down ? throw new StorageException("backend unreachable") : inner.ListAsync(prefix, startAfter, cancellationToken);
     }
 }
 

@@ -11,7 +11,7 @@ namespace EdgeRouter.Storage.Azure;
 /// Objects as block blobs in one container. An upload is committed as a whole (blocks, then the block list), so a
 /// failed upload leaves nothing visible; "do not overwrite" is the service's own If-None-Match: *, so it is atomic.
 /// </summary>
-internal sealed class AzureBlobObjectStore(string storageId, BlobContainerClient container, string prefix, StorageTransferOptions transfer, TimeSpan presignedExpiry, TimeProvider timeProvider)
+internal sealed class AzureBlobObjectStore(string storageId, BlobContainerClient container, string rootPrefix, StorageTransferOptions transfer, TimeSpan presignedExpiry, TimeProvider timeProvider)
     : IObjectStore, IPresignedUrlStore
 {
     public async Task<StoredObject> PutAsync(string key, Stream content, ObjectWriteOptions options, CancellationToken cancellationToken)
@@ -93,7 +93,7 @@ internal sealed class AzureBlobObjectStore(string storageId, BlobContainerClient
 
     public async Task ProbeAsync(CancellationToken cancellationToken)
     {
-        var probe = container.GetBlobClient($"{prefix}.edgerouter/probe-{Guid.NewGuid():N}");
+        var probe = container.GetBlobClient($"{rootPrefix}.edgerouter/probe-{Guid.NewGuid():N}");
         try
         {
             await probe.UploadAsync(BinaryData.FromString("probe"), cancellationToken);
@@ -102,6 +102,29 @@ internal sealed class AzureBlobObjectStore(string storageId, BlobContainerClient
         catch (Exception ex) when (IsBackendFailure(ex))
         {
             throw Failure("probe", container.Name, ex);
+        }
+    }
+
+    public async IAsyncEnumerable<ListedObject> ListAsync(string prefix, string? startAfter, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        if (ObjectKeys.ValidatePrefix(prefix) is { } error)
+        {
+            throw new ArgumentException(error, nameof(prefix));
+        }
+
+        // Blob Storage lists in order but cannot start after a name: the names before the start are read and skipped.
+        var blobs = BackendListing.GuardAsync(
+            container.GetBlobsAsync(BlobTraits.None, BlobStates.None, rootPrefix + prefix, cancellationToken),
+            IsBackendFailure,
+            ex => Failure("list", prefix, ex),
+            cancellationToken);
+        await foreach (var blob in blobs)
+        {
+            var location = blob.Name[rootPrefix.Length..];
+            if (BackendListing.IsObject(location, startAfter))
+            {
+                yield return new ListedObject(location, blob.Properties.ContentLength ?? 0, blob.Properties.LastModified, blob.Properties.ETag?.ToString().Trim('"'));
+            }
         }
     }
 
@@ -118,7 +141,7 @@ internal sealed class AzureBlobObjectStore(string storageId, BlobContainerClient
     }
 
     private BlobClient BlobOf(string key)
-        => ObjectKeys.Validate(key) is { } error ? throw new ArgumentException(error, nameof(key)) : container.GetBlobClient(prefix + key);
+        => ObjectKeys.Validate(key) is { } error ? throw new ArgumentException(error, nameof(key)) : container.GetBlobClient(rootPrefix + key);
 
     private static long? TotalOf(string? contentRange)
     {

@@ -193,6 +193,78 @@ public sealed partial class FtpConnection : IDisposable
         return reply.Code is 250 or 200 || (reply.Code is 550 or 450 ? false : throw new FtpException("DELE", reply));
     }
 
+    /// <summary>
+    /// The files and folders of <paramref name="path"/> by <c>MLSD</c> (RFC 3659: machine-readable, UTF-8, exact sizes
+    /// and UTC times); null when the folder does not exist. Links are left out.
+    /// </summary>
+    internal async Task<IReadOnlyList<FolderEntry>?> ListFolderAsync(string path, CancellationToken cancellationToken)
+    {
+        if (!Features.Any(f => f.StartsWith("MLST", StringComparison.OrdinalIgnoreCase)))
+        {
+            throw new FtpException($"The FTP server does not list folders in RFC 3659 form (no MLST in its FEAT reply); listing needs MLSD.");
+        }
+
+        using var data = await OpenDataAsync(cancellationToken);
+        var reply = await CommandAsync($"MLSD {path}", cancellationToken);
+        if (reply.Code is 550 or 450)
+        {
+            return null;
+        }
+
+        if (reply.Code is not (125 or 150))
+        {
+            throw new FtpException("MLSD", reply);
+        }
+
+        string text;
+        var stream = await SecureDataAsync(data, cancellationToken);
+        await using (stream)
+        {
+            using var reader = new StreamReader(stream, Encoding.UTF8);
+            text = await reader.ReadToEndAsync(cancellationToken);
+        }
+
+        await ExpectAsync("MLSD", cancellationToken, 226, 250);
+        var entries = new List<FolderEntry>();
+        foreach (var line in text.Split("\r\n", StringSplitOptions.RemoveEmptyEntries))
+        {
+            // "type=file;size=1234;modify=20240131120000; name": the facts, one space, the name as it is.
+            var space = line.IndexOf(' ', StringComparison.Ordinal);
+            if (space < 0)
+            {
+                continue;
+            }
+
+            string? type = null;
+            long size = 0;
+            DateTimeOffset? modified = null;
+            foreach (var fact in line[..space].Split(';', StringSplitOptions.RemoveEmptyEntries))
+            {
+                var equals = fact.IndexOf('=', StringComparison.Ordinal);
+                var (name, value) = equals < 0 ? (fact, string.Empty) : (fact[..equals].ToLowerInvariant(), fact[(equals + 1)..]);
+                switch (name)
+                {
+                    case "type":
+                        type = value.ToLowerInvariant();
+                        break;
+                    case "size":
+                        size = long.TryParse(value, CultureInfo.InvariantCulture, out var bytes) ? bytes : 0;
+                        break;
+                    case "modify" when value.Length >= 14 && DateTimeOffset.TryParseExact(value[..14], "yyyyMMddHHmmss", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var when):
+                        modified = when;
+                        break;
+                }
+            }
+
+            if (type is "file" or "dir")
+            {
+                entries.Add(new FolderEntry(line[(space + 1)..], type == "dir", size, modified));
+            }
+        }
+
+        return entries;
+    }
+
     /// <summary>NOOP: true when the connection still answers.</summary>
     public async Task<bool> IsAliveAsync(CancellationToken cancellationToken)
     {

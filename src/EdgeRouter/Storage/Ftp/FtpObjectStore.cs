@@ -103,6 +103,11 @@ internal sealed class FtpObjectStore(string storageId, string root, ConnectionPo
         },
         cancellationToken);
 
+    public IAsyncEnumerable<ListedObject> ListAsync(string prefix, string? startAfter, CancellationToken cancellationToken)
+        => ObjectKeys.ValidatePrefix(prefix) is { } error
+            ? throw new ArgumentException(error, nameof(prefix))
+            : FolderListing.WalkAsync((folder, ct) => UseAsync("list", folder, ftp => ftp.ListFolderAsync($"{root}/{folder}".TrimEnd('/'), ct), ct), prefix, startAfter, cancellationToken);
+
     public ValueTask DisposeAsync()
     {
         pool.Dispose();

@@ -14,7 +14,7 @@ namespace EdgeRouter.Storage.Gcs;
 /// "do not overwrite" is the service's own <c>ifGenerationMatch=0</c>, so it is atomic. Reads stream the
 /// <c>alt=media</c> response as it arrives.
 /// </summary>
-internal sealed class GcsObjectStore(string storageId, StorageClient client, Uri endpoint, string bucket, string prefix, ServiceAccountCredential? signer, GcsStorageSettings settings)
+internal sealed class GcsObjectStore(string storageId, StorageClient client, Uri endpoint, string bucket, string rootPrefix, ServiceAccountCredential? signer, GcsStorageSettings settings)
     : IObjectStore, IPresignedUrlStore, IAsyncDisposable
 {
     private const int MultipartLimit = 5 * 1024 * 1024;
@@ -160,7 +160,7 @@ internal sealed class GcsObjectStore(string storageId, StorageClient client, Uri
 
     public async Task ProbeAsync(CancellationToken cancellationToken)
     {
-        var name = $"{prefix}.edgerouter/probe-{Guid.NewGuid():N}";
+        var name = $"{rootPrefix}.edgerouter/probe-{Guid.NewGuid():N}";
         try
         {
             await client.UploadObjectAsync(bucket, name, "text/plain", new MemoryStream("probe"u8.ToArray()), cancellationToken: cancellationToken);
@@ -169,6 +169,29 @@ internal sealed class GcsObjectStore(string storageId, StorageClient client, Uri
         catch (Exception ex) when (IsBackendFailure(ex))
         {
             throw Failure("probe", bucket, ex);
+        }
+    }
+
+    public async IAsyncEnumerable<ListedObject> ListAsync(string prefix, string? startAfter, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        if (ObjectKeys.ValidatePrefix(prefix) is { } error)
+        {
+            throw new ArgumentException(error, nameof(prefix));
+        }
+
+        // startOffset is inclusive: the start itself is skipped below.
+        var objects = BackendListing.GuardAsync(
+            client.ListObjectsAsync(bucket, rootPrefix + prefix, new ListObjectsOptions { PageSize = 1000, StartOffset = startAfter is null ? null : rootPrefix + startAfter }),
+            IsBackendFailure,
+            ex => Failure("list", prefix, ex),
+            cancellationToken);
+        await foreach (var listed in objects)
+        {
+            var location = listed.Name[rootPrefix.Length..];
+            if (BackendListing.IsObject(location, startAfter))
+            {
+                yield return new ListedObject(location, (long)(listed.Size ?? 0), listed.UpdatedDateTimeOffset, listed.Md5Hash ?? listed.ETag);
+            }
         }
     }
 
@@ -199,7 +222,7 @@ internal sealed class GcsObjectStore(string storageId, StorageClient client, Uri
 #pragma warning restore CA5351
 
     private string NameOf(string key)
-        => ObjectKeys.Validate(key) is { } error ? throw new ArgumentException(error, nameof(key)) : prefix + key;
+        => ObjectKeys.Validate(key) is { } error ? throw new ArgumentException(error, nameof(key)) : rootPrefix + key;
 
     private static bool IsBackendFailure(Exception ex)
         => ex is GoogleApiException or HttpRequestException or IOException or TimeoutException or Google.Apis.Auth.OAuth2.Responses.TokenResponseException

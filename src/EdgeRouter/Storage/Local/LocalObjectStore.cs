@@ -157,6 +157,11 @@ internal sealed partial class LocalObjectStore : IObjectStore, IPhysicalObjectSt
         }
     }
 
+    public IAsyncEnumerable<ListedObject> ListAsync(string prefix, string? startAfter, CancellationToken cancellationToken)
+        => ObjectKeys.ValidatePrefix(prefix) is { } error
+            ? throw new ArgumentException(error, nameof(prefix))
+            : FolderListing.WalkAsync(ListFolder, prefix, startAfter, cancellationToken);
+
     public string GetPhysicalPath(string key)
     {
         if (ObjectKeys.Validate(key) is { } error)
@@ -172,6 +177,28 @@ internal sealed partial class LocalObjectStore : IObjectStore, IPhysicalObjectSt
         }
 
         return path;
+    }
+
+    /// <summary>A folder's files and subfolders; links are left out, so a listing never leads outside the root.</summary>
+    private Task<IReadOnlyList<FolderEntry>?> ListFolder(string folder, CancellationToken cancellationToken)
+    {
+        var directory = new DirectoryInfo(Path.Join(Root, folder));
+        try
+        {
+            if (!directory.Exists)
+            {
+                return Task.FromResult<IReadOnlyList<FolderEntry>?>(null);
+            }
+
+            IReadOnlyList<FolderEntry> entries = [.. directory.EnumerateFileSystemInfos()
+                .Where(i => (i.Attributes & FileAttributes.ReparsePoint) == 0)
+                .Select(i => new FolderEntry(i.Name, i is DirectoryInfo, (i as FileInfo)?.Length ?? 0, i.LastWriteTimeUtc))];
+            return Task.FromResult<IReadOnlyList<FolderEntry>?>(entries);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new StorageException($"Local storage could not list '{folder}': {ex.Message}", ex);
+        }
     }
 
     private static void TryDelete(string path)

@@ -139,6 +139,38 @@ internal sealed class S3ObjectStore(S3ClientPlan plan, IAmazonS3 client, TimePro
         });
     }
 
+    public async IAsyncEnumerable<ListedObject> ListAsync(string prefix, string? startAfter, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        if (ObjectKeys.ValidatePrefix(prefix) is { } error)
+        {
+            throw new ArgumentException(error, nameof(prefix));
+        }
+
+        var request = new ListObjectsV2Request
+        {
+            BucketName = plan.Bucket,
+            Prefix = plan.Prefix + prefix,
+            StartAfter = startAfter is null ? null : plan.Prefix + startAfter,
+            MaxKeys = 1000,
+        };
+        ListObjectsV2Response page;
+        do
+        {
+            page = await Call("list", prefix, () => client.ListObjectsV2Async(request, cancellationToken));
+            foreach (var listed in page.S3Objects ?? [])
+            {
+                var location = listed.Key[plan.Prefix.Length..];
+                if (BackendListing.IsObject(location, startAfter))
+                {
+                    yield return new ListedObject(location, listed.Size ?? 0, listed.LastModified, listed.ETag?.Trim('"'));
+                }
+            }
+
+            request.ContinuationToken = page.NextContinuationToken;
+        }
+        while (page.IsTruncated == true && page.NextContinuationToken is not null);
+    }
+
     public async Task<string> GetPresignedReadUrlAsync(string key, CancellationToken cancellationToken)
     {
         return await Call("presign", key, () => client.GetPreSignedURLAsync(new GetPreSignedUrlRequest

@@ -157,6 +157,39 @@ internal sealed class SftpObjectStore(string storageId, string root, ConnectionP
         }
     }
 
+    public IAsyncEnumerable<ListedObject> ListAsync(string prefix, string? startAfter, CancellationToken cancellationToken)
+        => ObjectKeys.ValidatePrefix(prefix) is { } error
+            ? throw new ArgumentException(error, nameof(prefix))
+            : FolderListing.WalkAsync(ListFolderAsync, prefix, startAfter, cancellationToken);
+
+    /// <summary>A folder's files and subfolders; links are left out, so a listing never leads outside the root.</summary>
+    private async Task<IReadOnlyList<FolderEntry>?> ListFolderAsync(string folder, CancellationToken cancellationToken)
+    {
+        using var lease = await RentAsync(folder, cancellationToken);
+        try
+        {
+            var entries = new List<FolderEntry>();
+            await foreach (var file in lease.Connection.ListDirectoryAsync($"{root}/{folder}".TrimEnd('/'), cancellationToken))
+            {
+                if (file.IsRegularFile || file.IsDirectory)
+                {
+                    entries.Add(new FolderEntry(file.Name, file.IsDirectory, file.Length, file.LastWriteTimeUtc));
+                }
+            }
+
+            return entries;
+        }
+        catch (SftpPathNotFoundException)
+        {
+            return null;
+        }
+        catch (Exception ex) when (ex is SshException or IOException or TimeoutException)
+        {
+            lease.Broken = IsConnectionFailure(ex);
+            throw Failure("list", folder, ex);
+        }
+    }
+
     public ValueTask DisposeAsync()
     {
         pool.Dispose();

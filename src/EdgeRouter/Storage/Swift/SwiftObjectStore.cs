@@ -206,6 +206,58 @@ internal sealed class SwiftObjectStore(string storageId, HttpClient http, SwiftA
         }
     }
 
+    public async IAsyncEnumerable<ListedObject> ListAsync(string prefix, string? startAfter, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        if (ObjectKeys.ValidatePrefix(prefix) is { } error)
+        {
+            throw new ArgumentException(error, nameof(prefix));
+        }
+
+        // A page of up to 1,000 names after the marker (exclusive), in order; the last name is the next page's marker.
+        var marker = startAfter is null ? null : _prefix + startAfter;
+        while (true)
+        {
+            var query = $"?format=json&limit=1000&prefix={Uri.EscapeDataString(_prefix + prefix)}{(marker is null ? null : "&marker=" + Uri.EscapeDataString(marker))}";
+            JsonArray page;
+            using (var response = await SendAsync(session => new HttpRequestMessage(HttpMethod.Get, new Uri(session.AccountUrl, _container + query)), "list", prefix, HttpCompletionOption.ResponseContentRead, cancellationToken))
+            {
+                if (response.StatusCode == HttpStatusCode.NoContent)
+                {
+                    yield break;
+                }
+
+                if (!response.IsSuccessStatusCode)
+                {
+                    throw new StorageException($"Swift storage '{storageId}' could not list '{prefix}': {(int)response.StatusCode} {response.ReasonPhrase}");
+                }
+
+                page = await response.Content.ReadFromJsonAsync<JsonArray>(cancellationToken) ?? [];
+            }
+
+            foreach (var item in page)
+            {
+                var name = (string?)item?["name"];
+                if (name is null)
+                {
+                    continue;
+                }
+
+                marker = name;
+                var location = name[_prefix.Length..];
+                if (BackendListing.IsObject(location, startAfter))
+                {
+                    var modified = DateTimeOffset.TryParse((string?)item!["last_modified"], CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var when) ? when : (DateTimeOffset?)null;
+                    yield return new ListedObject(location, (long?)item["bytes"] ?? 0, modified, (string?)item["hash"]);
+                }
+            }
+
+            if (page.Count < 1000)
+            {
+                yield break;
+            }
+        }
+    }
+
     /// <summary>The segments of a static large object at <paramref name="name"/>; empty for a plain object or none.</summary>
     private async Task<IReadOnlyList<string>> SegmentsOfAsync(string name, CancellationToken cancellationToken)
     {

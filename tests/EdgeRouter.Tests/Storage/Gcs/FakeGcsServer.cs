@@ -29,6 +29,8 @@ public sealed class FakeGcsServer : IDisposable
 
     private const string SetHeaderPrefix = "X-Fake-Set-";
 
+    private const int ListPageSize = 3;
+
     private readonly ConcurrentDictionary<string, StoredObject> _objects = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, UploadSession> _sessions = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<(Func<IRequestMessage, bool> Match, int Status)> _faults = new();
@@ -131,6 +133,7 @@ public sealed class FakeGcsServer : IDisposable
             ("POST", [_, "upload", "storage", "v1", "b", var b, "o"]) when Query(request, "uploadType") == "resumable" => StartUpload(request, b),
             ("POST", [_, "upload", "storage", "v1", "b", var b, "o"]) when Query(request, "uploadType") == "multipart" => MultipartUpload(request, b),
             ("PUT", [_, "upload", "storage", "v1", "b", _, "o"]) => ContinueUpload(request),
+            ("GET", [_, "storage", "v1", "b", _, "o"]) => List(request),
             ("GET", [_, "storage", "v1", "b", _, "o", var n]) when Query(request, "alt") == "media" => Download(request, Uri.UnescapeDataString(n)),
             ("GET", [_, "storage", "v1", "b", _, "o", var n]) => Metadata(Uri.UnescapeDataString(n)),
             ("DELETE", [_, "storage", "v1", "b", _, "o", var n]) => Delete(Uri.UnescapeDataString(n)),
@@ -160,6 +163,35 @@ public sealed class FakeGcsServer : IDisposable
         }
 
         return accepted;
+    }
+
+    /// <summary>
+    /// https://cloud.google.com/storage/docs/json_api/v1/objects/list: names in lexicographic order, from
+    /// <c>startOffset</c> (inclusive) and under <c>prefix</c>; a page may hold fewer than <c>maxResults</c>, and this
+    /// one holds at most <see cref="ListPageSize"/>, so a listing of a few objects already needs the page token.
+    /// </summary>
+    private ResponseMessage List(IRequestMessage request)
+    {
+        var prefix = Query(request, "prefix") ?? string.Empty;
+        var from = Query(request, "pageToken") ?? Query(request, "startOffset") ?? string.Empty;
+        var names = _objects.Keys
+            .Where(n => n.StartsWith(prefix, StringComparison.Ordinal) && string.CompareOrdinal(n, from) >= 0)
+            .Order(StringComparer.Ordinal)
+            .Take(Math.Min(ListPageSize, int.TryParse(Query(request, "maxResults"), CultureInfo.InvariantCulture, out var max) ? max : 1000) + 1)
+            .ToList();
+        var page = new JsonObject { ["kind"] = "storage#objects" };
+        var items = names.Take(ListPageSize).Where(n => _objects.ContainsKey(n)).Select(n => (JsonNode)Resource(n, _objects[n])).ToArray();
+        if (items.Length > 0)
+        {
+            page["items"] = new JsonArray(items);
+        }
+
+        if (names.Count > ListPageSize)
+        {
+            page["nextPageToken"] = names[ListPageSize];
+        }
+
+        return Json(200, page);
     }
 
     private ResponseMessage StartUpload(IRequestMessage request, string bucket)

@@ -36,6 +36,22 @@ public sealed class LocalObjectStoreTests : StorageContractTests, IDisposable
     }
 
     [Fact]
+    public async Task List_LeavesOutStagedWrites_AndLinks_SoNothingOutsideTheRootIsListed()
+    {
+        await _store.PutAsync("kept/a.png", new MemoryStream(new byte[10]), new ObjectWriteOptions("image/png", "x"), CancellationToken.None);
+        var folder = Path.Combine(_store.Root, "kept");
+        File.WriteAllText(Path.Combine(folder, ObjectKeys.TemporaryFileName("kept/b.png")), "half-written");
+        var outside = Directory.CreateDirectory(Path.Combine(_sandbox, "outside"));
+        File.WriteAllText(Path.Combine(outside.FullName, "secret.txt"), "secret");
+        File.CreateSymbolicLink(Path.Combine(folder, "passwd.png"), Path.Combine(outside.FullName, "secret.txt"));
+        Directory.CreateSymbolicLink(Path.Combine(folder, "linked"), outside.FullName);
+
+        var listed = await ListAsync(string.Empty, null);
+
+        Assert.Equal(["kept/a.png"], listed.Select(o => o.Location));
+    }
+
+    [Fact]
     public void GetPhysicalPath_StaysUnderTheRoot()
     {
         Assert.Equal(Path.Combine(_store.Root, "2026", "01", "02", "x.png"), _store.GetPhysicalPath("2026/01/02/x.png"));
