@@ -170,6 +170,35 @@ internal sealed partial class AdminOperations(IAdminDataSource data, ILoggerFact
     public Task<IReadOnlyList<AdminObject>> ListObjectsAsync(string prefix, string? after, int limit, CancellationToken cancellationToken)
         => data.ListObjectsAsync(prefix, after, limit, cancellationToken);
 
+    public async Task<AdminJobCreation> CreateJobAsync(string who, JsonObject spec, CancellationToken cancellationToken)
+    {
+        var created = await data.CreateJobAsync(spec, cancellationToken);
+        if (_audit.IsEnabled(LogLevel.Information))
+        {
+            var what = "start job " + spec.ToJsonString();
+            var outcome = created.Job is { } job ? "queued as " + job.Id : "refused: " + string.Join(" ", created.Problems);
+            Log.Audit(_audit, who, what, outcome);
+        }
+
+        return created;
+    }
+
+    public async Task<AdminJob?> CancelJobAsync(string who, string id, CancellationToken cancellationToken)
+    {
+        var job = await data.CancelJobAsync(id, cancellationToken);
+        if (_audit.IsEnabled(LogLevel.Information))
+        {
+            var what = "cancel job " + id;
+            Log.Audit(_audit, who, what, job?.State ?? "no such job");
+        }
+
+        return job;
+    }
+
+    public Task<IReadOnlyList<AdminJob>> ListJobsAsync(int limit, CancellationToken cancellationToken) => data.ListJobsAsync(limit, cancellationToken);
+
+    public Task<AdminJob?> GetJobAsync(string id, CancellationToken cancellationToken) => data.GetJobAsync(id, cancellationToken);
+
     private static partial class Log
     {
         [LoggerMessage(EventId = 900, Level = LogLevel.Information, Message = "admin {Who}: {What} -> {Outcome}")]

@@ -47,6 +47,44 @@ public interface IAdminDataSource
     /// when <paramref name="immediate"/>); null when there is no such object.
     /// </summary>
     Task<AdminObject?> DeleteObjectAsync(string key, bool immediate, CancellationToken cancellationToken);
+
+    /// <summary>Queues the data-mobility job <paramref name="spec"/> describes (<c>kind</c>: import, migrate, drain, rebalance, verify); the problems instead when it cannot run.</summary>
+    Task<AdminJobCreation> CreateJobAsync(JsonObject spec, CancellationToken cancellationToken);
+
+    /// <summary>The newest jobs first.</summary>
+    Task<IReadOnlyList<AdminJob>> ListJobsAsync(int limit, CancellationToken cancellationToken);
+
+    Task<AdminJob?> GetJobAsync(string id, CancellationToken cancellationToken);
+
+    /// <summary>Cancels a queued or running job; the job as it is then, or null when there is no such job.</summary>
+    Task<AdminJob?> CancelJobAsync(string id, CancellationToken cancellationToken);
+}
+
+public sealed record AdminJobCreation(AdminJob? Job, IReadOnlyList<string> Problems);
+
+/// <summary>A job as the admin API shows it; <see cref="Report"/> is the job's own JSON report (counts and lists).</summary>
+public sealed record AdminJob(
+    string Id,
+    string Kind,
+    string State,
+    long Processed,
+    long? Total,
+    long Bytes,
+    long Errors,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? StartedAt,
+    DateTimeOffset? FinishedAt,
+    bool CancelRequested,
+    JsonObject Spec,
+    JsonObject Report)
+{
+    /// <summary>Objects per second since the job started (or until it finished).</summary>
+    public double? Rate(DateTimeOffset now)
+        => StartedAt is { } started && ((FinishedAt ?? now) - started).TotalSeconds is > 0.5 and var seconds ? Processed / seconds : null;
+
+    /// <summary>When the job should finish at its rate so far, while it runs.</summary>
+    public TimeSpan? Remaining(DateTimeOffset now)
+        => State == "running" && Total is { } total && Rate(now) is > 0 and var rate ? TimeSpan.FromSeconds(Math.Max(0, total - Processed) / rate) : null;
 }
 
 public enum AdminEditKind

@@ -94,7 +94,50 @@ internal static class AdminApiEndpoints
                 ? ToResult(await admin.TestDraftAsync(Who(context), AdminOperations.Edit(AdminEditKind.Add, id, entry), cancellationToken))
                 : NoId);
 
+        // Data-mobility jobs: queued here, run by whichever instance claims them, followed by id.
+        api.MapPost("/jobs", async (JsonObject spec, HttpContext context, AdminOperations admin, CancellationToken cancellationToken) =>
+        {
+            var created = await admin.CreateJobAsync(Who(context), spec, cancellationToken);
+            return created.Job is { } job
+                ? Results.Accepted($"{options.PathBase}/api/jobs/{job.Id}", new { id = job.Id })
+                : Invalid(created.Problems);
+        });
+
+        api.MapGet("/jobs", async (AdminOperations admin, CancellationToken cancellationToken) =>
+            Results.Ok((await admin.ListJobsAsync(100, cancellationToken)).Select(ToJson)));
+
+        api.MapGet("/jobs/{id}", async (string id, AdminOperations admin, CancellationToken cancellationToken) =>
+            await admin.GetJobAsync(id, cancellationToken) is { } job ? Results.Ok(ToJson(job)) : NoJob(id));
+
+        api.MapDelete("/jobs/{id}", async (string id, HttpContext context, AdminOperations admin, CancellationToken cancellationToken) =>
+            await admin.CancelJobAsync(Who(context), id, cancellationToken) is { } job ? Results.Ok(ToJson(job)) : NoJob(id));
+
         return api;
+    }
+
+    private static IResult NoJob(string id) => Results.Problem(title: "Unknown job", detail: $"There is no job '{id}'.", statusCode: StatusCodes.Status404NotFound);
+
+    private static object ToJson(AdminJob job)
+    {
+        var now = DateTimeOffset.UtcNow;
+        return new
+        {
+            id = job.Id,
+            kind = job.Kind,
+            state = job.State,
+            processed = job.Processed,
+            total = job.Total,
+            bytes = job.Bytes,
+            errors = job.Errors,
+            createdAt = job.CreatedAt,
+            startedAt = job.StartedAt,
+            finishedAt = job.FinishedAt,
+            cancelRequested = job.CancelRequested,
+            objectsPerSecond = job.Rate(now),
+            etaSeconds = job.Remaining(now)?.TotalSeconds,
+            spec = job.Spec,
+            report = job.Report,
+        };
     }
 
     public static string Who(HttpContext context) => context.User.Identity?.Name ?? "?";

@@ -121,17 +121,32 @@ internal sealed class CachingObjectCatalog : IObjectCatalog, IDisposable
         return result;
     }
 
-    public async Task<bool> RemoveAsync(ObjectRecord expected, bool immediate, CancellationToken cancellationToken)
+    public Task<bool> RemoveAsync(ObjectRecord expected, bool immediate, CancellationToken cancellationToken)
+        => ChangeAsync(expected.Key, () => _inner.RemoveAsync(expected, immediate, cancellationToken));
+
+    /// <summary>
+    /// A change of the key's record that keeps nothing in memory (a delete, an adoption, a relocation): a lookup that
+    /// runs meanwhile does not cache what it read, the key is forgotten after the commit, and the change is announced.
+    /// </summary>
+    private async Task<bool> ChangeAsync(string key, Func<Task<bool>> commit)
     {
         Interlocked.Increment(ref _generation);
-        var removed = await _inner.RemoveAsync(expected, immediate, cancellationToken);
-        Forget(expected.Key);
-        if (removed)
+        bool changed;
+        try
         {
-            Announce(expected.Key);
+            changed = await commit();
+        }
+        finally
+        {
+            Forget(key);
         }
 
-        return removed;
+        if (changed)
+        {
+            Announce(key);
+        }
+
+        return changed;
     }
 
     public Task<bool> TryBeginUploadAsync(UploadIntent intent, CancellationToken cancellationToken) => _inner.TryBeginUploadAsync(intent, cancellationToken);
@@ -158,6 +173,24 @@ internal sealed class CachingObjectCatalog : IObjectCatalog, IDisposable
         => _inner.ListAsync(prefix, after, limit, cancellationToken);
 
     public Task PingAsync(CancellationToken cancellationToken) => _inner.PingAsync(cancellationToken);
+
+    public Task<bool> AdoptAsync(ObjectRecord record, CancellationToken cancellationToken)
+        => ChangeAsync(record.Key, () => _inner.AdoptAsync(record, cancellationToken));
+
+    public Task<bool> RelocateAsync(ObjectRecord expected, UploadIntent copy, CancellationToken cancellationToken)
+        => ChangeAsync(expected.Key, () => _inner.RelocateAsync(expected, copy, cancellationToken));
+
+    public Task<IReadOnlyList<ObjectRecord>> ListStoredAsync(string storageId, string prefix, string? after, int limit, CancellationToken cancellationToken)
+        => _inner.ListStoredAsync(storageId, prefix, after, limit, cancellationToken);
+
+    public Task<IReadOnlyDictionary<string, ObjectRecord?>> FindLocationsAsync(string storageId, IReadOnlyCollection<string> locations, CancellationToken cancellationToken)
+        => _inner.FindLocationsAsync(storageId, locations, cancellationToken);
+
+    public Task<bool> QueueOrphanAsync(string storageId, string location, CancellationToken cancellationToken)
+        => _inner.QueueOrphanAsync(storageId, location, cancellationToken);
+
+    public Task<IReadOnlyList<PendingDelete>> FindFormerLocationsAsync(string key, CancellationToken cancellationToken)
+        => _inner.FindFormerLocationsAsync(key, cancellationToken);
 
     /// <summary>Forgets a key, for changes made elsewhere (another instance, an operator) and before every write.</summary>
     public void Forget(string key) => ForgetKey(key);

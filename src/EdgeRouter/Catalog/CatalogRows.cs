@@ -40,6 +40,56 @@ internal static class CatalogRows
         => (await ReadAllAsync(command, r => (Id: r.GetString(0), Usage: new StorageUsage(r.GetInt64(1), r.GetInt64(2))), cancellationToken))
             .ToDictionary(u => u.Id, u => u.Usage, StringComparer.Ordinal);
 
+    public const string JobColumns = "id, kind, spec, state, processed, total, bytes, errors, checkpoint, report, cancel, created_ms, started_ms, finished_ms";
+
+    public static Jobs.JobRecord Job(DbDataReader r) => new(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(11)))
+    {
+        Progress = new Jobs.JobProgress(r.GetInt64(4), r.IsDBNull(5) ? null : r.GetInt64(5), r.GetInt64(6), r.GetInt64(7), r.IsDBNull(8) ? null : r.GetString(8), r.IsDBNull(9) ? null : r.GetString(9)),
+        CancelRequested = r.GetBoolean(10),
+        StartedAt = r.IsDBNull(12) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(12)),
+        FinishedAt = r.IsDBNull(13) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(13)),
+    };
+
+    public static Task<List<Jobs.JobRecord>> JobsAsync(DbCommand command, CancellationToken cancellationToken)
+        => ReadAllAsync(command, Job, cancellationToken);
+
+    /// <summary>Sets a job's progress as parameters named <c>processed</c>, <c>total</c>, <c>bytes</c>, <c>errors</c>, <c>checkpoint</c>, <c>report</c> (with the given marker).</summary>
+    public static void AddProgress(DbCommand command, string marker, Jobs.JobProgress progress)
+    {
+        Add(command, marker + "processed", progress.Processed);
+        Add(command, marker + "total", progress.Total);
+        Add(command, marker + "bytes", progress.Bytes);
+        Add(command, marker + "errors", progress.Errors);
+        Add(command, marker + "checkpoint", progress.Checkpoint);
+        Add(command, marker + "report", progress.Report);
+    }
+
+    public static void Add(DbCommand command, string name, object? value)
+    {
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = name;
+        parameter.Value = value ?? DBNull.Value;
+        command.Parameters.Add(parameter);
+    }
+
+    /// <summary>Rows of one text column.</summary>
+    public static Task<List<string>> StringsAsync(DbCommand command, CancellationToken cancellationToken)
+        => ReadAllAsync(command, r => r.GetString(0), cancellationToken);
+
+    /// <summary>Adds to <paramref name="named"/> the locations records name (with the record) and those only an intent or a queued deletion names (null).</summary>
+    public static void AddNamed(Dictionary<string, ObjectRecord?> named, List<ObjectRecord> records, List<string> others)
+    {
+        foreach (var record in records)
+        {
+            named[record.Location] = record;
+        }
+
+        foreach (var location in others)
+        {
+            named.TryAdd(location, null);
+        }
+    }
+
     private static async Task<List<T>> ReadAllAsync<T>(DbCommand command, Func<DbDataReader, T> read, CancellationToken cancellationToken)
     {
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);

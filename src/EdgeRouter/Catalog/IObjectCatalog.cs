@@ -104,6 +104,39 @@ public interface IObjectCatalog
 
     /// <summary>Throws when the catalog cannot be reached.</summary>
     Task PingAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Records an object that is already on its storage (an import, lazy adoption), in one transaction, only if its key
+    /// is unknown and nothing names its location (a record, an upload's intent, a queued deletion); false otherwise.
+    /// </summary>
+    Task<bool> AdoptAsync(ObjectRecord record, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Moves the record of <paramref name="expected"/>'s key to the copy at <paramref name="copy"/>'s location, in one
+    /// transaction, if and only if the record is still <paramref name="expected"/> (same storage, location and hash)
+    /// and the copy's intent stands (not cancelled by a delete of the key, not expired); the intent ends, and the old
+    /// location is queued for deletion after the delete grace. False: an upload, overwrite or delete of the key won,
+    /// nothing changed, and the copy is the caller's to remove.
+    /// </summary>
+    Task<bool> RelocateAsync(ObjectRecord expected, UploadIntent copy, CancellationToken cancellationToken);
+
+    /// <summary>The records of one storage under <paramref name="prefix"/>, in key order, after <paramref name="after"/>.</summary>
+    Task<IReadOnlyList<ObjectRecord>> ListStoredAsync(string storageId, string prefix, string? after, int limit, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Which of <paramref name="locations"/> on the storage the catalog names: each one named maps to its record, or to
+    /// null when an upload's intent or a queued deletion names it. A location missing from the answer is an orphan.
+    /// </summary>
+    Task<IReadOnlyDictionary<string, ObjectRecord?>> FindLocationsAsync(string storageId, IReadOnlyCollection<string> locations, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Queues an orphan (a location nothing names) for deletion after the delete grace; false when something names it
+    /// now, so a location that became an upload's meanwhile is never queued.
+    /// </summary>
+    Task<bool> QueueOrphanAsync(string storageId, string location, CancellationToken cancellationToken);
+
+    /// <summary>Locations that held versions of <paramref name="key"/> and are queued for deletion (still there until due).</summary>
+    Task<IReadOnlyList<PendingDelete>> FindFormerLocationsAsync(string key, CancellationToken cancellationToken);
 }
 
 /// <summary>The catalog could not be reached or could not commit.</summary>

@@ -26,6 +26,8 @@ public sealed class EdgeRouterOptions
 
     public Serving.Cache.OriginCacheOptions OriginCache { get; set; } = new();
 
+    public Jobs.JobOptions Jobs { get; set; } = new();
+
     /// <summary>Name of the placement policy: <c>weighted</c> (default), <c>fill-first</c> or <c>least-used</c>.</summary>
     public string PlacementPolicy { get; set; } = "weighted";
 

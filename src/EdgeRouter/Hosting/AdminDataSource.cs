@@ -1,3 +1,5 @@
+using System.Text.Json.Nodes;
+using EdgeRouter.Jobs;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
@@ -20,8 +22,39 @@ internal sealed class AdminDataSource(
     UploadHandler uploads,
     ObjectDeleter deleter,
     IEnumerable<IStorageProvider> providers,
-    TrafficRecorder traffic) : IAdminDataSource
+    TrafficRecorder traffic,
+    JobService jobs) : IAdminDataSource
 {
+    public async Task<AdminJobCreation> CreateJobAsync(JsonObject spec, CancellationToken cancellationToken)
+    {
+        var (job, problems) = await jobs.CreateAsync(spec, cancellationToken);
+        return new AdminJobCreation(job is null ? null : ToAdmin(job), problems);
+    }
+
+    public async Task<IReadOnlyList<AdminJob>> ListJobsAsync(int limit, CancellationToken cancellationToken)
+        => [.. (await jobs.ListAsync(limit, cancellationToken)).Select(ToAdmin)];
+
+    public async Task<AdminJob?> GetJobAsync(string id, CancellationToken cancellationToken)
+        => await jobs.GetAsync(id, cancellationToken) is { } job ? ToAdmin(job) : null;
+
+    public async Task<AdminJob?> CancelJobAsync(string id, CancellationToken cancellationToken)
+        => await jobs.CancelAsync(id, cancellationToken) is { } job ? ToAdmin(job) : null;
+
+    private static AdminJob ToAdmin(JobRecord job) => new(
+        job.Id,
+        job.Kind,
+        job.State,
+        job.Progress.Processed,
+        job.Progress.Total,
+        job.Progress.Bytes,
+        job.Progress.Errors,
+        job.CreatedAt,
+        job.StartedAt,
+        job.FinishedAt,
+        job.CancelRequested,
+        JsonNode.Parse(job.Spec) as JsonObject ?? [],
+        job.Progress.Report is { } report && JsonNode.Parse(report) is JsonObject parsed ? parsed : []);
+
     public AdminTraffic GetTraffic() => traffic.Snapshot();
 
     public IReadOnlyList<string> Apis { get; } = providers.Select(p => p.Api).Order(StringComparer.Ordinal).ToList();

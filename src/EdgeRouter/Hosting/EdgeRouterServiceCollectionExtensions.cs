@@ -4,6 +4,7 @@ using EdgeRouter.Caching.Redis;
 using EdgeRouter.Catalog;
 using EdgeRouter.Catalog.Postgres;
 using EdgeRouter.Catalog.Sqlite;
+using EdgeRouter.Jobs;
 using EdgeRouter.Configuration;
 using EdgeRouter.Health;
 using EdgeRouter.Hosting;
@@ -109,6 +110,7 @@ public static class EdgeRouterServiceCollectionExtensions
         services.TryAddSingleton(sp => new KeysBeingWritten(sp.GetRequiredService<IOptions<EdgeRouterOptions>>(), sp.GetRequiredService<TimeProvider>(), sp.GetService<IClusterEvents>()));
         services.TryAddSingleton<CatalogJanitor>();
         services.AddHostedService(sp => sp.GetRequiredService<CatalogJanitor>());
+        services.TryAddSingleton<WriteCleanup>();
 
         // Placement.
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IPlacementPolicy, WeightedPlacementPolicy>());
@@ -143,6 +145,19 @@ public static class EdgeRouterServiceCollectionExtensions
         services.TryAddSingleton<IAdminDataSource, AdminDataSource>();
         services.TryAddSingleton<TrafficRecorder>();
         services.AddHostedService(sp => sp.GetRequiredService<TrafficRecorder>());
+
+        // Data mobility: jobs run under a lease in the catalog's database.
+        services.TryAddSingleton<IJobStore>(sp => (IJobStore)database(sp));
+        services.TryAddSingleton<ObjectMover>();
+        services.TryAddSingleton<ObjectAdopter>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IJob, ImportJob>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IJob, MigrateJob>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IJob, DrainJob>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IJob, RebalanceJob>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IJob, VerifyJob>());
+        services.TryAddSingleton<JobRunner>();
+        services.AddHostedService(sp => sp.GetRequiredService<JobRunner>());
+        services.TryAddSingleton<JobService>();
 
         // Reads.
         services.AddHttpForwarder();

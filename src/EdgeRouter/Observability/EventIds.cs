@@ -43,4 +43,11 @@ internal static class EventIds
     public const int ClusterPublishFailed = 502;
     public const int ClusterPublishError = 503;
     public const int ClusterSubscribeDeferred = 504;
+
+    public const int JobStarted = 600;
+    public const int JobFinished = 601;
+    public const int JobFailed = 602;
+    public const int JobLost = 603;
+    public const int JobStoreUnavailable = 604;
+    public const int ObjectAdopted = 605;
 }

@@ -46,4 +46,22 @@ internal sealed class MeasuredObjectCatalog(IObjectCatalog inner, EdgeRouterMetr
         => metrics.TimeCatalogQueryAsync("list", Stopwatch.GetTimestamp(), inner.ListAsync(prefix, after, limit, cancellationToken));
 
     public Task PingAsync(CancellationToken cancellationToken) => metrics.TimeCatalogQueryAsync("ping", Stopwatch.GetTimestamp(), EdgeRouterMetrics.Completion(inner.PingAsync(cancellationToken)));
+
+    public Task<bool> AdoptAsync(ObjectRecord record, CancellationToken cancellationToken)
+        => metrics.TimeCatalogQueryAsync("adopt", Stopwatch.GetTimestamp(), inner.AdoptAsync(record, cancellationToken));
+
+    public Task<bool> RelocateAsync(ObjectRecord expected, UploadIntent copy, CancellationToken cancellationToken)
+        => metrics.TimeCatalogQueryAsync("relocate", Stopwatch.GetTimestamp(), inner.RelocateAsync(expected, copy, cancellationToken));
+
+    public Task<IReadOnlyList<ObjectRecord>> ListStoredAsync(string storageId, string prefix, string? after, int limit, CancellationToken cancellationToken)
+        => metrics.TimeCatalogQueryAsync("list_stored", Stopwatch.GetTimestamp(), inner.ListStoredAsync(storageId, prefix, after, limit, cancellationToken));
+
+    public Task<IReadOnlyDictionary<string, ObjectRecord?>> FindLocationsAsync(string storageId, IReadOnlyCollection<string> locations, CancellationToken cancellationToken)
+        => metrics.TimeCatalogQueryAsync("find_locations", Stopwatch.GetTimestamp(), inner.FindLocationsAsync(storageId, locations, cancellationToken));
+
+    public Task<bool> QueueOrphanAsync(string storageId, string location, CancellationToken cancellationToken)
+        => metrics.TimeCatalogQueryAsync("queue_orphan", Stopwatch.GetTimestamp(), inner.QueueOrphanAsync(storageId, location, cancellationToken));
+
+    public Task<IReadOnlyList<PendingDelete>> FindFormerLocationsAsync(string key, CancellationToken cancellationToken)
+        => metrics.TimeCatalogQueryAsync("former_locations", Stopwatch.GetTimestamp(), inner.FindFormerLocationsAsync(key, cancellationToken));
 }

@@ -79,6 +79,9 @@ public sealed class StorageUsageTracker(IObjectCatalog catalog, ICapacityLedger?
         await ReleaseSharedAsync(placement);
     }
 
+    /// <summary>Counts an object found on its storage (an import): the catalog's records already count it.</summary>
+    public void Add(string storageId, long bytes) => Apply(storageId, bytes, 1, 0);
+
     /// <summary>Takes a deleted or replaced object off its storage.</summary>
     public void Remove(string storageId, long bytes) => Apply(storageId, -bytes, -1, 0);
 

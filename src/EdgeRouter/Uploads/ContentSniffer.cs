@@ -132,6 +132,10 @@ public static class ContentSniffer
 
     private static readonly Microsoft.AspNetCore.StaticFiles.FileExtensionContentTypeProvider WebServerTypes = new();
 
+    /// <summary>The type a web server would give a file of this name (by its extension), or null.</summary>
+    public static string? TypeFromName(string key)
+        => WebServerTypes.TryGetContentType(key[(key.LastIndexOf('/') + 1)..], out var type) ? type : null;
+
     /// <summary>
     /// Null when the key's extension names the content's type (or the key has none: the catalog types it); else why
     /// not. Web servers type files by extension: PNG bytes under <c>evil.html</c> would be served as a page by any
@@ -184,6 +188,11 @@ public static class ContentSniffer
 /// <summary>Decides the type an upload is stored with: what its bytes show, checked against what it declared and the allow-list.</summary>
 internal sealed class ContentTypePolicy(IReadOnlyCollection<string> allowed)
 {
+    /// <summary>The policy of <c>Uploads:AllowedContentTypes</c> (its defaults when empty).</summary>
+    public static ContentTypePolicy For(Configuration.UploadOptions uploads) => new(uploads.AllowedContentTypes.Count > 0
+        ? [.. uploads.AllowedContentTypes.Select(t => t.ToLowerInvariant())]
+        : Configuration.UploadOptions.DefaultAllowedContentTypes);
+
     /// <summary>The verified type, or an error saying precisely why the body is refused (415).</summary>
     public (string? ContentType, string? Error) Resolve(string? declared, ReadOnlySpan<byte> head)
     {

@@ -47,6 +47,7 @@ internal sealed partial class UploadHandler(
     IStorageHealth health,
     KeyGenerator keyGenerator,
     KeysBeingWritten keysBeingWritten,
+    WriteCleanup cleanup,
     IOptions<EdgeRouterOptions> options,
     TimeProvider timeProvider,
     EdgeRouterMetrics metrics,
@@ -65,9 +66,7 @@ internal sealed partial class UploadHandler(
     private static readonly TimeSpan UnavailableRetryAfter = TimeSpan.FromSeconds(5);
 
     private readonly EdgeRouterOptions _options = options.Value;
-    private readonly ContentTypePolicy _types = new(options.Value.Uploads.AllowedContentTypes.Count > 0
-        ? [.. options.Value.Uploads.AllowedContentTypes.Select(t => t.ToLowerInvariant())]
-        : UploadOptions.DefaultAllowedContentTypes);
+    private readonly ContentTypePolicy _types = ContentTypePolicy.For(options.Value.Uploads);
 
     public async Task<IResult> UploadAsync(HttpContext context, string? requestedKey)
     {
@@ -175,14 +174,14 @@ internal sealed partial class UploadHandler(
             {
                 Log.CatalogCommitFailed(logger, record.Key, storage.Id, ex.Message);
                 await usage.ReleaseAsync(placement);
-                await AbandonAsync(storage, intent);
+                await cleanup.AbandonAsync(storage, intent);
                 return CatalogUnavailable();
             }
 
             if (result.Outcome is CatalogWriteOutcome.Conflict or CatalogWriteOutcome.Abandoned)
             {
                 await usage.ReleaseAsync(placement);
-                await AbandonAsync(storage, intent);
+                await cleanup.AbandonAsync(storage, intent);
                 return result.Outcome == CatalogWriteOutcome.Conflict
                     ? KeyExists(record.Key)
                     : Reject(StatusCodes.Status409Conflict, "Upload superseded", $"The key '{record.Key}' was deleted while this upload was in progress; nothing was kept.");
@@ -308,7 +307,7 @@ internal sealed partial class UploadHandler(
                     }
 
                     await usage.ReleaseAsync(placement);
-                    await EndIntentAsync(intent);
+                    await cleanup.EndIntentAsync(intent);
                     return Reject(
                         StatusCodes.Status409Conflict,
                         "Key exists",
@@ -318,14 +317,14 @@ internal sealed partial class UploadHandler(
                 {
                     // A random location taken outside the router (96-bit ids do not collide in practice): take another.
                     await usage.ReleaseAsync(placement);
-                    await EndIntentAsync(intent);
+                    await cleanup.EndIntentAsync(intent);
                     break;
                 }
                 catch (StorageException ex)
                 {
                     span?.SetStatus(ActivityStatusCode.Error, ex.IsInsufficientSpace ? "insufficient space" : "write failed");
                     await usage.ReleaseAsync(placement);
-                    await AbandonAsync(storage, intent);
+                    await cleanup.AbandonAsync(storage, intent);
                     if (ex.IsInsufficientSpace)
                     {
                         // A full disk is not a sick storage: no health report, so reads and other instances are not affected.
@@ -344,7 +343,7 @@ internal sealed partial class UploadHandler(
                 catch
                 {
                     await usage.ReleaseAsync(placement);
-                    await AbandonAsync(storage, intent);
+                    await cleanup.AbandonAsync(storage, intent);
                     throw;
                 }
             }
@@ -372,42 +371,6 @@ internal sealed partial class UploadHandler(
             {
                 throw new CatalogUnavailableException($"No free location for '{key}' on storage '{storage.Id}' after {attempt + 1} tries.");
             }
-        }
-    }
-
-    /// <summary>
-    /// Undoes an upload that will not be committed: what it wrote, then its intent. The intent is checked first: if it
-    /// is gone, a commit took it after all (its answer was lost), and the object is live. Whatever cannot be done now
-    /// is left to the janitor, which finds the intent once it expires.
-    /// </summary>
-    private async Task AbandonAsync(StorageDefinition storage, UploadIntent intent)
-    {
-        try
-        {
-            if (!await catalog.HasIntentAsync(intent, CancellationToken.None))
-            {
-                return;
-            }
-
-            await storage.Store.AbortWriteAsync(intent.Location, CancellationToken.None);
-            await catalog.EndUploadAsync(intent, CancellationToken.None);
-        }
-        catch (Exception ex) when (ex is StorageException or CatalogUnavailableException)
-        {
-            Log.OrphanCleanupFailed(logger, storage.Id, intent.Location, ex.Message);
-        }
-    }
-
-    /// <summary>Forgets an intent under which nothing was written.</summary>
-    private async Task EndIntentAsync(UploadIntent intent)
-    {
-        try
-        {
-            await catalog.EndUploadAsync(intent, CancellationToken.None);
-        }
-        catch (CatalogUnavailableException ex)
-        {
-            Log.OrphanCleanupFailed(logger, intent.StorageId, intent.Location, ex.Message);
         }
     }
 
@@ -517,7 +480,5 @@ internal sealed partial class UploadHandler(
         [LoggerMessage(EventId = EventIds.CatalogCommitFailed, Level = LogLevel.Error, Message = "Recording {Key} (on {StorageId}) in the catalog failed; nothing is kept: {Error}")]
         public static partial void CatalogCommitFailed(ILogger logger, string key, string storageId, string error);
 
-        [LoggerMessage(EventId = EventIds.OrphanCleanupFailed, Level = LogLevel.Warning, Message = "Could not remove {Key} from storage {StorageId} after a failed upload; the janitor will once its intent expires: {Error}")]
-        public static partial void OrphanCleanupFailed(ILogger logger, string storageId, string key, string error);
     }
 }

@@ -272,4 +272,124 @@ public abstract class CatalogContractTests
 
         Assert.Equal(new StorageUsage(2000, 200), (await Catalog.GetUsageAsync(CancellationToken.None))[storage]);
     }
+
+    [Fact]
+    public async Task Adopt_RecordsAnUnknownKey_OnlyWhereNothingNamesTheLocation_AndOnlyOnce()
+    {
+        var storage = "ad-" + Guid.NewGuid().ToString("N")[..8];
+        var found = Record("a/" + Guid.NewGuid(), storage, 70);
+
+        Assert.True(await Catalog.AdoptAsync(found, CancellationToken.None));
+        Assert.Equal(found, await Catalog.FindAsync(found.Key, CancellationToken.None));
+        Assert.False(await Catalog.AdoptAsync(found, CancellationToken.None));
+        Assert.False(await Catalog.AdoptAsync(found with { StorageId = storage + "-b" }, CancellationToken.None));
+        Assert.Equal(new StorageUsage(70, 1), (await Catalog.GetUsageAsync(CancellationToken.None))[storage]);
+
+        // An upload's intent or a queued deletion at the location: never adopted, or the janitor would delete a live object.
+        var claimed = Record("a/" + Guid.NewGuid(), storage);
+        Assert.True(await Catalog.TryBeginUploadAsync(IntentFor(claimed), CancellationToken.None));
+        Assert.False(await Catalog.AdoptAsync(claimed, CancellationToken.None));
+        var deleted = Record("a/" + Guid.NewGuid(), storage);
+        await CommitAsync(deleted, false);
+        await Catalog.RemoveAsync(deleted, immediate: false, CancellationToken.None);
+        Assert.False(await Catalog.AdoptAsync(deleted, CancellationToken.None));
+        Assert.Null(await Catalog.FindAsync(deleted.Key, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Relocate_SwitchesTheRecordToTheCopy_OnlyIfItIsStillTheCopiedVersion_AndQueuesTheOldLocationAfterTheGrace()
+    {
+        var key = "m/" + Guid.NewGuid();
+        var record = Record(key, "from", 50, "aa");
+        await CommitAsync(record, false);
+        var copy = new UploadIntent("to", key, key, Clock.GetUtcNow() + TimeSpan.FromMinutes(10));
+        Assert.True(await Catalog.TryBeginUploadAsync(copy, CancellationToken.None));
+
+        Assert.False(await Catalog.RelocateAsync(record with { Sha256 = "other" }, copy, CancellationToken.None));
+        Assert.True(await Catalog.RelocateAsync(record, copy, CancellationToken.None));
+
+        Assert.Equal(record with { StorageId = "to" }, await Catalog.FindAsync(key, CancellationToken.None));
+        Assert.False(await Catalog.HasIntentAsync(copy, CancellationToken.None));
+        Assert.Equal([new PendingDelete("from", key)], await Catalog.FindFormerLocationsAsync(key, CancellationToken.None));
+        Assert.DoesNotContain(new PendingDelete("from", key), await DueAsync());
+        Clock.Advance(Grace);
+        Assert.Contains(new PendingDelete("from", key), await DueAsync());
+    }
+
+    [Fact]
+    public async Task Relocate_LosesToAnOverwriteOrADeleteThatCameDuringTheCopy()
+    {
+        var key = "m/" + Guid.NewGuid();
+        var record = Record(key, "from", 50, "aa");
+        await CommitAsync(record, false);
+        var copy = new UploadIntent("to", key, key, Clock.GetUtcNow() + TimeSpan.FromMinutes(10));
+        Assert.True(await Catalog.TryBeginUploadAsync(copy, CancellationToken.None));
+        var overwrite = Record(key, "from", 60, "bb", location: key + "~new");
+        await CommitAsync(overwrite, true);
+
+        Assert.False(await Catalog.RelocateAsync(record, copy, CancellationToken.None));
+        Assert.Equal(overwrite, await Catalog.FindAsync(key, CancellationToken.None));
+        Assert.True(await Catalog.HasIntentAsync(copy, CancellationToken.None));
+
+        // A delete cancels the copy's intent: even the current version cannot move onto it afterwards.
+        var second = copy with { Location = key + "~copy2" };
+        Assert.True(await Catalog.TryBeginUploadAsync(second, CancellationToken.None));
+        Assert.True(await Catalog.RemoveAsync(overwrite, immediate: false, CancellationToken.None));
+        Assert.False(await Catalog.RelocateAsync(overwrite, second, CancellationToken.None));
+        Assert.Null(await Catalog.FindAsync(key, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task ListStored_GivesOneStoragesRecords_InKeyOrder_Paged()
+    {
+        var storage = "ls-" + Guid.NewGuid().ToString("N")[..8];
+        foreach (var name in new[] { "c", "a", "d", "b" })
+        {
+            await CommitAsync(Record($"{storage}/{name}", name == "b" ? storage + "-other" : storage), false);
+        }
+
+        var page1 = await Catalog.ListStoredAsync(storage, storage + "/", null, 2, CancellationToken.None);
+        var page2 = await Catalog.ListStoredAsync(storage, storage + "/", page1[^1].Key, 2, CancellationToken.None);
+
+        Assert.Equal([$"{storage}/a", $"{storage}/c"], page1.Select(r => r.Key));
+        Assert.Equal([$"{storage}/d"], page2.Select(r => r.Key));
+    }
+
+    [Fact]
+    public async Task FindLocations_TellsRecordsFromIntentsAndQueuedDeletions_AndLeavesOrphansOut()
+    {
+        var storage = "fl-" + Guid.NewGuid().ToString("N")[..8];
+        var live = Record($"{storage}/live", storage, location: $"{storage}/live~1");
+        await CommitAsync(live, false);
+        var uploading = Record($"{storage}/uploading", storage);
+        Assert.True(await Catalog.TryBeginUploadAsync(IntentFor(uploading), CancellationToken.None));
+        var gone = Record($"{storage}/gone", storage);
+        await CommitAsync(gone, false);
+        await Catalog.RemoveAsync(gone, immediate: false, CancellationToken.None);
+        var locations = Enumerable.Range(0, 600).Select(i => $"{storage}/orphan{i}").Concat([live.Location, uploading.Location, gone.Location]).ToList();
+
+        var named = await Catalog.FindLocationsAsync(storage, locations, CancellationToken.None);
+
+        Assert.Equal(3, named.Count);
+        Assert.Equal(live, named[live.Location]);
+        Assert.Null(named[uploading.Location]);
+        Assert.Null(named[gone.Location]);
+        Assert.Empty(await Catalog.FindLocationsAsync(storage + "-other", locations, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task QueueOrphan_QueuesOnlyALocationNothingNames()
+    {
+        var storage = "qo-" + Guid.NewGuid().ToString("N")[..8];
+        var live = Record($"{storage}/live", storage);
+        await CommitAsync(live, false);
+
+        Assert.False(await Catalog.QueueOrphanAsync(storage, live.Location, CancellationToken.None));
+        Assert.True(await Catalog.QueueOrphanAsync(storage, $"{storage}/orphan", CancellationToken.None));
+        Assert.False(await Catalog.QueueOrphanAsync(storage, $"{storage}/orphan", CancellationToken.None));
+        Assert.DoesNotContain(new PendingDelete(storage, $"{storage}/orphan"), await DueAsync());
+        Clock.Advance(Grace);
+        Assert.Contains(new PendingDelete(storage, $"{storage}/orphan"), await DueAsync());
+        Assert.DoesNotContain(new PendingDelete(storage, live.Location), await DueAsync());
+    }
 }

@@ -34,4 +34,18 @@ internal abstract class DelegatingCatalog(IObjectCatalog inner) : IObjectCatalog
         => inner.ListAsync(prefix, after, limit, cancellationToken);
 
     public virtual Task PingAsync(CancellationToken cancellationToken) => inner.PingAsync(cancellationToken);
+
+    public virtual Task<bool> AdoptAsync(ObjectRecord record, CancellationToken cancellationToken) => inner.AdoptAsync(record, cancellationToken);
+
+    public virtual Task<bool> RelocateAsync(ObjectRecord expected, UploadIntent copy, CancellationToken cancellationToken) => inner.RelocateAsync(expected, copy, cancellationToken);
+
+    public virtual Task<IReadOnlyList<ObjectRecord>> ListStoredAsync(string storageId, string prefix, string? after, int limit, CancellationToken cancellationToken)
+        => inner.ListStoredAsync(storageId, prefix, after, limit, cancellationToken);
+
+    public virtual Task<IReadOnlyDictionary<string, ObjectRecord?>> FindLocationsAsync(string storageId, IReadOnlyCollection<string> locations, CancellationToken cancellationToken)
+        => inner.FindLocationsAsync(storageId, locations, cancellationToken);
+
+    public virtual Task<bool> QueueOrphanAsync(string storageId, string location, CancellationToken cancellationToken) => inner.QueueOrphanAsync(storageId, location, cancellationToken);
+
+    public virtual Task<IReadOnlyList<PendingDelete>> FindFormerLocationsAsync(string key, CancellationToken cancellationToken) => inner.FindFormerLocationsAsync(key, cancellationToken);
 }

@@ -12,7 +12,7 @@ namespace EdgeRouter.Catalog.Postgres;
 /// advisory lock on it, so two instances cannot both see a key free. The router creates and migrates the schema
 /// at start-up, under a session advisory lock, so instances starting together migrate once.
 /// </summary>
-internal sealed partial class PostgresObjectCatalog : IObjectCatalog, ICapacityLedger, IAsyncDisposable
+internal sealed partial class PostgresObjectCatalog : IObjectCatalog, ICapacityLedger, Jobs.IJobStore, IAsyncDisposable
 {
     // Each entry migrates the schema from its index to index + 1; append, never edit.
     private static readonly string[] Migrations =
@@ -77,12 +77,43 @@ internal sealed partial class PostgresObjectCatalog : IObjectCatalog, ICapacityL
         CREATE INDEX ix_upload_intents_key ON upload_intents (key);
         CREATE INDEX ix_upload_intents_expiry ON upload_intents (expires_ms);
         """,
+        """
+        ALTER TABLE pending_deletes ADD COLUMN key text COLLATE "C";
+        CREATE INDEX ix_pending_deletes_key ON pending_deletes (key);
+        CREATE INDEX ix_objects_storage_key ON objects (storage_id, key);
+        CREATE TABLE jobs (
+            id          text    NOT NULL PRIMARY KEY,
+            kind        text    NOT NULL,
+            spec        text    NOT NULL,
+            state       text    NOT NULL,
+            processed   bigint  NOT NULL DEFAULT 0,
+            total       bigint,
+            bytes       bigint  NOT NULL DEFAULT 0,
+            errors      bigint  NOT NULL DEFAULT 0,
+            checkpoint  text COLLATE "C",
+            report      text,
+            owner       text,
+            lease_ms    bigint  NOT NULL DEFAULT 0,
+            cancel      boolean NOT NULL DEFAULT false,
+            created_ms  bigint  NOT NULL,
+            started_ms  bigint,
+            finished_ms bigint
+        );
+        CREATE INDEX ix_jobs_state ON jobs (state, created_ms);
+        """,
     ];
 
     // Any constants that no other application uses as its advisory lock keys.
     private const long MigrationLock = 0x4564676552_7472;
     private const long MaintenanceLock = 0x4564676552_4A61;
     private const string Columns = CatalogRows.Columns;
+
+    /// <summary>SQL true when no record, upload intent or queued deletion names the location (given as two parameters).</summary>
+    private static string NothingNames(string storage, string location) => $"""
+        NOT EXISTS (SELECT 1 FROM objects WHERE storage_id = {storage} AND location = {location})
+          AND NOT EXISTS (SELECT 1 FROM upload_intents WHERE storage_id = {storage} AND location = {location})
+          AND NOT EXISTS (SELECT 1 FROM pending_deletes WHERE storage_id = {storage} AND location = {location})
+        """;
 
     // The pool an instance opens unless told otherwise: five instances fit PostgreSQL's default max_connections.
     private const int DefaultPoolSize = 20;
@@ -225,7 +256,7 @@ internal sealed partial class PostgresObjectCatalog : IObjectCatalog, ICapacityL
 
             if (previous is not null)
             {
-                await EnqueueAsync(connection, transaction, previous.StorageId, previous.Location, _deleteGrace);
+                await EnqueueAsync(connection, transaction, previous.StorageId, previous.Location, previous.Key, _deleteGrace);
             }
 
             await ExecuteAsync(connection, transaction, "DELETE FROM upload_intents WHERE storage_id = $1 AND location = $2", record.StorageId, record.Location);
@@ -268,7 +299,7 @@ internal sealed partial class PostgresObjectCatalog : IObjectCatalog, ICapacityL
                 return false;
             }
 
-            await EnqueueAsync(connection, transaction, expected.StorageId, expected.Location, immediate ? TimeSpan.Zero : _deleteGrace);
+            await EnqueueAsync(connection, transaction, expected.StorageId, expected.Location, expected.Key, immediate ? TimeSpan.Zero : _deleteGrace);
 
             // An upload of the key still streaming loses at its commit: the delete came after it began.
             await ExecuteAsync(connection, transaction, "UPDATE upload_intents SET cancelled = true WHERE key = $1", expected.Key);
@@ -335,17 +366,24 @@ internal sealed partial class PostgresObjectCatalog : IObjectCatalog, ICapacityL
             cancellationToken);
     }
 
-    public async Task<IReadOnlyList<ObjectRecord>> ListAsync(string prefix, string? after, int limit, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<ObjectRecord>> ListAsync(string prefix, string? after, int limit, CancellationToken cancellationToken)
+        => ListRecordsAsync(null, prefix, after, limit, cancellationToken);
+
+    public Task<IReadOnlyList<ObjectRecord>> ListStoredAsync(string storageId, string prefix, string? after, int limit, CancellationToken cancellationToken)
+        => ListRecordsAsync(storageId, prefix, after, limit, cancellationToken);
+
+    private async Task<IReadOnlyList<ObjectRecord>> ListRecordsAsync(string? storageId, string prefix, string? after, int limit, CancellationToken cancellationToken)
     {
         return await Query<IReadOnlyList<ObjectRecord>>(
             async connection =>
             {
-                // The range on key uses the primary key (collation "C": byte order); left() keeps exactly the prefix.
+                // The range on key uses the primary key, or (storage_id, key) for one storage (collation "C": byte
+                // order); left() keeps exactly the prefix.
                 await using var command = new NpgsqlCommand(
-                    $"SELECT {Columns} FROM objects WHERE key >= $1 AND key > $2 AND left(key, length($1)) = $1 ORDER BY key LIMIT $3",
+                    $"SELECT {Columns} FROM objects WHERE {(storageId is null ? "$4 = ''" : "storage_id = $4")} AND key >= $1 AND key > $2 AND left(key, length($1)) = $1 ORDER BY key LIMIT $3",
                     connection)
                 {
-                    Parameters = { new() { Value = prefix }, new() { Value = after ?? string.Empty }, new() { Value = limit } },
+                    Parameters = { new() { Value = prefix }, new() { Value = after ?? string.Empty }, new() { Value = limit }, new() { Value = storageId ?? string.Empty } },
                 };
                 return await CatalogRows.RecordsAsync(command, CancellationToken.None);
             },
@@ -360,6 +398,127 @@ internal sealed partial class PostgresObjectCatalog : IObjectCatalog, ICapacityL
                 return await command.ExecuteScalarAsync(CancellationToken.None);
             },
             cancellationToken);
+
+    public async Task<bool> AdoptAsync(ObjectRecord record, CancellationToken cancellationToken)
+    {
+        return await Run(async connection =>
+        {
+            await using var transaction = await connection.BeginTransactionAsync(CancellationToken.None);
+            await LockKeyAsync(connection, transaction, record.Key);
+            var added = await ExecuteAsync(
+                connection,
+                transaction,
+                $"""
+                INSERT INTO objects ({Columns})
+                SELECT $1, $2, $3, $4, $5, $6, $7
+                WHERE NOT EXISTS (SELECT 1 FROM objects WHERE key = $1) AND {NothingNames("$2", "$7")}
+                ON CONFLICT DO NOTHING
+                """,
+                record.Key,
+                record.StorageId,
+                record.Size,
+                record.ContentType,
+                record.Sha256,
+                record.CreatedAt.ToUnixTimeMilliseconds(),
+                record.Location) == 1;
+            await transaction.CommitAsync(CancellationToken.None);
+            return added;
+        });
+    }
+
+    public async Task<bool> RelocateAsync(ObjectRecord expected, UploadIntent copy, CancellationToken cancellationToken)
+    {
+        return await Run(async connection =>
+        {
+            await using var transaction = await connection.BeginTransactionAsync(CancellationToken.None);
+            await LockKeyAsync(connection, transaction, expected.Key);
+            await using (var intent = new NpgsqlCommand("SELECT count(*) FROM upload_intents WHERE storage_id = $1 AND location = $2 AND key = $3 AND NOT cancelled AND expires_ms > $4", connection, transaction)
+            {
+                Parameters = { new() { Value = copy.StorageId }, new() { Value = copy.Location }, new() { Value = expected.Key }, new() { Value = _timeProvider.GetUtcNow().ToUnixTimeMilliseconds() } },
+            })
+            {
+                // Under the key's lock: a delete of the key (which cancels the intent) waits for this commit or came before it.
+                if (await intent.ExecuteScalarAsync(CancellationToken.None) is not 1L)
+                {
+                    return false;
+                }
+            }
+
+            var moved = await ExecuteAsync(
+                connection,
+                transaction,
+                "UPDATE objects SET storage_id = $1, location = $2 WHERE key = $3 AND storage_id = $4 AND location = $5 AND sha256 = $6",
+                copy.StorageId,
+                copy.Location,
+                expected.Key,
+                expected.StorageId,
+                expected.Location,
+                expected.Sha256);
+            if (moved != 1)
+            {
+                return false;
+            }
+
+            await ExecuteAsync(connection, transaction, "DELETE FROM upload_intents WHERE storage_id = $1 AND location = $2", copy.StorageId, copy.Location);
+            await EnqueueAsync(connection, transaction, expected.StorageId, expected.Location, expected.Key, _deleteGrace);
+            await transaction.CommitAsync(CancellationToken.None);
+            return true;
+        });
+    }
+
+    public async Task<IReadOnlyDictionary<string, ObjectRecord?>> FindLocationsAsync(string storageId, IReadOnlyCollection<string> locations, CancellationToken cancellationToken)
+    {
+        return await Query<IReadOnlyDictionary<string, ObjectRecord?>>(
+            async connection =>
+            {
+                var named = new Dictionary<string, ObjectRecord?>(StringComparer.Ordinal);
+                var all = locations.ToArray();
+                await using var records = new NpgsqlCommand($"SELECT {Columns} FROM objects WHERE storage_id = $1 AND location = ANY($2)", connection)
+                {
+                    Parameters = { new() { Value = storageId }, new() { Value = all } },
+                };
+                await using var others = new NpgsqlCommand(
+                    "SELECT location FROM upload_intents WHERE storage_id = $1 AND location = ANY($2) UNION SELECT location FROM pending_deletes WHERE storage_id = $1 AND location = ANY($2)",
+                    connection)
+                {
+                    Parameters = { new() { Value = storageId }, new() { Value = all } },
+                };
+                CatalogRows.AddNamed(named, await CatalogRows.RecordsAsync(records, CancellationToken.None), await CatalogRows.StringsAsync(others, CancellationToken.None));
+                return named;
+            },
+            cancellationToken);
+    }
+
+    public async Task<bool> QueueOrphanAsync(string storageId, string location, CancellationToken cancellationToken)
+    {
+        var now = _timeProvider.GetUtcNow();
+        return await Run(async connection => await ExecuteAsync(
+            connection,
+            null,
+            $"""
+            INSERT INTO pending_deletes (storage_id, location, enqueued_ms, due_ms)
+            SELECT $1, $2, $3, $4 WHERE {NothingNames("$1", "$2")}
+            ON CONFLICT DO NOTHING
+            """,
+            storageId,
+            location,
+            now.ToUnixTimeMilliseconds(),
+            (now + _deleteGrace).ToUnixTimeMilliseconds()) == 1);
+    }
+
+    public async Task<IReadOnlyList<PendingDelete>> FindFormerLocationsAsync(string key, CancellationToken cancellationToken)
+    {
+        return await Query<IReadOnlyList<PendingDelete>>(
+            async connection =>
+            {
+                await using var command = new NpgsqlCommand("SELECT storage_id, location FROM pending_deletes WHERE key = $1 ORDER BY enqueued_ms DESC", connection)
+                {
+                    Parameters = { new() { Value = key } },
+                };
+                return await CatalogRows.PendingDeletesAsync(command, CancellationToken.None);
+            },
+            cancellationToken);
+    }
 
     public async Task<Guid?> TryReserveAsync(string storageId, long bytes, long capacityBytes, CancellationToken cancellationToken)
     {
@@ -419,20 +578,21 @@ internal sealed partial class PostgresObjectCatalog : IObjectCatalog, ICapacityL
     private static Task<int> LockKeyAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string key)
         => ExecuteAsync(connection, transaction, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", key);
 
-    private Task<int> EnqueueAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string storageId, string location, TimeSpan grace)
+    private Task<int> EnqueueAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string storageId, string location, string key, TimeSpan grace)
     {
         var now = _timeProvider.GetUtcNow();
         return ExecuteAsync(
             connection,
             transaction,
             """
-            INSERT INTO pending_deletes (storage_id, location, enqueued_ms, due_ms) VALUES ($1, $2, $3, $4)
-            ON CONFLICT (storage_id, location) DO UPDATE SET enqueued_ms = EXCLUDED.enqueued_ms, due_ms = EXCLUDED.due_ms
+            INSERT INTO pending_deletes (storage_id, location, enqueued_ms, due_ms, key) VALUES ($1, $2, $3, $4, $5)
+            ON CONFLICT (storage_id, location) DO UPDATE SET enqueued_ms = EXCLUDED.enqueued_ms, due_ms = EXCLUDED.due_ms, key = EXCLUDED.key
             """,
             storageId,
             location,
             now.ToUnixTimeMilliseconds(),
-            (now + grace).ToUnixTimeMilliseconds());
+            (now + grace).ToUnixTimeMilliseconds(),
+            key);
     }
 
     private static async Task<int> ExecuteAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, string sql, params object[] values)

@@ -9,7 +9,7 @@ namespace EdgeRouter.Catalog.Sqlite;
 /// The embedded catalog: one SQLite file in WAL mode. Usage per storage is kept by triggers in the same
 /// transaction as the record, so the two can never disagree.
 /// </summary>
-internal sealed class SqliteObjectCatalog : IObjectCatalog, IDisposable
+internal sealed partial class SqliteObjectCatalog : IObjectCatalog, Jobs.IJobStore, IDisposable
 {
     // Each entry migrates user_version from its index to index + 1; append, never edit.
     private static readonly string[] Migrations =
@@ -66,10 +66,40 @@ internal sealed class SqliteObjectCatalog : IObjectCatalog, IDisposable
         CREATE INDEX ix_upload_intents_key ON upload_intents (key);
         CREATE INDEX ix_upload_intents_expiry ON upload_intents (expires_ms);
         """,
+        """
+        ALTER TABLE pending_deletes ADD COLUMN key TEXT;
+        CREATE INDEX ix_pending_deletes_key ON pending_deletes (key);
+        CREATE TABLE jobs (
+            id          TEXT    NOT NULL PRIMARY KEY,
+            kind        TEXT    NOT NULL,
+            spec        TEXT    NOT NULL,
+            state       TEXT    NOT NULL,
+            processed   INTEGER NOT NULL DEFAULT 0,
+            total       INTEGER,
+            bytes       INTEGER NOT NULL DEFAULT 0,
+            errors      INTEGER NOT NULL DEFAULT 0,
+            checkpoint  TEXT,
+            report      TEXT,
+            owner       TEXT,
+            lease_ms    INTEGER NOT NULL DEFAULT 0,
+            cancel      INTEGER NOT NULL DEFAULT 0,
+            created_ms  INTEGER NOT NULL,
+            started_ms  INTEGER,
+            finished_ms INTEGER
+        ) WITHOUT ROWID;
+        CREATE INDEX ix_jobs_state ON jobs (state, created_ms);
+        """,
     ];
 
     private const string Columns = CatalogRows.Columns;
     private const string SelectByKey = $"SELECT {Columns} FROM objects WHERE key = $key";
+
+    // No record, upload intent or queued deletion names ($storage, $location).
+    private const string NothingNamesLocation = """
+        NOT EXISTS (SELECT 1 FROM objects WHERE storage_id = $storage AND location = $location)
+          AND NOT EXISTS (SELECT 1 FROM upload_intents WHERE storage_id = $storage AND location = $location)
+          AND NOT EXISTS (SELECT 1 FROM pending_deletes WHERE storage_id = $storage AND location = $location)
+        """;
 
     private readonly string _connectionString;
     private readonly TimeProvider _timeProvider;
@@ -209,7 +239,7 @@ internal sealed class SqliteObjectCatalog : IObjectCatalog, IDisposable
 
             if (previous is not null)
             {
-                await Enqueue(connection, transaction, previous.StorageId, previous.Location, _deleteGrace, cancellationToken);
+                await Enqueue(connection, transaction, previous.StorageId, previous.Location, previous.Key, _deleteGrace, cancellationToken);
             }
 
             await Execute(connection, transaction, "DELETE FROM upload_intents WHERE storage_id = $storage AND location = $location", record.StorageId, record.Location, cancellationToken);
@@ -219,11 +249,7 @@ internal sealed class SqliteObjectCatalog : IObjectCatalog, IDisposable
                 record.StorageId,
                 record.Location))
             {
-                write.Parameters.AddWithValue("$key", record.Key);
-                write.Parameters.AddWithValue("$size", record.Size);
-                write.Parameters.AddWithValue("$type", record.ContentType);
-                write.Parameters.AddWithValue("$sha", record.Sha256);
-                write.Parameters.AddWithValue("$created", record.CreatedAt.ToUnixTimeMilliseconds());
+                AddRecordValues(write, record);
                 await write.ExecuteNonQueryAsync(cancellationToken);
             }
 
@@ -245,7 +271,7 @@ internal sealed class SqliteObjectCatalog : IObjectCatalog, IDisposable
                 return false;
             }
 
-            await Enqueue(connection, transaction, expected.StorageId, expected.Location, immediate ? TimeSpan.Zero : _deleteGrace, cancellationToken);
+            await Enqueue(connection, transaction, expected.StorageId, expected.Location, expected.Key, immediate ? TimeSpan.Zero : _deleteGrace, cancellationToken);
             await using (var cancel = connection.CreateCommand())
             {
                 // An upload of the key still streaming loses at its commit: the delete came after it began.
@@ -298,9 +324,10 @@ internal sealed class SqliteObjectCatalog : IObjectCatalog, IDisposable
         return await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    private async Task Enqueue(SqliteConnection connection, SqliteTransaction transaction, string storageId, string location, TimeSpan grace, CancellationToken cancellationToken)
+    private async Task Enqueue(SqliteConnection connection, SqliteTransaction transaction, string storageId, string location, string? key, TimeSpan grace, CancellationToken cancellationToken)
     {
-        await using var command = Command(connection, transaction, "INSERT OR REPLACE INTO pending_deletes (storage_id, location, enqueued_ms, due_ms) VALUES ($storage, $location, $now, $due)", storageId, location);
+        await using var command = Command(connection, transaction, "INSERT OR REPLACE INTO pending_deletes (storage_id, location, enqueued_ms, due_ms, key) VALUES ($storage, $location, $now, $due, $key)", storageId, location);
+        command.Parameters.AddWithValue("$key", (object?)key ?? DBNull.Value);
         var now = _timeProvider.GetUtcNow();
         command.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
         command.Parameters.AddWithValue("$due", (now + grace).ToUnixTimeMilliseconds());
@@ -317,23 +344,146 @@ internal sealed class SqliteObjectCatalog : IObjectCatalog, IDisposable
         });
     }
 
-    public async Task<IReadOnlyList<ObjectRecord>> ListAsync(string prefix, string? after, int limit, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<ObjectRecord>> ListAsync(string prefix, string? after, int limit, CancellationToken cancellationToken)
+        => ListRecordsAsync(null, prefix, after, limit, cancellationToken);
+
+    public Task<IReadOnlyList<ObjectRecord>> ListStoredAsync(string storageId, string prefix, string? after, int limit, CancellationToken cancellationToken)
+        => ListRecordsAsync(storageId, prefix, after, limit, cancellationToken);
+
+    private async Task<IReadOnlyList<ObjectRecord>> ListRecordsAsync(string? storageId, string prefix, string? after, int limit, CancellationToken cancellationToken)
     {
         return await Run<IReadOnlyList<ObjectRecord>>(async connection =>
         {
-            await using var command = connection.CreateCommand();
-            // The range on key uses the primary key; substr keeps exactly the prefix (no LIKE wildcards to escape).
-            command.CommandText = $"""
+            // The range on key uses the primary key (or, for one storage, its index, which holds the key too); substr
+            // keeps exactly the prefix (no LIKE wildcards to escape).
+            await using var command = Command(connection, null, $"""
                 SELECT {Columns} FROM objects
-                WHERE key >= $from AND key > $after AND substr(key, 1, length($prefix)) = $prefix
+                WHERE {(storageId is null ? string.Empty : "storage_id = $storage AND ")}key >= $from AND key > $after AND substr(key, 1, length($prefix)) = $prefix
                 ORDER BY key LIMIT $limit
-                """;
+                """, storageId ?? string.Empty, string.Empty);
             command.Parameters.AddWithValue("$from", prefix);
             command.Parameters.AddWithValue("$after", after ?? string.Empty);
             command.Parameters.AddWithValue("$prefix", prefix);
             command.Parameters.AddWithValue("$limit", limit);
             return await CatalogRows.RecordsAsync(command, cancellationToken);
         });
+    }
+
+    public async Task<bool> AdoptAsync(ObjectRecord record, CancellationToken cancellationToken)
+    {
+        return await Run(async connection =>
+        {
+            await using var transaction = connection.BeginTransaction(deferred: false);
+            await using var command = Command(connection, transaction, $"""
+                INSERT INTO objects ({Columns})
+                SELECT $key, $storage, $size, $type, $sha, $created, $location
+                WHERE NOT EXISTS (SELECT 1 FROM objects WHERE key = $key)
+                  AND {NothingNamesLocation}
+                """, record.StorageId, record.Location);
+            AddRecordValues(command, record);
+            var added = await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+            await transaction.CommitAsync(cancellationToken);
+            return added;
+        });
+    }
+
+    public async Task<bool> RelocateAsync(ObjectRecord expected, UploadIntent copy, CancellationToken cancellationToken)
+    {
+        return await Run(async connection =>
+        {
+            await using var transaction = connection.BeginTransaction(deferred: false);
+            await using (var intent = Command(connection, transaction, "SELECT count(*) FROM upload_intents WHERE storage_id = $storage AND location = $location AND key = $key AND cancelled = 0 AND expires_ms > $now", copy.StorageId, copy.Location))
+            {
+                intent.Parameters.AddWithValue("$key", expected.Key);
+                intent.Parameters.AddWithValue("$now", _timeProvider.GetUtcNow().ToUnixTimeMilliseconds());
+                if (await intent.ExecuteScalarAsync(cancellationToken) is not 1L)
+                {
+                    return false;
+                }
+            }
+
+            await using (var move = Command(connection, transaction, "UPDATE objects SET storage_id = $storage, location = $location WHERE key = $key AND storage_id = $from AND location = $old AND sha256 = $sha", copy.StorageId, copy.Location))
+            {
+                move.Parameters.AddWithValue("$key", expected.Key);
+                move.Parameters.AddWithValue("$from", expected.StorageId);
+                move.Parameters.AddWithValue("$old", expected.Location);
+                move.Parameters.AddWithValue("$sha", expected.Sha256);
+                if (await move.ExecuteNonQueryAsync(cancellationToken) != 1)
+                {
+                    return false;
+                }
+            }
+
+            await Execute(connection, transaction, "DELETE FROM upload_intents WHERE storage_id = $storage AND location = $location", copy.StorageId, copy.Location, cancellationToken);
+            await Enqueue(connection, transaction, expected.StorageId, expected.Location, expected.Key, _deleteGrace, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            return true;
+        });
+    }
+
+    public async Task<IReadOnlyDictionary<string, ObjectRecord?>> FindLocationsAsync(string storageId, IReadOnlyCollection<string> locations, CancellationToken cancellationToken)
+    {
+        return await Run<IReadOnlyDictionary<string, ObjectRecord?>>(async connection =>
+        {
+            var named = new Dictionary<string, ObjectRecord?>(StringComparer.Ordinal);
+            foreach (var batch in locations.Chunk(500))
+            {
+                var list = string.Join(", ", batch.Select((_, i) => "$l" + i.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+                await using var records = Command(connection, null, $"SELECT {Columns} FROM objects WHERE storage_id = $storage AND location IN ({list})", storageId, string.Empty);
+                await using var others = Command(connection, null, $"""
+                    SELECT location FROM upload_intents WHERE storage_id = $storage AND location IN ({list})
+                    UNION SELECT location FROM pending_deletes WHERE storage_id = $storage AND location IN ({list})
+                    """, storageId, string.Empty);
+                for (var i = 0; i < batch.Length; i++)
+                {
+                    var name = "$l" + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                    records.Parameters.AddWithValue(name, batch[i]);
+                    others.Parameters.AddWithValue(name, batch[i]);
+                }
+
+                CatalogRows.AddNamed(named, await CatalogRows.RecordsAsync(records, cancellationToken), await CatalogRows.StringsAsync(others, cancellationToken));
+            }
+
+            return named;
+        });
+    }
+
+    public async Task<bool> QueueOrphanAsync(string storageId, string location, CancellationToken cancellationToken)
+    {
+        return await Run(async connection =>
+        {
+            await using var transaction = connection.BeginTransaction(deferred: false);
+            await using var command = Command(connection, transaction, $"""
+                INSERT INTO pending_deletes (storage_id, location, enqueued_ms, due_ms)
+                SELECT $storage, $location, $now, $due WHERE {NothingNamesLocation}
+                """, storageId, location);
+            var now = _timeProvider.GetUtcNow();
+            command.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
+            command.Parameters.AddWithValue("$due", (now + _deleteGrace).ToUnixTimeMilliseconds());
+            var queued = await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+            await transaction.CommitAsync(cancellationToken);
+            return queued;
+        });
+    }
+
+    public async Task<IReadOnlyList<PendingDelete>> FindFormerLocationsAsync(string key, CancellationToken cancellationToken)
+    {
+        return await Run<IReadOnlyList<PendingDelete>>(async connection =>
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = "SELECT storage_id, location FROM pending_deletes WHERE key = $key ORDER BY enqueued_ms DESC";
+            command.Parameters.AddWithValue("$key", key);
+            return await CatalogRows.PendingDeletesAsync(command, cancellationToken);
+        });
+    }
+
+    private static void AddRecordValues(SqliteCommand command, ObjectRecord record)
+    {
+        command.Parameters.AddWithValue("$key", record.Key);
+        command.Parameters.AddWithValue("$size", record.Size);
+        command.Parameters.AddWithValue("$type", record.ContentType);
+        command.Parameters.AddWithValue("$sha", record.Sha256);
+        command.Parameters.AddWithValue("$created", record.CreatedAt.ToUnixTimeMilliseconds());
     }
 
     public async Task PingAsync(CancellationToken cancellationToken)

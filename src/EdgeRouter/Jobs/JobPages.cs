@@ -1,0 +1,93 @@
+using System.Runtime.CompilerServices;
+using EdgeRouter.Catalog;
+
+namespace EdgeRouter.Jobs;
+
+/// <summary>How the jobs walk their work: a page at a time, its items in parallel, a checkpoint after each page.</summary>
+internal static class JobPages
+{
+    public const int PageSize = 100;
+
+    /// <summary>
+    /// Runs <paramref name="work"/> on every item, <see cref="JobContext.Parallelism"/> at a time, a page of
+    /// <see cref="PageSize"/> after another; once a page is done, checkpoints at its last item's position (the
+    /// items come in order of it), so a restart resumes after the last whole page.
+    /// </summary>
+    public static async Task RunAsync<T>(JobContext context, IAsyncEnumerable<T> items, Func<T, string> position, Func<T, CancellationToken, ValueTask> work)
+    {
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = context.Parallelism, CancellationToken = context.CancellationToken };
+        var page = new List<T>(PageSize);
+        await foreach (var item in items.WithCancellation(context.CancellationToken))
+        {
+            page.Add(item);
+            if (page.Count == PageSize)
+            {
+                await Parallel.ForEachAsync(page, parallel, work);
+                await context.CheckpointAsync(position(page[^1]));
+                page.Clear();
+            }
+        }
+
+        if (page.Count > 0)
+        {
+            await Parallel.ForEachAsync(page, parallel, work);
+            await context.CheckpointAsync(position(page[^1]));
+        }
+    }
+
+    /// <summary>The records of one storage under a prefix, in key order, after <paramref name="after"/>, read a page at a time.</summary>
+    public static async IAsyncEnumerable<ObjectRecord> StoredAsync(IObjectCatalog catalog, string storageId, string prefix, string? after, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var page = await catalog.ListStoredAsync(storageId, prefix, after, 500, cancellationToken);
+            foreach (var record in page)
+            {
+                yield return record;
+            }
+
+            if (page.Count < 500)
+            {
+                yield break;
+            }
+
+            after = page[^1].Key;
+        }
+    }
+
+    /// <summary>How many items a sequence yields (a pre-count for a job's total, so its progress shows an ETA).</summary>
+    public static async Task<long> CountAsync<T>(IAsyncEnumerable<T> items, CancellationToken cancellationToken)
+    {
+        long count = 0;
+        await foreach (var _ in items.WithCancellation(cancellationToken))
+        {
+            count++;
+        }
+
+        return count;
+    }
+
+    /// <summary>Counts and lists a move's outcome in the report.</summary>
+    public static void Report(JobContext context, ObjectRecord record, MoveResult result)
+    {
+        switch (result.Outcome)
+        {
+            case MoveOutcome.Moved:
+                context.Count("moved");
+                context.Processed(record.Size);
+                return;
+            case MoveOutcome.Superseded:
+                // Changed during the copy: the new version stays where its writer put it.
+                context.Count("superseded");
+                break;
+            case MoveOutcome.SourceMissing:
+                context.Note("missing", new() { ["key"] = record.Key, ["storage"] = record.StorageId, ["location"] = record.Location });
+                break;
+            default:
+                context.Error(record.Key, result.Problem ?? "The move failed.");
+                break;
+        }
+
+        context.Processed();
+    }
+}

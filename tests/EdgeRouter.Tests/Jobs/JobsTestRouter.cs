@@ -1,0 +1,78 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using EdgeRouter.Tests.TestUtilities;
+
+namespace EdgeRouter.Tests.Jobs;
+
+/// <summary>A router with the admin on and the given storages, and the calls the jobs tests make through the admin API.</summary>
+internal static class JobsTestRouter
+{
+    public const string AdminKey = "jobs-admin-key-3c9d21a7";
+
+    public static RouterFactory Create(string storages, IDictionary<string, string?>? settings = null)
+    {
+        var all = new Dictionary<string, string?>
+        {
+            ["Admin:KeyHashes:0"] = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(AdminKey))),
+            ["EdgeRouter:Jobs:PollInterval"] = "00:00:00.200",
+            ["EdgeRouter:Catalog:DeleteGrace"] = "01:00:00",
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            all[key] = value;
+        }
+
+        return new RouterFactory($$"""{ "storages": [ {{storages}} ] }""", settings: all);
+    }
+
+    public static HttpClient AdminClient(RouterFactory router)
+    {
+        var client = router.CreateAnonymousClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
+        return client;
+    }
+
+    /// <summary>Starts a job and returns its id (asserting the 202 and its Location).</summary>
+    public static async Task<string> StartAsync(HttpClient admin, string spec)
+    {
+        using var response = await admin.PostAsync("/admin/api/jobs", new StringContent(spec, Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var id = (string)(await response.Content.ReadFromJsonAsync<JsonObject>())!["id"]!;
+        Assert.EndsWith("/admin/api/jobs/" + id, response.Headers.Location!.ToString(), StringComparison.Ordinal);
+        return id;
+    }
+
+    /// <summary>Waits until the job has finished, and returns it as the admin API shows it.</summary>
+    public static async Task<JsonObject> WaitAsync(HttpClient admin, string id, TimeSpan? timeout = null)
+    {
+        var until = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(120));
+        while (true)
+        {
+            var job = (await admin.GetFromJsonAsync<JsonObject>($"/admin/api/jobs/{id}"))!;
+            if ((string?)job["state"] is "succeeded" or "failed" or "cancelled")
+            {
+                return job;
+            }
+
+            Assert.True(DateTime.UtcNow < until, $"Job {id} did not finish: {job.ToJsonString()}");
+            await Task.Delay(100);
+        }
+    }
+
+    /// <summary>Runs a job to its end and returns it; asserts it succeeded.</summary>
+    public static async Task<JsonObject> RunAsync(HttpClient admin, string spec)
+    {
+        var job = await WaitAsync(admin, await StartAsync(admin, spec));
+        Assert.True((string?)job["state"] == "succeeded", job.ToJsonString());
+        return job;
+    }
+
+    public static long Count(JsonObject job, string name) => (long?)job["report"]?[name] ?? 0;
+
+    public static IEnumerable<string> Listed(JsonObject job, string list, string field)
+        => ((job["report"]?[list] as JsonArray) ?? []).Select(item => (string)item![field]!);
+}
