@@ -8,7 +8,7 @@ namespace EdgeRouter.Jobs;
 
 /// <summary>
 /// Runs the jobs this instance claims, one at a time: a queued job, or one whose instance died (its lease ran out),
-/// from its checkpoint. While a job runs, its progress is saved and its lease renewed every third of the lease time;
+/// from its checkpoint. While a job runs, its progress is saved and its lease renewed every second (or third of the lease time, if shorter);
 /// a save that finds the job cancelled stops it, one that finds it taken over by another instance stops it silently.
 /// On shutdown a running job is left as it is: its lease runs out and it resumes here or elsewhere.
 /// </summary>
@@ -142,7 +142,8 @@ internal sealed partial class JobRunner(
 
     private async Task HeartbeatAsync(JobContext context, CancellationToken cancellationToken)
     {
-        var period = _options.LeaseTime / 3;
+        // Each second at least: the admin's progress and rate stay current, and a cancel takes effect within a second.
+        var period = TimeSpan.FromTicks(Math.Min(_options.LeaseTime.Ticks / 3, TimeSpan.TicksPerSecond));
         while (!cancellationToken.IsCancellationRequested)
         {
             try
