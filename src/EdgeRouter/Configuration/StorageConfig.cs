@@ -63,6 +63,12 @@ public sealed record StorageConfig
     /// <summary>Whether the origin cache keeps this storage's objects; absent means on for <c>proxy</c> and <c>stream</c>.</summary>
     public bool? Cache { get; init; }
 
+    /// <summary>
+    /// Lazy adoption: on a catalog miss the storage is asked for the key (one stat), and an object found there is
+    /// recorded on the fly, so a site can point its CDN at the router before an import of the storage finishes.
+    /// </summary>
+    public bool Adopt { get; init; }
+
     /// <summary>Status of the redirect in <c>redirect</c> mode: 301, 302, 307 or 308.</summary>
     public int RedirectStatus { get; init; } = StatusCodes.Status302Found;
 

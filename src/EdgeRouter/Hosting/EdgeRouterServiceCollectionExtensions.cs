@@ -150,6 +150,7 @@ public static class EdgeRouterServiceCollectionExtensions
         services.TryAddSingleton<IJobStore>(sp => (IJobStore)database(sp));
         services.TryAddSingleton<ObjectMover>();
         services.TryAddSingleton<ObjectAdopter>();
+        services.TryAddSingleton<LazyAdoption>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IJob, ImportJob>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IJob, MigrateJob>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IJob, DrainJob>());

@@ -17,7 +17,8 @@ namespace EdgeRouter.Serving;
 /// </summary>
 /// <remarks>
 /// 1. Take the key from the path; an impossible key is simply not found.
-/// 2. Look it up in the catalog: unknown keys get a short-lived 404 a CDN may cache.
+/// 2. Look it up in the catalog (or, for a storage with <c>"adopt": true</c>, adopt it from there): unknown keys get a
+///    short-lived 404 a CDN may cache.
 /// 3. Find the owning storage in the configuration in force.
 /// 4. Answer by the storage's read mode. Backend failures answer 502/504 with <c>no-store</c>.
 /// </remarks>
@@ -28,6 +29,7 @@ internal sealed partial class ObjectReadHandler(
     StorageForwarding forwarding,
     KeysBeingWritten keysBeingWritten,
     OriginCache cache,
+    Jobs.LazyAdoption adoption,
     IOptions<EdgeRouterOptions> options,
     EdgeRouterMetrics metrics,
     ILogger<ObjectReadHandler> logger)
@@ -73,7 +75,14 @@ internal sealed partial class ObjectReadHandler(
         try
         {
             using var lookup = EdgeRouterTelemetry.StartSpan("lookup");
-            record = await catalog.FindAsync(key!, context.RequestAborted);
+            record = await catalog.FindAsync(key!, context.RequestAborted) ?? await adoption.FindAsync(key!, context.RequestAborted);
+        }
+        catch (StorageException ex)
+        {
+            // A storage that adopts could not be asked: the key may well be there, so no 404 a CDN would keep.
+            Log.BackendFailed(logger, key!, "adopt", ex.Message);
+            await FailAsync(context, StatusCodes.Status502BadGateway, "backend-error");
+            return;
         }
         catch (CatalogUnavailableException ex)
         {
