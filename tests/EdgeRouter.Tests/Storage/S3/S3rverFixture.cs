@@ -68,7 +68,14 @@ public sealed class S3rverFixture : IAsyncLifetime
             "--configure-bucket", Bucket,
             "--configure-bucket", B2Bucket,
             "--configure-bucket", OssVirtualHost,
-        ], Port);
+        ],
+        Port,
+        environment: new Dictionary<string, string>
+        {
+            // s3rver signs its continuation tokens with DES, which OpenSSL 3 keeps in its legacy provider: without it,
+            // every truncated listing (more keys than a page) fails with 500.
+            ["NODE_OPTIONS"] = "--openssl-legacy-provider",
+        });
         await _server.StartAsync();
     }
 
@@ -85,7 +92,16 @@ public sealed class S3rverFixture : IAsyncLifetime
     /// <summary>A client that reads the bucket straight from the server, to check what landed there.</summary>
     public AmazonS3Client CreateDirectClient() => new(
         new BasicAWSCredentials(AccessKey, SecretKey),
-        new AmazonS3Config { ServiceURL = Endpoint, ForcePathStyle = true, AuthenticationRegion = "us-east-1" });
+        new AmazonS3Config
+        {
+            ServiceURL = Endpoint,
+            ForcePathStyle = true,
+            AuthenticationRegion = "us-east-1",
+
+            // s3rver takes neither aws-chunked bodies nor the checksum trailers SDK v4 sends by default.
+            RequestChecksumCalculation = Amazon.Runtime.RequestChecksumCalculation.WHEN_REQUIRED,
+            ResponseChecksumValidation = Amazon.Runtime.ResponseChecksumValidation.WHEN_REQUIRED,
+        });
 
     public async Task DisposeAsync()
     {
