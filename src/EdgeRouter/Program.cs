@@ -22,6 +22,11 @@ if (args is ["hash-key", ..])
     return 0;
 }
 
+if (args is ["jobs", ..])
+{
+    return await EdgeRouter.Jobs.JobsCommand.RunAsync(args[1..], Console.Out, Console.Error, Environment.GetEnvironmentVariable);
+}
+
 if (args is ["healthcheck", ..])
 {
     // For container HEALTHCHECKs: the runtime image has no curl.

@@ -100,7 +100,7 @@ internal static class AdminApiEndpoints
             var created = await admin.CreateJobAsync(Who(context), spec, cancellationToken);
             return created.Job is { } job
                 ? Results.Accepted($"{options.PathBase}/api/jobs/{job.Id}", new { id = job.Id })
-                : Invalid(created.Problems);
+                : Invalid(created.Problems, "Invalid job");
         });
 
         api.MapGet("/jobs", async (AdminOperations admin, CancellationToken cancellationToken) =>
@@ -160,8 +160,8 @@ internal static class AdminApiEndpoints
 
     private static IResult ToResult(AdminDraftTest draft) => draft.Test is { } test ? Results.Ok(test) : Invalid(draft.Problems);
 
-    private static IResult Invalid(IReadOnlyList<string> problems)
-        => Results.Problem(title: "Invalid storage", detail: string.Join(" ", problems), statusCode: StatusCodes.Status400BadRequest, extensions: new Dictionary<string, object?> { ["errors"] = problems });
+    private static IResult Invalid(IReadOnlyList<string> problems, string title = "Invalid storage")
+        => Results.Problem(title: title, detail: string.Join(" ", problems), statusCode: StatusCodes.Status400BadRequest, extensions: new Dictionary<string, object?> { ["errors"] = problems });
 }
 
 /// <summary>Marks the admin API's endpoints, so its OpenAPI document holds them wherever the admin is mounted.</summary>
