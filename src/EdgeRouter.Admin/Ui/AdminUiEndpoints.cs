@@ -122,6 +122,38 @@ internal static class AdminUiEndpoints
             return Done(pathBase, "objects", deleted is null ? $"There is no object '{key}'." : $"Deleted '{key}'.");
         });
 
+        signedIn.MapGet("/jobs", async (HttpContext context, IAntiforgery antiforgery, AdminOperations admin, string? done, CancellationToken cancellationToken) =>
+            await JobsPageAsync(pathBase, context, antiforgery, admin, done, null, StatusCodes.Status200OK, cancellationToken));
+
+        posts.MapPost("/jobs", async (HttpContext context, IAntiforgery antiforgery, AdminOperations admin, CancellationToken cancellationToken) =>
+        {
+            // The form's fields as a job spec: empty fields are left out, checkboxes are true when sent.
+            var spec = new JsonObject();
+            foreach (var (name, value) in context.Request.Form)
+            {
+                var text = value.ToString();
+                if (name.StartsWith("__", StringComparison.Ordinal) || text.Length == 0)
+                {
+                    continue;
+                }
+
+                spec[name] = name is "deep" or "repair" or "dryRun" ? text == "true"
+                    : name == "objectsPerSecond" && double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var rate) ? rate
+                    : text;
+            }
+
+            var created = await admin.CreateJobAsync(AdminApiEndpoints.Who(context), spec, cancellationToken);
+            return created.Job is { } job
+                ? Done(pathBase, "jobs", $"Queued job {job.Id}.")
+                : await JobsPageAsync(pathBase, context, antiforgery, admin, null, created.Problems, StatusCodes.Status400BadRequest, cancellationToken);
+        });
+
+        posts.MapPost("/jobs/{id}/cancel", async (string id, HttpContext context, AdminOperations admin, CancellationToken cancellationToken) =>
+        {
+            var job = await admin.CancelJobAsync(AdminApiEndpoints.Who(context), id, cancellationToken);
+            return Done(pathBase, "jobs", job is null ? $"There is no job '{id}'." : $"Job {id}: {(job.State == "running" ? "cancelling" : job.State)}.");
+        });
+
         posts.MapPost("/signout", async (HttpContext context) =>
         {
             await context.SignOutAsync(AdminPolicies.CookieScheme);
@@ -255,6 +287,20 @@ internal static class AdminUiEndpoints
             status);
 
     // After a post, back to a list page with what happened (post/redirect/get).
+    private static async Task<IResult> JobsPageAsync(string pathBase, HttpContext context, IAntiforgery antiforgery, AdminOperations admin, string? done, IReadOnlyList<string>? problems, int status, CancellationToken cancellationToken)
+        => Page<JobsPage>(
+            new
+            {
+                PathBase = pathBase,
+                Token = TokenFor(context, antiforgery),
+                Jobs = await admin.ListJobsAsync(100, cancellationToken),
+                Storages = (await admin.GetOverviewAsync(cancellationToken)).Storages.Select(s => s.Storage.Id).ToList(),
+                Now = DateTimeOffset.UtcNow,
+                Done = done,
+                Problems = problems,
+            },
+            status);
+
     private static IResult Done(string pathBase, string page, string message)
         => Results.Redirect($"{pathBase}/{page}?done={Uri.EscapeDataString(message)}");
 
