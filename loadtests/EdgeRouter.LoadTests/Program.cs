@@ -27,6 +27,13 @@ return command switch
         int.Parse(options.GetValueOrDefault("rounds", "3"), CultureInfo.InvariantCulture),
         results,
         cancel.Token),
+    "migrate" => await MigrationBenchmark.RunAsync(
+        int.Parse(options.GetValueOrDefault("objects", "2000"), CultureInfo.InvariantCulture),
+        (int)Sizes.Parse(options.GetValueOrDefault("size", "64KiB")),
+        int.Parse(options.GetValueOrDefault("repeats", "2"), CultureInfo.InvariantCulture),
+        bool.Parse(options.GetValueOrDefault("sync-to-disk", "true")),
+        results,
+        cancel.Token),
     "reads" => await ReadLoadTest.RunAsync(ReadOptions(options, args.Contains("--smoke"), args.Contains("--no-pin"), args.Contains("--telemetry")), results, cancel.Token),
     _ => Usage(),
 };
@@ -71,6 +78,12 @@ static int Usage()
           upload-durability [--count 200] [--rounds 3]
               What a durable 201 costs: uploads of 1 KB and 1 MB to Local + SQLite, one client and eight, with
               Uploads:SyncToDisk on (the default) against off, two routers side by side in alternating rounds.
+
+          migrate [--objects 2000] [--size 64KiB] [--repeats 2] [--sync-to-disk true]
+              The router's migrate job against rclone copy (Debian's rclone), in one run, between the same two storages:
+              a Local folder to an S3 bucket (s3rver), and a Local folder to another; both with 4 transfers at once.
+              Prints objects per second and their ratio; writes loadtests/results/<time>/migrate-vs-rclone.md.
+              --sync-to-disk false: the router without fsync (Uploads:SyncToDisk), as rclone copies, to see its share.
 
           upload-s3 [--size 1GiB] [--repeats 2]
               A large upload through the router to a real S3 server (s3rver) against the same upload straight

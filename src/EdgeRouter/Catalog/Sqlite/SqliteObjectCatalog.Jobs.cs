@@ -10,7 +10,7 @@ internal sealed partial class SqliteObjectCatalog
 
     public async Task CreateJobAsync(JobRecord job, CancellationToken cancellationToken)
     {
-        await Run(async connection =>
+        await Write(async connection =>
         {
             await using var command = connection.CreateCommand();
             command.CommandText = "INSERT INTO jobs (id, kind, spec, state, created_ms) VALUES ($id, $kind, $spec, $state, $created)";
@@ -31,7 +31,7 @@ internal sealed partial class SqliteObjectCatalog
 
     public async Task<JobRecord?> TryClaimJobAsync(string owner, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken cancellationToken)
     {
-        return await Run(async connection =>
+        return await Write(async connection =>
         {
             await using var transaction = connection.BeginTransaction(deferred: false);
             await using var claim = connection.CreateCommand();
@@ -52,7 +52,7 @@ internal sealed partial class SqliteObjectCatalog
 
     public async Task<JobLease> SaveJobAsync(string id, string owner, JobProgress progress, DateTimeOffset leaseUntil, CancellationToken cancellationToken)
     {
-        return await Run(async connection =>
+        return await Write(async connection =>
         {
             await using var command = connection.CreateCommand();
             command.CommandText = """
@@ -75,7 +75,7 @@ internal sealed partial class SqliteObjectCatalog
 
     public async Task<bool> FinishJobAsync(string id, string owner, string state, JobProgress progress, DateTimeOffset at, CancellationToken cancellationToken)
     {
-        return await Run(async connection =>
+        return await Write(async connection =>
         {
             await using var command = connection.CreateCommand();
             command.CommandText = """
@@ -93,7 +93,7 @@ internal sealed partial class SqliteObjectCatalog
 
     public async Task<bool> CancelJobAsync(string id, DateTimeOffset at, CancellationToken cancellationToken)
     {
-        return await Run(async connection =>
+        return await Write(async connection =>
         {
             await using var command = connection.CreateCommand();
             command.CommandText = """

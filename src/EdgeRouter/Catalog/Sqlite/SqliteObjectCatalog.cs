@@ -113,6 +113,8 @@ internal sealed partial class SqliteObjectCatalog : IObjectCatalog, Jobs.IJobSto
     // cost more than running it. As many as lookups ever ran at once; each holds no snapshot between lookups.
     private readonly ConcurrentBag<Lookup> _lookups = [];
 
+    private readonly SemaphoreSlim _writers = new(1, 1);
+
     public SqliteObjectCatalog(IOptions<EdgeRouterOptions> options, IHostEnvironment environment, TimeProvider timeProvider)
     {
         _timeProvider = timeProvider;
@@ -160,11 +162,13 @@ internal sealed partial class SqliteObjectCatalog : IObjectCatalog, Jobs.IJobSto
         {
             lookup.Dispose();
         }
+
+        _writers.Dispose();
     }
 
     public async Task<bool> TryBeginUploadAsync(UploadIntent intent, CancellationToken cancellationToken)
     {
-        return await Run(async connection =>
+        return await Write(async connection =>
         {
             await using var transaction = connection.BeginTransaction(deferred: false);
             await using var command = Command(connection, transaction, """
@@ -192,7 +196,7 @@ internal sealed partial class SqliteObjectCatalog : IObjectCatalog, Jobs.IJobSto
     }
 
     public async Task EndUploadAsync(UploadIntent intent, CancellationToken cancellationToken)
-        => await Run(async connection => await Execute(connection, null, "DELETE FROM upload_intents WHERE storage_id = $storage AND location = $location", intent.StorageId, intent.Location, cancellationToken));
+        => await Write(async connection => await Execute(connection, null, "DELETE FROM upload_intents WHERE storage_id = $storage AND location = $location", intent.StorageId, intent.Location, cancellationToken));
 
     public async Task<IReadOnlyList<UploadIntent>> GetExpiredIntentsAsync(DateTimeOffset expiredBefore, int limit, CancellationToken cancellationToken)
     {
@@ -208,7 +212,7 @@ internal sealed partial class SqliteObjectCatalog : IObjectCatalog, Jobs.IJobSto
 
     public async Task<CatalogWriteResult> AddAsync(ObjectRecord record, bool overwrite, CancellationToken cancellationToken)
     {
-        return await Run(async connection =>
+        return await Write(async connection =>
         {
             // IMMEDIATE: take the write lock before reading, so two writers of one key cannot both see it free.
             await using var transaction = connection.BeginTransaction(deferred: false);
@@ -260,7 +264,7 @@ internal sealed partial class SqliteObjectCatalog : IObjectCatalog, Jobs.IJobSto
 
     public async Task<bool> RemoveAsync(ObjectRecord expected, bool immediate, CancellationToken cancellationToken)
     {
-        return await Run(async connection =>
+        return await Write(async connection =>
         {
             await using var transaction = connection.BeginTransaction(deferred: false);
             await using var command = Command(connection, transaction, "DELETE FROM objects WHERE key = $key AND storage_id = $storage AND location = $location AND sha256 = $sha", expected.StorageId, expected.Location);
@@ -300,7 +304,7 @@ internal sealed partial class SqliteObjectCatalog : IObjectCatalog, Jobs.IJobSto
 
     public async Task CompletePendingDeleteAsync(PendingDelete pending, CancellationToken cancellationToken)
     {
-        await Run(async connection =>
+        await Write(async connection =>
             await Execute(connection, null, "DELETE FROM pending_deletes WHERE storage_id = $storage AND location = $location", pending.StorageId, pending.Location, cancellationToken));
     }
 
@@ -371,7 +375,7 @@ internal sealed partial class SqliteObjectCatalog : IObjectCatalog, Jobs.IJobSto
 
     public async Task<bool> AdoptAsync(ObjectRecord record, CancellationToken cancellationToken)
     {
-        return await Run(async connection =>
+        return await Write(async connection =>
         {
             await using var transaction = connection.BeginTransaction(deferred: false);
             await using var command = Command(connection, transaction, $"""
@@ -389,7 +393,7 @@ internal sealed partial class SqliteObjectCatalog : IObjectCatalog, Jobs.IJobSto
 
     public async Task<bool> RelocateAsync(ObjectRecord expected, UploadIntent copy, CancellationToken cancellationToken)
     {
-        return await Run(async connection =>
+        return await Write(async connection =>
         {
             await using var transaction = connection.BeginTransaction(deferred: false);
             await using (var intent = Command(connection, transaction, "SELECT count(*) FROM upload_intents WHERE storage_id = $storage AND location = $location AND key = $key AND cancelled = 0 AND expires_ms > $now", copy.StorageId, copy.Location))
@@ -450,7 +454,7 @@ internal sealed partial class SqliteObjectCatalog : IObjectCatalog, Jobs.IJobSto
 
     public async Task<bool> QueueOrphanAsync(string storageId, string location, CancellationToken cancellationToken)
     {
-        return await Run(async connection =>
+        return await Write(async connection =>
         {
             await using var transaction = connection.BeginTransaction(deferred: false);
             await using var command = Command(connection, transaction, $"""
@@ -504,20 +508,43 @@ internal sealed partial class SqliteObjectCatalog : IObjectCatalog, Jobs.IJobSto
         await Task.Yield();
         try
         {
-            await using var connection = new SqliteConnection(_connectionString);
-            await connection.OpenAsync();
-            await using (var synchronous = connection.CreateCommand())
-            {
-                synchronous.CommandText = _synchronous;
-                await synchronous.ExecuteNonQueryAsync();
-            }
-
-            return await action(connection);
+            return await RunOnConnectionAsync(action);
         }
         catch (SqliteException ex)
         {
             throw Unavailable(ex);
         }
+    }
+
+    /// <summary>
+    /// <see cref="Run{T}"/> for a write. Writers take turns here rather than in SQLite: a writer that finds the file
+    /// locked gets SQLITE_BUSY, and Microsoft.Data.Sqlite retries it only after sleeping, so concurrent commits (a
+    /// job's parallel copies, a burst of uploads) queued behind one another's sleeps instead of each other's commits.
+    /// </summary>
+    private async Task<T> Write<T>(Func<SqliteConnection, Task<T>> action)
+    {
+        await _writers.WaitAsync();
+        try
+        {
+            return await Run(action);
+        }
+        finally
+        {
+            _writers.Release();
+        }
+    }
+
+    private async Task<T> RunOnConnectionAsync<T>(Func<SqliteConnection, Task<T>> action)
+    {
+        await using var connection = new SqliteConnection(_connectionString);
+        await connection.OpenAsync();
+        await using (var synchronous = connection.CreateCommand())
+        {
+            synchronous.CommandText = _synchronous;
+            await synchronous.ExecuteNonQueryAsync();
+        }
+
+        return await action(connection);
     }
 
     private static CatalogUnavailableException Unavailable(SqliteException ex)

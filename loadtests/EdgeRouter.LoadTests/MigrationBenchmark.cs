@@ -1,0 +1,192 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace EdgeRouter.LoadTests;
+
+/// <summary>
+/// Migration throughput: the router's <c>migrate</c> job against <c>rclone copy</c> (Debian's rclone) between the same
+/// two storages, in one run: a Local folder to an S3 bucket (s3rver), and a Local folder to another Local folder.
+/// Both copy with 4 transfers at once (rclone's default; the router's Jobs:Parallelism). The router's figure is the
+/// job alone (the objects are imported, untimed, by a fresh router before each run); it reads each object, hashes it,
+/// writes it, reads the copy back and hashes it again, and commits the switch; rclone checks size and, where both ends
+/// have one, MD5.
+/// </summary>
+internal static class MigrationBenchmark
+{
+    private const string ApiKey = "loadtest-key";
+    private const string AdminKey = "loadtest-admin-key";
+    private const string Bucket = "migration-bench";
+
+    public static async Task<int> RunAsync(int objects, int size, int repeats, bool syncToDisk, string resultsRoot, CancellationToken cancellationToken)
+    {
+        Processes.Run("dotnet", "build", "src/EdgeRouter/EdgeRouter.csproj", "-c", "Release", "-v", "q", "-nologo");
+        var work = Directory.CreateTempSubdirectory("edgerouter-migration-bench-").FullName;
+        await using var processes = new Processes();
+        try
+        {
+            var s3Port = Processes.FreePort();
+            var s3 = processes.Start("s3rver", Path.Combine(Processes.RepositoryRoot, "tests/servers/node_modules/.bin/s3rver"),
+                ["-d", Path.Combine(work, "s3"), "-a", "127.0.0.1", "-p", s3Port.ToString(CultureInfo.InvariantCulture), "--silent", "--configure-bucket", Bucket],
+                new Dictionary<string, string> { ["NODE_OPTIONS"] = "--openssl-legacy-provider" });
+            await Processes.WaitForPortAsync(s3Port, s3, "s3rver");
+            var endpoint = $"http://127.0.0.1:{s3Port}";
+
+            var source = Path.Combine(work, "source");
+            for (var i = 0; i < objects; i++)
+            {
+                var bytes = RandomNumberGenerator.GetBytes(size);
+                new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A }.CopyTo(bytes, 0);
+                var path = Path.Combine(source, "bench", (i / 500).ToString("D3", CultureInfo.InvariantCulture), $"{i:D6}.png");
+                Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+                await File.WriteAllBytesAsync(path, bytes, cancellationToken);
+            }
+
+            var rows = new List<(string Pair, int Run, double Rclone, double Router)>();
+            for (var run = 1; run <= repeats; run++)
+            {
+                foreach (var pair in new[] { "local → s3", "local → local" })
+                {
+                    var toS3 = pair.EndsWith("s3", StringComparison.Ordinal);
+                    var target = $"run{run}-{(toS3 ? "s3" : "local")}";
+
+                    // rclone first in odd runs, the router first in even ones, so drift (a warming disk cache) hits both.
+                    double rclone = 0, router = 0;
+                    foreach (var tool in run % 2 == 1 ? new[] { "rclone", "router" } : ["router", "rclone"])
+                    {
+                        if (tool == "rclone")
+                        {
+                            rclone = Rclone(source, toS3 ? $"dest:{Bucket}/{target}-rclone" : Path.Combine(work, target + "-rclone"), endpoint);
+                        }
+                        else
+                        {
+                            router = await RouterAsync(processes, work, source, toS3 ? S3Entry(endpoint, target + "-router/") : LocalEntry(Path.Combine(work, target + "-router")), run, syncToDisk, cancellationToken);
+                        }
+                    }
+
+                    rows.Add((pair, run, objects / rclone, objects / router));
+                    Console.WriteLine($"  run {run}/{repeats}, {pair}: rclone {objects / rclone:0.0} objects/s, router {objects / router:0.0} objects/s ({rclone / router:0.00}x)");
+                }
+            }
+
+            var summary = new StringBuilder()
+                .AppendLine(CultureInfo.InvariantCulture, $"Migration of {objects} objects of {size / 1024} KiB, best of {repeats} (objects per second; 4 transfers at once in both; router Uploads:SyncToDisk={syncToDisk.ToString().ToLowerInvariant()}):")
+                .AppendLine("  pair             rclone copy   router migrate   router / rclone");
+            foreach (var pair in rows.GroupBy(r => r.Pair))
+            {
+                var rclone = pair.Max(r => r.Rclone);
+                var router = pair.Max(r => r.Router);
+                summary.AppendLine(CultureInfo.InvariantCulture, $"  {pair.Key,-15} {rclone,12:0.0}   {router,14:0.0}   {router / rclone,15:0.00}x");
+            }
+
+            var folder = Path.Combine(resultsRoot, DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
+            Directory.CreateDirectory(folder);
+            await File.WriteAllTextAsync(Path.Combine(folder, "migrate-vs-rclone.json"), JsonSerializer.Serialize(rows.Select(r => new { pair = r.Pair, run = r.Run, rcloneObjectsPerSecond = Math.Round(r.Rclone, 1), routerObjectsPerSecond = Math.Round(r.Router, 1) }), Report.Json), cancellationToken);
+            await File.WriteAllTextAsync(Path.Combine(folder, "migrate-vs-rclone.md"), "```\n" + summary + "```\n", cancellationToken);
+            Console.Write(summary);
+            Console.WriteLine($"Results: {folder}");
+            return 0;
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    private static string S3Entry(string endpoint, string prefix) => $$"""
+        { "id": "target", "api": "s3compatible", "read": "stream", "weight": 0, "endpoint": "{{endpoint}}", "pathStyle": true, "bucket": "{{Bucket}}",
+          "prefix": "{{prefix}}", "accessKey": "S3RVER", "secretKey": "S3RVER", "probe": "list" }
+        """;
+
+    private static string LocalEntry(string root) => $$"""{ "id": "target", "api": "local", "root": "{{root}}", "read": "stream", "weight": 0 }""";
+
+    /// <summary>Seconds <c>rclone copy</c> takes, with the S3 remote given in the environment (no config file).</summary>
+    private static double Rclone(string source, string destination, string endpoint)
+    {
+        var start = new ProcessStartInfo("rclone", ["copy", source, destination, "--transfers", "4", "--checkers", "8", "--s3-no-check-bucket"])
+        {
+            RedirectStandardError = true,
+            Environment =
+            {
+                ["RCLONE_CONFIG_DEST_TYPE"] = "s3",
+                ["RCLONE_CONFIG_DEST_PROVIDER"] = "Other",
+                ["RCLONE_CONFIG_DEST_ENDPOINT"] = endpoint,
+                ["RCLONE_CONFIG_DEST_ACCESS_KEY_ID"] = "S3RVER",
+                ["RCLONE_CONFIG_DEST_SECRET_ACCESS_KEY"] = "S3RVER",
+                ["RCLONE_CONFIG_DEST_FORCE_PATH_STYLE"] = "true",
+                ["RCLONE_CONFIG"] = "/dev/null",
+            },
+        };
+        // rclone's AWS SDK refuses a CA bundle (AWS_CA_BUNDLE, set on some machines) with its own HTTP transport;
+        // the endpoint here is plain HTTP anyway.
+        start.Environment.Remove("AWS_CA_BUNDLE");
+        var watch = Stopwatch.StartNew();
+        using var process = Process.Start(start)!;
+        var errors = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"rclone copy failed ({process.ExitCode}): {errors}");
+        }
+
+        return watch.Elapsed.TotalSeconds;
+    }
+
+    /// <summary>Seconds the router's migrate job takes (from queued to succeeded), after an untimed import of the source.</summary>
+    private static async Task<double> RouterAsync(Processes processes, string work, string source, string targetEntry, int run, bool syncToDisk, CancellationToken cancellationToken)
+    {
+        var root = Path.Combine(work, $"router-{run}-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(Path.Combine(root, "config"));
+        await File.WriteAllTextAsync(
+            Path.Combine(root, "config", "storages.json"),
+            $$"""{ "storages": [ { "id": "source", "api": "local", "root": "{{source}}", "read": "stream" }, {{targetEntry}} ] }""",
+            cancellationToken);
+        var port = Processes.FreePort();
+        var router = processes.Start($"router-{run}", "dotnet", [Path.Combine(Processes.RepositoryRoot, "src/EdgeRouter/bin/Release/net10.0/EdgeRouter.dll"), "--urls", $"http://127.0.0.1:{port}"],
+            new Dictionary<string, string>
+            {
+                ["EDGEROUTER_API_KEY"] = ApiKey,
+                ["Admin__KeyHashes__0"] = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(AdminKey))),
+                ["EdgeRouter__SiteUrl"] = $"http://127.0.0.1:{port}/",
+                ["EdgeRouter__Uploads__SpoolDirectory"] = Path.Combine(root, "spool"),
+                ["EdgeRouter__Jobs__PollInterval"] = "00:00:00.100",
+                ["EdgeRouter__Uploads__SyncToDisk"] = syncToDisk ? "true" : "false",
+                ["Logging__LogLevel__Default"] = "Warning",
+            },
+            workingDirectory: root);
+        await Processes.WaitForPortAsync(port, router, "router");
+        using var admin = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/admin/api/"), Timeout = TimeSpan.FromMinutes(5) };
+        admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
+        await RunJobAsync(admin, """{ "kind": "import", "storage": "source" }""", cancellationToken);
+        var watch = Stopwatch.StartNew();
+        await RunJobAsync(admin, """{ "kind": "migrate", "from": "source", "to": "target" }""", cancellationToken);
+        var seconds = watch.Elapsed.TotalSeconds;
+        router.Kill(entireProcessTree: true);
+        await router.WaitForExitAsync(cancellationToken);
+        return seconds;
+    }
+
+    private static async Task RunJobAsync(HttpClient admin, string spec, CancellationToken cancellationToken)
+    {
+        using var created = await admin.PostAsync("jobs", new StringContent(spec, Encoding.UTF8, "application/json"), cancellationToken);
+        var id = (string)(await created.Content.ReadFromJsonAsync<JsonObject>(cancellationToken))!["id"]!;
+        while (true)
+        {
+            var job = (await admin.GetFromJsonAsync<JsonObject>($"jobs/{id}", cancellationToken))!;
+            switch ((string?)job["state"])
+            {
+                case "succeeded" when (long?)job["errors"] is 0:
+                    return;
+                case "succeeded" or "failed" or "cancelled":
+                    throw new InvalidOperationException($"The job did not succeed cleanly: {job.ToJsonString()}");
+            }
+
+            await Task.Delay(20, cancellationToken);
+        }
+    }
+}
