@@ -162,7 +162,9 @@ public class PlacementBenchmarks
 
         public Task<bool> AdoptAsync(ObjectRecord record, CancellationToken cancellationToken) => throw new NotSupportedException();
 
-        public Task<bool> RelocateAsync(ObjectRecord expected, UploadIntent copy, CancellationToken cancellationToken) => throw new NotSupportedException();
+        public Task<IReadOnlyList<bool>> RelocateManyAsync(IReadOnlyList<Relocation> relocations, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<IReadOnlyList<bool>> TryBeginUploadsAsync(IReadOnlyList<UploadIntent> intents, CancellationToken cancellationToken) => throw new NotSupportedException();
 
         public Task<IReadOnlyList<ObjectRecord>> ListStoredAsync(string storageId, string prefix, string? after, int limit, CancellationToken cancellationToken) => throw new NotSupportedException();
 

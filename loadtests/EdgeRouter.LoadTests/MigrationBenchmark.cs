@@ -25,6 +25,12 @@ internal static class MigrationBenchmark
 
     public static async Task<int> RunAsync(int objects, int size, int repeats, bool syncToDisk, string resultsRoot, CancellationToken cancellationToken)
     {
+        if (!File.Exists("/usr/bin/rclone") && !File.Exists("/usr/local/bin/rclone"))
+        {
+            Console.Error.WriteLine("migrate compares the router with rclone: install Debian's (apt-get install rclone) first.");
+            return 2;
+        }
+
         Processes.Run("dotnet", "build", "src/EdgeRouter/EdgeRouter.csproj", "-c", "Release", "-v", "q", "-nologo");
         var work = Directory.CreateTempSubdirectory("edgerouter-migration-bench-").FullName;
         await using var processes = new Processes();

@@ -177,8 +177,35 @@ internal sealed class CachingObjectCatalog : IObjectCatalog, IDisposable
     public Task<bool> AdoptAsync(ObjectRecord record, CancellationToken cancellationToken)
         => ChangeAsync(record.Key, () => _inner.AdoptAsync(record, cancellationToken));
 
-    public Task<bool> RelocateAsync(ObjectRecord expected, UploadIntent copy, CancellationToken cancellationToken)
-        => ChangeAsync(expected.Key, () => _inner.RelocateAsync(expected, copy, cancellationToken));
+    public async Task<IReadOnlyList<bool>> RelocateManyAsync(IReadOnlyList<Relocation> relocations, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _generation);
+        IReadOnlyList<bool> moved;
+        try
+        {
+            moved = await _inner.RelocateManyAsync(relocations, cancellationToken);
+        }
+        finally
+        {
+            foreach (var relocation in relocations)
+            {
+                Forget(relocation.Expected.Key);
+            }
+        }
+
+        for (var i = 0; i < moved.Count; i++)
+        {
+            if (moved[i])
+            {
+                Announce(relocations[i].Expected.Key);
+            }
+        }
+
+        return moved;
+    }
+
+    public Task<IReadOnlyList<bool>> TryBeginUploadsAsync(IReadOnlyList<UploadIntent> intents, CancellationToken cancellationToken)
+        => _inner.TryBeginUploadsAsync(intents, cancellationToken);
 
     public Task<IReadOnlyList<ObjectRecord>> ListStoredAsync(string storageId, string prefix, string? after, int limit, CancellationToken cancellationToken)
         => _inner.ListStoredAsync(storageId, prefix, after, limit, cancellationToken);

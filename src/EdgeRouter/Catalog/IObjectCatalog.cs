@@ -25,6 +25,9 @@ public readonly record struct PendingDelete(string StorageId, string Location);
 /// </summary>
 public readonly record struct UploadIntent(string StorageId, string Location, string Key, DateTimeOffset ExpiresAt);
 
+/// <summary>A record to switch to a copy of its bytes, if it is still <see cref="Expected"/> (see <see cref="IObjectCatalog.RelocateAsync"/>).</summary>
+public readonly record struct Relocation(ObjectRecord Expected, UploadIntent Copy);
+
 /// <summary>Bytes and objects a storage holds, as the catalog counts them.</summary>
 public readonly record struct StorageUsage(long Bytes, long Objects);
 
@@ -60,6 +63,9 @@ public interface IObjectCatalog
     /// another intent. False means taken; the caller picks another location.
     /// </summary>
     Task<bool> TryBeginUploadAsync(UploadIntent intent, CancellationToken cancellationToken);
+
+    /// <summary><see cref="TryBeginUploadAsync"/> for many intents in one transaction (a job's page of copies); true where recorded.</summary>
+    Task<IReadOnlyList<bool>> TryBeginUploadsAsync(IReadOnlyList<UploadIntent> intents, CancellationToken cancellationToken);
 
     /// <summary>Whether the intent is still recorded (so no record was committed from it).</summary>
     Task<bool> HasIntentAsync(UploadIntent intent, CancellationToken cancellationToken);
@@ -118,7 +124,14 @@ public interface IObjectCatalog
     /// location is queued for deletion after the delete grace. False: an upload, overwrite or delete of the key won,
     /// nothing changed, and the copy is the caller's to remove.
     /// </summary>
-    Task<bool> RelocateAsync(ObjectRecord expected, UploadIntent copy, CancellationToken cancellationToken);
+    async Task<bool> RelocateAsync(ObjectRecord expected, UploadIntent copy, CancellationToken cancellationToken)
+        => (await RelocateManyAsync([new Relocation(expected, copy)], cancellationToken))[0];
+
+    /// <summary>
+    /// <see cref="RelocateAsync"/> for many keys in one transaction (a job's page of copies): each one switches or
+    /// not on its own terms, as it would alone; true where it did.
+    /// </summary>
+    Task<IReadOnlyList<bool>> RelocateManyAsync(IReadOnlyList<Relocation> relocations, CancellationToken cancellationToken);
 
     /// <summary>The records of one storage under <paramref name="prefix"/>, in key order, after <paramref name="after"/>.</summary>
     Task<IReadOnlyList<ObjectRecord>> ListStoredAsync(string storageId, string prefix, string? after, int limit, CancellationToken cancellationToken);

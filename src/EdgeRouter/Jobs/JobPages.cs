@@ -35,6 +35,31 @@ internal static class JobPages
         }
     }
 
+    /// <summary>
+    /// Runs <paramref name="work"/> on each page of <see cref="PageSize"/> items (it runs their work in parallel itself,
+    /// as a batch of moves does), then checkpoints at the page's last item's position.
+    /// </summary>
+    public static async Task RunPagesAsync<T>(JobContext context, IAsyncEnumerable<T> items, Func<T, string> position, Func<IReadOnlyList<T>, CancellationToken, Task> work)
+    {
+        var page = new List<T>(PageSize);
+        await foreach (var item in items.WithCancellation(context.CancellationToken))
+        {
+            page.Add(item);
+            if (page.Count == PageSize)
+            {
+                await work(page, context.CancellationToken);
+                await context.CheckpointAsync(position(page[^1]));
+                page = new List<T>(PageSize);
+            }
+        }
+
+        if (page.Count > 0)
+        {
+            await work(page, context.CancellationToken);
+            await context.CheckpointAsync(position(page[^1]));
+        }
+    }
+
     /// <summary>The records of one storage under a prefix, in key order, after <paramref name="after"/>, read a page at a time.</summary>
     public static async IAsyncEnumerable<ObjectRecord> StoredAsync(IObjectCatalog catalog, string storageId, string prefix, string? after, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
@@ -67,14 +92,33 @@ internal static class JobPages
         return count;
     }
 
-    /// <summary>Counts and lists a move's outcome in the report.</summary>
-    public static void Report(JobContext context, ObjectRecord record, MoveResult result)
+    /// <summary>Moves a page of objects, paced by the job's throttle, and reports each outcome.</summary>
+    public static async Task MoveAsync(JobContext context, ObjectMover mover, IReadOnlyList<Move> moves, CancellationToken cancellationToken)
+    {
+        // Each copy counts as processed as soon as it is done (the page's switch comes after), so progress and a cancel
+        // do not wait for the page.
+        var results = await mover.MoveManyAsync(
+            moves,
+            context.Parallelism,
+            bytes =>
+            {
+                context.Processed(bytes);
+                return context.PaceAsync(bytes);
+            },
+            cancellationToken);
+        for (var i = 0; i < moves.Count; i++)
+        {
+            Report(context, moves[i].Record, results[i]);
+        }
+    }
+
+    /// <summary>Counts and lists a move's outcome in the report (its object was counted as processed when copied).</summary>
+    private static void Report(JobContext context, ObjectRecord record, MoveResult result)
     {
         switch (result.Outcome)
         {
             case MoveOutcome.Moved:
                 context.Count("moved");
-                context.Processed(record.Size);
                 return;
             case MoveOutcome.Superseded:
                 // Changed during the copy: the new version stays where its writer put it.
@@ -87,7 +131,5 @@ internal static class JobPages
                 context.Error(record.Key, result.Problem ?? "The move failed.");
                 break;
         }
-
-        context.Processed();
     }
 }

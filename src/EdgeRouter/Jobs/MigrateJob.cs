@@ -38,19 +38,26 @@ internal sealed class MigrateJob(IStorageRegistry registry, IObjectCatalog catal
         }
 
         await usage.EnsureLoadedAsync(context.CancellationToken);
-        await JobPages.RunAsync(context, JobPages.StoredAsync(catalog, from, prefix, context.Checkpoint, context.CancellationToken), r => r.Key, async (record, cancellationToken) =>
+        await JobPages.RunPagesAsync(context, JobPages.StoredAsync(catalog, from, prefix, context.Checkpoint, context.CancellationToken), r => r.Key, async (page, cancellationToken) =>
         {
             var target = JobSpec.StorageOf(registry, to);
-            if (target.Capacity is { } capacity && usage.UsageOf(to).Bytes + record.Size > capacity)
+            var source = JobSpec.StorageOf(registry, from);
+            var moves = new List<Move>(page.Count);
+            var room = target.Capacity is { } capacity ? capacity - usage.UsageOf(to).Bytes : long.MaxValue;
+            foreach (var record in page)
             {
-                context.Error(record.Key, $"Storage '{to}' has no room for {record.Size} more bytes (capacity {capacity}).");
-                context.Processed();
-                return;
+                if (record.Size > room)
+                {
+                    context.Error(record.Key, $"Storage '{to}' has no room for {record.Size} more bytes (capacity {target.Capacity}).");
+                    context.Processed();
+                    continue;
+                }
+
+                room -= record.Size;
+                moves.Add(new Move(record, source, record.Location, new Placement.Placement(target, 0, PlacementFailure.None)));
             }
 
-            var result = await mover.MoveAsync(record, JobSpec.StorageOf(registry, from), record.Location, new Placement.Placement(target, 0, PlacementFailure.None), cancellationToken);
-            JobPages.Report(context, record, result);
-            await context.PaceAsync(result.Outcome == MoveOutcome.Moved ? record.Size : 0);
+            await JobPages.MoveAsync(context, mover, moves, cancellationToken);
         });
     }
 }
@@ -103,19 +110,24 @@ internal sealed class DrainJob(IStorageRegistry registry, StorageConfigManager s
         }
 
         var excluded = new HashSet<string>([id], StringComparer.Ordinal);
-        await JobPages.RunAsync(context, JobPages.StoredAsync(catalog, id, string.Empty, context.Checkpoint, context.CancellationToken), r => r.Key, async (record, cancellationToken) =>
+        await JobPages.RunPagesAsync(context, JobPages.StoredAsync(catalog, id, string.Empty, context.Checkpoint, context.CancellationToken), r => r.Key, async (page, cancellationToken) =>
         {
-            var placement = await placer.PlaceAsync(record.Size, excluded, cancellationToken);
-            if (placement.Storage is null)
+            var moves = new List<Move>(page.Count);
+            foreach (var record in page)
             {
-                context.Error(record.Key, placement.Failure == PlacementFailure.InsufficientStorage ? "No other storage has room for it." : "No other storage can take uploads now.");
-                context.Processed();
-                return;
+                // Each placement reserves its room until its move settles, so a page cannot overfill a storage.
+                var placement = await placer.PlaceAsync(record.Size, excluded, cancellationToken);
+                if (placement.Storage is null)
+                {
+                    context.Error(record.Key, placement.Failure == PlacementFailure.InsufficientStorage ? "No other storage has room for it." : "No other storage can take uploads now.");
+                    context.Processed();
+                    continue;
+                }
+
+                moves.Add(new Move(record, JobSpec.StorageOf(registry, id), record.Location, placement));
             }
 
-            var result = await mover.MoveAsync(record, JobSpec.StorageOf(registry, id), record.Location, placement, cancellationToken);
-            JobPages.Report(context, record, result);
-            await context.PaceAsync(result.Outcome == MoveOutcome.Moved ? record.Size : 0);
+            await JobPages.MoveAsync(context, mover, moves, cancellationToken);
         });
     }
 }

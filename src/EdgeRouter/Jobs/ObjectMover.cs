@@ -24,19 +24,26 @@ public enum MoveOutcome
 
 public readonly record struct MoveResult(MoveOutcome Outcome, string? Problem = null);
 
+/// <summary>One object to move: its record, where its bytes are read from, and where they go (with any reservation).</summary>
+public readonly record struct Move(ObjectRecord Record, StorageDefinition Source, string SourceLocation, Placement.Placement Placement);
+
 /// <summary>
-/// Moves one object to another storage under the same key, so its URL never changes, and without a reader ever
-/// seeing anything but the record's bytes:
+/// Moves objects to another storage under the same key, so their URLs never change, and without a reader ever seeing
+/// anything but each record's bytes:
 /// 1. claim a location on the target (the key itself when free, else one beside it), as an upload does;
 /// 2. stream the object from the source to it, never buffered whole, hashing what is read;
 /// 3. check that what was read is the record's bytes (size and SHA-256), and 4. read the copy back and check it too;
 /// 5. switch the record to the copy in one transaction if and only if it still names the version copied (an upload,
 ///    overwrite or delete of the key meanwhile wins, and the copy is removed); the old location is queued for
 ///    deletion after the delete grace, so a redirect or a cached record that still names it keeps resolving.
+/// A page of moves claims its locations in one transaction and switches its records in another, so the catalog
+/// commits twice per page, not twice per object; the copies run in parallel between the two.
 /// </summary>
 internal sealed class ObjectMover(IObjectCatalog catalog, StorageUsageTracker usage, WriteCleanup cleanup, KeyGenerator keys, IOptions<EdgeRouterOptions> options, TimeProvider timeProvider)
 {
     private const int MaxLocationAttempts = 8;
+
+    private static readonly MoveResult NotRun = new(MoveOutcome.Failed, "The move did not run: its page stopped first.");
 
     /// <summary>
     /// Moves <paramref name="record"/>'s bytes, read from <paramref name="sourceLocation"/> on <paramref name="source"/>
@@ -44,31 +51,117 @@ internal sealed class ObjectMover(IObjectCatalog catalog, StorageUsageTracker us
     /// reservation (if any) is settled either way.
     /// </summary>
     public async Task<MoveResult> MoveAsync(ObjectRecord record, StorageDefinition source, string sourceLocation, Placement.Placement placement, CancellationToken cancellationToken)
+        => (await MoveManyAsync([new Move(record, source, sourceLocation, placement)], 1, null, cancellationToken))[0];
+
+    /// <summary>
+    /// Moves a page of objects, <paramref name="parallelism"/> copies at a time, calling <paramref name="pace"/> after
+    /// each copy with its bytes (a job's throttle); every reservation is settled either way.
+    /// </summary>
+    public async Task<IReadOnlyList<MoveResult>> MoveManyAsync(IReadOnlyList<Move> moves, int parallelism, Func<long, ValueTask>? pace, CancellationToken cancellationToken)
     {
-        var target = placement.Storage!;
-        var result = await CopyAndSwitchAsync(record, source, sourceLocation, target, cancellationToken);
-        if (result.Outcome == MoveOutcome.Moved)
+        var results = Enumerable.Repeat(NotRun, moves.Count).ToArray();
+        var copies = new UploadIntent?[moves.Count];
+        try
         {
-            await usage.CommitAsync(placement, record.Size);
-            usage.Remove(record.StorageId, record.Size);
+            // 1. The key's own location on each target, claimed in one transaction; a location taken gets another, alone.
+            var wanted = moves.Select(m => Intent(m.Placement.Storage!, m.Record.Key, m.Record.Key)).ToList();
+            var claimed = await catalog.TryBeginUploadsAsync(wanted, cancellationToken);
+
+            // 2-4. Copy and check, in parallel.
+            await Parallel.ForEachAsync(
+                Enumerable.Range(0, moves.Count),
+                new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken },
+                async (i, token) =>
+                {
+                    (results[i], copies[i]) = await CopyAsync(moves[i], claimed[i] ? wanted[i] : null, token);
+                    if (pace is not null)
+                    {
+                        await pace(results[i].Outcome == MoveOutcome.Moved ? moves[i].Record.Size : 0);
+                    }
+                });
+
+            // 5. Switch every record copied, in one transaction. Not cancellable: its outcome must be known.
+            var copied = Enumerable.Range(0, moves.Count).Where(i => copies[i] is not null).ToList();
+            if (copied.Count > 0)
+            {
+                var switched = await catalog.RelocateManyAsync([.. copied.Select(i => new Relocation(moves[i].Record, copies[i]!.Value))], CancellationToken.None);
+                for (var j = 0; j < copied.Count; j++)
+                {
+                    var i = copied[j];
+                    if (switched[j])
+                    {
+                        copies[i] = null;
+                    }
+                    else
+                    {
+                        results[i] = new MoveResult(MoveOutcome.Superseded);
+                    }
+                }
+            }
         }
-        else
+        catch (Exception ex) when (ex is CatalogUnavailableException or OperationCanceledException)
         {
-            await usage.ReleaseAsync(placement);
+            for (var i = 0; i < moves.Count; i++)
+            {
+                if (copies[i] is not null || results[i] == NotRun)
+                {
+                    results[i] = new MoveResult(MoveOutcome.Failed, ex.Message);
+                }
+            }
+
+            if (ex is OperationCanceledException)
+            {
+                await SettleAsync(moves, results, copies);
+                throw;
+            }
         }
 
-        return result;
+        await SettleAsync(moves, results, copies);
+        return results;
     }
 
-    private async Task<MoveResult> CopyAndSwitchAsync(ObjectRecord record, StorageDefinition source, string sourceLocation, StorageDefinition target, CancellationToken cancellationToken)
+    /// <summary>Removes the copies that were not switched to, and settles each move's room on its storages.</summary>
+    private async Task SettleAsync(IReadOnlyList<Move> moves, MoveResult[] results, UploadIntent?[] copies)
+    {
+        for (var i = 0; i < moves.Count; i++)
+        {
+            if (copies[i] is { } copy)
+            {
+                await cleanup.AbandonAsync(moves[i].Placement.Storage!, copy);
+            }
+
+            if (results[i].Outcome == MoveOutcome.Moved && copies[i] is null)
+            {
+                await usage.CommitAsync(moves[i].Placement, moves[i].Record.Size);
+                usage.Remove(moves[i].Record.StorageId, moves[i].Record.Size);
+            }
+            else
+            {
+                await usage.ReleaseAsync(moves[i].Placement);
+            }
+        }
+    }
+
+    private UploadIntent Intent(StorageDefinition target, string key, string location)
     {
         var uploads = options.Value.Uploads;
+        return new UploadIntent(target.Id, location, key, timeProvider.GetUtcNow() + uploads.MaxUploadDuration + uploads.IntentMargin);
+    }
+
+    /// <summary>
+    /// Steps 2 to 4 for one object, under <paramref name="claimed"/> (or a location claimed here). Returns
+    /// <see cref="MoveOutcome.Moved"/> with the copy's intent when the copy checked out; otherwise nothing is left behind.
+    /// </summary>
+    private async Task<(MoveResult Result, UploadIntent? Copy)> CopyAsync(Move move, UploadIntent? claimed, CancellationToken cancellationToken)
+    {
+        var (record, source, sourceLocation, placement) = move;
+        var target = placement.Storage!;
         for (var attempt = 0; attempt < MaxLocationAttempts; attempt++)
         {
-            // 1. A location on the target no record, intent or queued deletion names.
-            var location = attempt == 0 ? record.Key : ObjectKeys.NewLocation(record.Key, keys.NewId());
-            var intent = new UploadIntent(target.Id, location, record.Key, timeProvider.GetUtcNow() + uploads.MaxUploadDuration + uploads.IntentMargin);
-            if (!await catalog.TryBeginUploadAsync(intent, cancellationToken))
+            var intent = claimed ?? Intent(target, record.Key, ObjectKeys.NewLocation(record.Key, keys.NewId()));
+            var alreadyClaimed = claimed is not null;
+            claimed = null;
+            if (!alreadyClaimed && !await catalog.TryBeginUploadAsync(intent, cancellationToken))
             {
                 continue;
             }
@@ -80,7 +173,7 @@ internal sealed class ObjectMover(IObjectCatalog catalog, StorageUsageTracker us
                 if (content is null)
                 {
                     await cleanup.EndIntentAsync(intent);
-                    return new MoveResult(MoveOutcome.SourceMissing, $"Storage '{source.Id}' has no object at '{sourceLocation}'.");
+                    return (new MoveResult(MoveOutcome.SourceMissing, $"Storage '{source.Id}' has no object at '{sourceLocation}'."), null);
                 }
 
                 string readSha;
@@ -90,7 +183,7 @@ internal sealed class ObjectMover(IObjectCatalog catalog, StorageUsageTracker us
                     await using var hashing = new HashingReadStream(content.Content);
                     try
                     {
-                        await target.Store.PutAsync(location, hashing, new ObjectWriteOptions(record.ContentType, target.CacheControl, record.Size), cancellationToken);
+                        await target.Store.PutAsync(intent.Location, hashing, new ObjectWriteOptions(record.ContentType, target.CacheControl, record.Size), cancellationToken);
                     }
                     catch (ObjectAlreadyExistsException)
                     {
@@ -106,30 +199,23 @@ internal sealed class ObjectMover(IObjectCatalog catalog, StorageUsageTracker us
                 if (readLength != record.Size || !string.Equals(readSha, record.Sha256, StringComparison.OrdinalIgnoreCase))
                 {
                     await cleanup.AbandonAsync(target, intent);
-                    return new MoveResult(MoveOutcome.Failed, $"'{sourceLocation}' on storage '{source.Id}' holds {readLength} bytes with SHA-256 {readSha}, not the record's {record.Size} bytes with {record.Sha256}; left where it is.");
+                    return (new MoveResult(MoveOutcome.Failed, $"'{sourceLocation}' on storage '{source.Id}' holds {readLength} bytes with SHA-256 {readSha}, not the record's {record.Size} bytes with {record.Sha256}; left where it is."), null);
                 }
 
                 // 4. The copy must read back as the record's bytes.
-                var (copySha, copyLength) = await ReadBackAsync(target, location, cancellationToken);
+                var (copySha, copyLength) = await ReadBackAsync(target, intent.Location, cancellationToken);
                 if (copyLength != record.Size || !string.Equals(copySha, record.Sha256, StringComparison.OrdinalIgnoreCase))
                 {
                     await cleanup.AbandonAsync(target, intent);
-                    return new MoveResult(MoveOutcome.Failed, $"The copy on storage '{target.Id}' read back as {copyLength} bytes with SHA-256 {copySha ?? "(none)"}, not the record's; removed.");
+                    return (new MoveResult(MoveOutcome.Failed, $"The copy on storage '{target.Id}' read back as {copyLength} bytes with SHA-256 {copySha ?? "(none)"}, not the record's; removed."), null);
                 }
 
-                // 5. Switch the record, only if it is still the version copied. Not cancellable: its outcome must be known.
-                if (!await catalog.RelocateAsync(record, intent, CancellationToken.None))
-                {
-                    await cleanup.AbandonAsync(target, intent);
-                    return new MoveResult(MoveOutcome.Superseded);
-                }
-
-                return new MoveResult(MoveOutcome.Moved);
+                return (new MoveResult(MoveOutcome.Moved), intent);
             }
             catch (Exception ex) when (ex is StorageException or IOException or CatalogUnavailableException)
             {
                 await cleanup.AbandonAsync(target, intent);
-                return new MoveResult(MoveOutcome.Failed, ex.Message);
+                return (new MoveResult(MoveOutcome.Failed, ex.Message), null);
             }
             catch
             {
@@ -138,7 +224,7 @@ internal sealed class ObjectMover(IObjectCatalog catalog, StorageUsageTracker us
             }
         }
 
-        return new MoveResult(MoveOutcome.Failed, $"No free location for '{record.Key}' on storage '{target.Id}' after {MaxLocationAttempts} tries.");
+        return (new MoveResult(MoveOutcome.Failed, $"No free location for '{record.Key}' on storage '{target.Id}' after {MaxLocationAttempts} tries."), null);
     }
 
     private static async Task<(string? Sha256, long Length)> ReadBackAsync(StorageDefinition storage, string location, CancellationToken cancellationToken)

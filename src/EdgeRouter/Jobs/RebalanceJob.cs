@@ -59,18 +59,15 @@ internal sealed class RebalanceJob(IStorageRegistry registry, IObjectCatalog cat
                     break;
                 }
 
-                var result = await mover.MoveAsync(record, JobSpec.StorageOf(registry, source), record.Location, new Placement.Placement(JobSpec.StorageOf(registry, to), 0, PlacementFailure.None), context.CancellationToken);
-                JobPages.Report(context, record, result);
-                if (result.Outcome == MoveOutcome.Moved)
-                {
-                    owed[to] = room - record.Size;
-                    await context.PaceAsync(record.Size);
-                }
+                // One at a time: each move changes what is owed, which picks the next one's target.
+                var before = context.Progress.Bytes;
+                await JobPages.MoveAsync(context, mover, [new Move(record, JobSpec.StorageOf(registry, source), record.Location, new Placement.Placement(JobSpec.StorageOf(registry, to), 0, PlacementFailure.None))], context.CancellationToken);
+                owed[to] = room - (context.Progress.Bytes - before);
             }
         }
     }
 
-    private async Task<(List<Share> Shares, List<Move> Moves)> PlanAsync(double tolerance, CancellationToken cancellationToken)
+    private async Task<(List<Share> Shares, List<Transfer> Moves)> PlanAsync(double tolerance, CancellationToken cancellationToken)
     {
         var used = await catalog.GetUsageAsync(cancellationToken);
         var storages = registry.Current.Storages.Where(s => s.Active && s.Weight > 0 && health.IsHealthy(s.Id)).ToList();
@@ -86,7 +83,7 @@ internal sealed class RebalanceJob(IStorageRegistry registry, IObjectCatalog cat
         // Only storages outside the tolerance give; every storage under its target may take.
         var givers = shares.Where(s => s.Used > s.Target * (1 + tolerance)).Select(s => (s.Id, Excess: s.Used - s.Target, Average: s.Objects > 0 ? Math.Max(1, s.Used / s.Objects) : 1)).ToList();
         var takers = shares.Where(s => s.Used < s.Target).Select(s => (s.Id, Deficit: s.Target - s.Used)).ToList();
-        var moves = new List<Move>();
+        var moves = new List<Transfer>();
         foreach (var giver in givers.OrderByDescending(g => g.Excess))
         {
             var excess = giver.Excess;
@@ -98,7 +95,7 @@ internal sealed class RebalanceJob(IStorageRegistry registry, IObjectCatalog cat
                     continue;
                 }
 
-                moves.Add(new Move(giver.Id, takers[i].Id, amount, (amount + giver.Average - 1) / giver.Average));
+                moves.Add(new Transfer(giver.Id, takers[i].Id, amount, (amount + giver.Average - 1) / giver.Average));
                 takers[i] = (takers[i].Id, takers[i].Deficit - amount);
                 excess -= amount;
             }
@@ -109,5 +106,5 @@ internal sealed class RebalanceJob(IStorageRegistry registry, IObjectCatalog cat
 
     private sealed record Share(string Id, double Weight, long Used, long Target, long Objects);
 
-    private sealed record Move(string From, string To, long Bytes, long Objects);
+    private sealed record Transfer(string From, string To, long Bytes, long Objects);
 }

@@ -50,8 +50,11 @@ internal sealed class MeasuredObjectCatalog(IObjectCatalog inner, EdgeRouterMetr
     public Task<bool> AdoptAsync(ObjectRecord record, CancellationToken cancellationToken)
         => metrics.TimeCatalogQueryAsync("adopt", Stopwatch.GetTimestamp(), inner.AdoptAsync(record, cancellationToken));
 
-    public Task<bool> RelocateAsync(ObjectRecord expected, UploadIntent copy, CancellationToken cancellationToken)
-        => metrics.TimeCatalogQueryAsync("relocate", Stopwatch.GetTimestamp(), inner.RelocateAsync(expected, copy, cancellationToken));
+    public Task<IReadOnlyList<bool>> RelocateManyAsync(IReadOnlyList<Relocation> relocations, CancellationToken cancellationToken)
+        => metrics.TimeCatalogQueryAsync("relocate", Stopwatch.GetTimestamp(), inner.RelocateManyAsync(relocations, cancellationToken));
+
+    public Task<IReadOnlyList<bool>> TryBeginUploadsAsync(IReadOnlyList<UploadIntent> intents, CancellationToken cancellationToken)
+        => metrics.TimeCatalogQueryAsync("begin_uploads", Stopwatch.GetTimestamp(), inner.TryBeginUploadsAsync(intents, cancellationToken));
 
     public Task<IReadOnlyList<ObjectRecord>> ListStoredAsync(string storageId, string prefix, string? after, int limit, CancellationToken cancellationToken)
         => metrics.TimeCatalogQueryAsync("list_stored", Stopwatch.GetTimestamp(), inner.ListStoredAsync(storageId, prefix, after, limit, cancellationToken));

@@ -54,7 +54,8 @@ public sealed class JobResumeTests
         }
 
         // Every record is on the new storage, each once; the only files there no record names are copies the kill
-        // interrupted, still claimed by their intents (the janitor removes them once those expire).
+        // interrupted, still claimed by their intents (the janitor removes them once those expire): at most the page
+        // of moves the kill cut short, which claims its locations together.
         Assert.Equal([["new", 300L]], host.Query("SELECT storage_id, count(*) FROM objects GROUP BY storage_id").Select(r => r.ToList()));
         var recorded = host.Query("SELECT location FROM objects").Select(r => (string)r[0]).ToHashSet(StringComparer.Ordinal);
         var claimed = host.Query("SELECT location FROM upload_intents WHERE storage_id = 'new'").Select(r => (string)r[0]).ToHashSet(StringComparer.Ordinal);
@@ -64,6 +65,6 @@ public sealed class JobResumeTests
             .ToList();
         Assert.Subset(files.ToHashSet(StringComparer.Ordinal), recorded);
         Assert.All(files.Where(f => !recorded.Contains(f)), f => Assert.Contains(f, claimed));
-        Assert.True(claimed.Count <= 4, $"{claimed.Count} copies were left claimed; at most the job's parallelism can be interrupted");
+        Assert.True(claimed.Count <= 100, $"{claimed.Count} locations were left claimed; at most one page of moves (100) can be interrupted");
     }
 }

@@ -37,7 +37,9 @@ internal abstract class DelegatingCatalog(IObjectCatalog inner) : IObjectCatalog
 
     public virtual Task<bool> AdoptAsync(ObjectRecord record, CancellationToken cancellationToken) => inner.AdoptAsync(record, cancellationToken);
 
-    public virtual Task<bool> RelocateAsync(ObjectRecord expected, UploadIntent copy, CancellationToken cancellationToken) => inner.RelocateAsync(expected, copy, cancellationToken);
+    public virtual Task<IReadOnlyList<bool>> RelocateManyAsync(IReadOnlyList<Relocation> relocations, CancellationToken cancellationToken) => inner.RelocateManyAsync(relocations, cancellationToken);
+
+    public virtual Task<IReadOnlyList<bool>> TryBeginUploadsAsync(IReadOnlyList<UploadIntent> intents, CancellationToken cancellationToken) => inner.TryBeginUploadsAsync(intents, cancellationToken);
 
     public virtual Task<IReadOnlyList<ObjectRecord>> ListStoredAsync(string storageId, string prefix, string? after, int limit, CancellationToken cancellationToken)
         => inner.ListStoredAsync(storageId, prefix, after, limit, cancellationToken);

@@ -176,20 +176,41 @@ internal sealed partial class PostgresObjectCatalog : IObjectCatalog, ICapacityL
     }
 
     public async Task<bool> TryBeginUploadAsync(UploadIntent intent, CancellationToken cancellationToken)
-        => await Run(async connection => await ExecuteAsync(
-            connection,
-            null,
-            """
-            INSERT INTO upload_intents (storage_id, location, key, expires_ms)
-            SELECT $1, $2, $3, $4
-            WHERE NOT EXISTS (SELECT 1 FROM objects WHERE storage_id = $1 AND location = $2)
-              AND NOT EXISTS (SELECT 1 FROM pending_deletes WHERE storage_id = $1 AND location = $2)
-            ON CONFLICT DO NOTHING
-            """,
-            intent.StorageId,
-            intent.Location,
-            intent.Key,
-            intent.ExpiresAt.ToUnixTimeMilliseconds()) == 1);
+        => (await TryBeginUploadsAsync([intent], cancellationToken))[0];
+
+    public async Task<IReadOnlyList<bool>> TryBeginUploadsAsync(IReadOnlyList<UploadIntent> intents, CancellationToken cancellationToken)
+    {
+        return await Run<IReadOnlyList<bool>>(async connection =>
+        {
+            // Each insert stands alone (ON CONFLICT DO NOTHING), so one transaction only saves round trips and commits.
+            await using var transaction = intents.Count > 1 ? await connection.BeginTransactionAsync(CancellationToken.None) : null;
+            var added = new bool[intents.Count];
+            for (var i = 0; i < intents.Count; i++)
+            {
+                added[i] = await ExecuteAsync(
+                    connection,
+                    transaction,
+                    """
+                    INSERT INTO upload_intents (storage_id, location, key, expires_ms)
+                    SELECT $1, $2, $3, $4
+                    WHERE NOT EXISTS (SELECT 1 FROM objects WHERE storage_id = $1 AND location = $2)
+                      AND NOT EXISTS (SELECT 1 FROM pending_deletes WHERE storage_id = $1 AND location = $2)
+                    ON CONFLICT DO NOTHING
+                    """,
+                    intents[i].StorageId,
+                    intents[i].Location,
+                    intents[i].Key,
+                    intents[i].ExpiresAt.ToUnixTimeMilliseconds()) == 1;
+            }
+
+            if (transaction is not null)
+            {
+                await transaction.CommitAsync(CancellationToken.None);
+            }
+
+            return added;
+        });
+    }
 
     public async Task<bool> HasIntentAsync(UploadIntent intent, CancellationToken cancellationToken)
     {
@@ -426,44 +447,62 @@ internal sealed partial class PostgresObjectCatalog : IObjectCatalog, ICapacityL
         });
     }
 
-    public async Task<bool> RelocateAsync(ObjectRecord expected, UploadIntent copy, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<bool>> RelocateManyAsync(IReadOnlyList<Relocation> relocations, CancellationToken cancellationToken)
     {
-        return await Run(async connection =>
+        return await Run<IReadOnlyList<bool>>(async connection =>
         {
             await using var transaction = await connection.BeginTransactionAsync(CancellationToken.None);
-            await LockKeyAsync(connection, transaction, expected.Key);
-            await using (var intent = new NpgsqlCommand("SELECT count(*) FROM upload_intents WHERE storage_id = $1 AND location = $2 AND key = $3 AND NOT cancelled AND expires_ms > $4", connection, transaction)
+
+            // The keys' transaction locks serialise these switches with every commit and delete of the same keys, across
+            // instances; taken in one order, so two batches cannot wait on each other.
+            foreach (var key in relocations.Select(r => r.Expected.Key).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
             {
-                Parameters = { new() { Value = copy.StorageId }, new() { Value = copy.Location }, new() { Value = expected.Key }, new() { Value = _timeProvider.GetUtcNow().ToUnixTimeMilliseconds() } },
-            })
-            {
-                // Under the key's lock: a delete of the key (which cancels the intent) waits for this commit or came before it.
-                if (await intent.ExecuteScalarAsync(CancellationToken.None) is not 1L)
-                {
-                    return false;
-                }
+                await LockKeyAsync(connection, transaction, key);
             }
 
-            var moved = await ExecuteAsync(
-                connection,
-                transaction,
-                "UPDATE objects SET storage_id = $1, location = $2 WHERE key = $3 AND storage_id = $4 AND location = $5 AND sha256 = $6",
-                copy.StorageId,
-                copy.Location,
-                expected.Key,
-                expected.StorageId,
-                expected.Location,
-                expected.Sha256);
-            if (moved != 1)
+            var moved = new bool[relocations.Count];
+            for (var i = 0; i < relocations.Count; i++)
+            {
+                moved[i] = await RelocateAsync(connection, transaction, relocations[i].Expected, relocations[i].Copy);
+            }
+
+            await transaction.CommitAsync(CancellationToken.None);
+            return moved;
+        });
+    }
+
+    /// <summary>One relocation inside a transaction that holds the key's lock; when it does not hold, it changes nothing.</summary>
+    private async Task<bool> RelocateAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, ObjectRecord expected, UploadIntent copy)
+    {
+        await using (var intent = new NpgsqlCommand("SELECT count(*) FROM upload_intents WHERE storage_id = $1 AND location = $2 AND key = $3 AND NOT cancelled AND expires_ms > $4", connection, transaction)
+        {
+            Parameters = { new() { Value = copy.StorageId }, new() { Value = copy.Location }, new() { Value = expected.Key }, new() { Value = _timeProvider.GetUtcNow().ToUnixTimeMilliseconds() } },
+        })
+        {
+            if (await intent.ExecuteScalarAsync(CancellationToken.None) is not 1L)
             {
                 return false;
             }
+        }
 
-            await ExecuteAsync(connection, transaction, "DELETE FROM upload_intents WHERE storage_id = $1 AND location = $2", copy.StorageId, copy.Location);
-            await EnqueueAsync(connection, transaction, expected.StorageId, expected.Location, expected.Key, _deleteGrace);
-            await transaction.CommitAsync(CancellationToken.None);
-            return true;
-        });
+        var moved = await ExecuteAsync(
+            connection,
+            transaction,
+            "UPDATE objects SET storage_id = $1, location = $2 WHERE key = $3 AND storage_id = $4 AND location = $5 AND sha256 = $6",
+            copy.StorageId,
+            copy.Location,
+            expected.Key,
+            expected.StorageId,
+            expected.Location,
+            expected.Sha256);
+        if (moved != 1)
+        {
+            return false;
+        }
+
+        await ExecuteAsync(connection, transaction, "DELETE FROM upload_intents WHERE storage_id = $1 AND location = $2", copy.StorageId, copy.Location);
+        await EnqueueAsync(connection, transaction, expected.StorageId, expected.Location, expected.Key, _deleteGrace);
+        return true;
     }
 
     public async Task<IReadOnlyDictionary<string, ObjectRecord?>> FindLocationsAsync(string storageId, IReadOnlyCollection<string> locations, CancellationToken cancellationToken)

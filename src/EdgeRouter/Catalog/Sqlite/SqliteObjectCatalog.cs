@@ -167,20 +167,29 @@ internal sealed partial class SqliteObjectCatalog : IObjectCatalog, Jobs.IJobSto
     }
 
     public async Task<bool> TryBeginUploadAsync(UploadIntent intent, CancellationToken cancellationToken)
+        => (await TryBeginUploadsAsync([intent], cancellationToken))[0];
+
+    public async Task<IReadOnlyList<bool>> TryBeginUploadsAsync(IReadOnlyList<UploadIntent> intents, CancellationToken cancellationToken)
     {
-        return await Write(async connection =>
+        return await Write<IReadOnlyList<bool>>(async connection =>
         {
             await using var transaction = connection.BeginTransaction(deferred: false);
-            await using var command = Command(connection, transaction, """
-                INSERT INTO upload_intents (storage_id, location, key, expires_ms)
-                SELECT $storage, $location, $key, $expires
-                WHERE NOT EXISTS (SELECT 1 FROM objects WHERE storage_id = $storage AND location = $location)
-                  AND NOT EXISTS (SELECT 1 FROM pending_deletes WHERE storage_id = $storage AND location = $location)
-                ON CONFLICT DO NOTHING
-                """, intent.StorageId, intent.Location);
-            command.Parameters.AddWithValue("$key", intent.Key);
-            command.Parameters.AddWithValue("$expires", intent.ExpiresAt.ToUnixTimeMilliseconds());
-            var added = await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+            var added = new bool[intents.Count];
+            for (var i = 0; i < intents.Count; i++)
+            {
+                var intent = intents[i];
+                await using var command = Command(connection, transaction, """
+                    INSERT INTO upload_intents (storage_id, location, key, expires_ms)
+                    SELECT $storage, $location, $key, $expires
+                    WHERE NOT EXISTS (SELECT 1 FROM objects WHERE storage_id = $storage AND location = $location)
+                      AND NOT EXISTS (SELECT 1 FROM pending_deletes WHERE storage_id = $storage AND location = $location)
+                    ON CONFLICT DO NOTHING
+                    """, intent.StorageId, intent.Location);
+                command.Parameters.AddWithValue("$key", intent.Key);
+                command.Parameters.AddWithValue("$expires", intent.ExpiresAt.ToUnixTimeMilliseconds());
+                added[i] = await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+            }
+
             await transaction.CommitAsync(cancellationToken);
             return added;
         });
@@ -391,38 +400,50 @@ internal sealed partial class SqliteObjectCatalog : IObjectCatalog, Jobs.IJobSto
         });
     }
 
-    public async Task<bool> RelocateAsync(ObjectRecord expected, UploadIntent copy, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<bool>> RelocateManyAsync(IReadOnlyList<Relocation> relocations, CancellationToken cancellationToken)
     {
-        return await Write(async connection =>
+        return await Write<IReadOnlyList<bool>>(async connection =>
         {
             await using var transaction = connection.BeginTransaction(deferred: false);
-            await using (var intent = Command(connection, transaction, "SELECT count(*) FROM upload_intents WHERE storage_id = $storage AND location = $location AND key = $key AND cancelled = 0 AND expires_ms > $now", copy.StorageId, copy.Location))
+            var moved = new bool[relocations.Count];
+            for (var i = 0; i < relocations.Count; i++)
             {
-                intent.Parameters.AddWithValue("$key", expected.Key);
-                intent.Parameters.AddWithValue("$now", _timeProvider.GetUtcNow().ToUnixTimeMilliseconds());
-                if (await intent.ExecuteScalarAsync(cancellationToken) is not 1L)
-                {
-                    return false;
-                }
+                moved[i] = await RelocateAsync(connection, transaction, relocations[i].Expected, relocations[i].Copy, cancellationToken);
             }
 
-            await using (var move = Command(connection, transaction, "UPDATE objects SET storage_id = $storage, location = $location WHERE key = $key AND storage_id = $from AND location = $old AND sha256 = $sha", copy.StorageId, copy.Location))
-            {
-                move.Parameters.AddWithValue("$key", expected.Key);
-                move.Parameters.AddWithValue("$from", expected.StorageId);
-                move.Parameters.AddWithValue("$old", expected.Location);
-                move.Parameters.AddWithValue("$sha", expected.Sha256);
-                if (await move.ExecuteNonQueryAsync(cancellationToken) != 1)
-                {
-                    return false;
-                }
-            }
-
-            await Execute(connection, transaction, "DELETE FROM upload_intents WHERE storage_id = $storage AND location = $location", copy.StorageId, copy.Location, cancellationToken);
-            await Enqueue(connection, transaction, expected.StorageId, expected.Location, expected.Key, _deleteGrace, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
-            return true;
+            return moved;
         });
+    }
+
+    /// <summary>One relocation inside a transaction; when it does not hold, it changes nothing.</summary>
+    private async Task<bool> RelocateAsync(SqliteConnection connection, SqliteTransaction transaction, ObjectRecord expected, UploadIntent copy, CancellationToken cancellationToken)
+    {
+        await using (var intent = Command(connection, transaction, "SELECT count(*) FROM upload_intents WHERE storage_id = $storage AND location = $location AND key = $key AND cancelled = 0 AND expires_ms > $now", copy.StorageId, copy.Location))
+        {
+            intent.Parameters.AddWithValue("$key", expected.Key);
+            intent.Parameters.AddWithValue("$now", _timeProvider.GetUtcNow().ToUnixTimeMilliseconds());
+            if (await intent.ExecuteScalarAsync(cancellationToken) is not 1L)
+            {
+                return false;
+            }
+        }
+
+        await using (var move = Command(connection, transaction, "UPDATE objects SET storage_id = $storage, location = $location WHERE key = $key AND storage_id = $from AND location = $old AND sha256 = $sha", copy.StorageId, copy.Location))
+        {
+            move.Parameters.AddWithValue("$key", expected.Key);
+            move.Parameters.AddWithValue("$from", expected.StorageId);
+            move.Parameters.AddWithValue("$old", expected.Location);
+            move.Parameters.AddWithValue("$sha", expected.Sha256);
+            if (await move.ExecuteNonQueryAsync(cancellationToken) != 1)
+            {
+                return false;
+            }
+        }
+
+        await Execute(connection, transaction, "DELETE FROM upload_intents WHERE storage_id = $storage AND location = $location", copy.StorageId, copy.Location, cancellationToken);
+        await Enqueue(connection, transaction, expected.StorageId, expected.Location, expected.Key, _deleteGrace, cancellationToken);
+        return true;
     }
 
     public async Task<IReadOnlyDictionary<string, ObjectRecord?>> FindLocationsAsync(string storageId, IReadOnlyCollection<string> locations, CancellationToken cancellationToken)
