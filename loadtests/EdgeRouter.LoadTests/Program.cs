@@ -81,7 +81,7 @@ static int Usage()
 
           migrate [--objects 2000] [--size 64KiB] [--repeats 2] [--sync-to-disk true]
               The router's migrate job against rclone copy (Debian's rclone), in one run, between the same two storages:
-              a Local folder to an S3 bucket (s3rver), and a Local folder to another; both with 4 transfers at once.
+              a Local folder to an S3 bucket (s3rver), and a Local folder to another; each with its defaults.
               Prints objects per second and their ratio; writes loadtests/results/<time>/migrate-vs-rclone.md.
               --sync-to-disk false: the router without fsync (Uploads:SyncToDisk), as rclone copies, to see its share.
 

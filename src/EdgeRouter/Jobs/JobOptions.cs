@@ -16,5 +16,5 @@ public sealed class JobOptions
     public TimeSpan LeaseTime { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Objects a job copies, reads or hashes at once.</summary>
-    public int Parallelism { get; set; } = 4;
+    public int Parallelism { get; set; } = 8;
 }

@@ -392,4 +392,71 @@ public abstract class CatalogContractTests
         Assert.Contains(new PendingDelete(storage, $"{storage}/orphan"), await DueAsync());
         Assert.DoesNotContain(new PendingDelete(storage, live.Location), await DueAsync());
     }
+
+    [Fact]
+    public async Task AJob_IsClaimedByOneOwner_UntilItsLeaseRunsOut_ThenTakenOver_AndTheOldOwnerLearnsItLostIt()
+    {
+        var jobs = (EdgeRouter.Jobs.IJobStore)Catalog;
+        var lease = TimeSpan.FromSeconds(30);
+        var job = new EdgeRouter.Jobs.JobRecord("j-" + Guid.NewGuid().ToString("N"), "verify", "{}", EdgeRouter.Jobs.JobStates.Queued, Clock.GetUtcNow());
+        await jobs.CreateJobAsync(job, CancellationToken.None);
+
+        var first = await ClaimUntilAsync(jobs, "a", job.Id, lease);
+        Assert.Equal(EdgeRouter.Jobs.JobStates.Running, first.State);
+        Assert.Null(await ClaimAsync(jobs, "b", job.Id, lease));
+        var progress = new EdgeRouter.Jobs.JobProgress(40, 100, 4096, 1, "k/040", """{"moved":39}""");
+        Assert.Equal(EdgeRouter.Jobs.JobLease.Held, await jobs.SaveJobAsync(job.Id, "a", progress, Clock.GetUtcNow() + lease, CancellationToken.None));
+
+        Clock.Advance(lease + TimeSpan.FromSeconds(1));
+        var second = await ClaimUntilAsync(jobs, "b", job.Id, lease);
+
+        Assert.Equal(progress, second.Progress);
+        Assert.Equal(first.StartedAt, second.StartedAt);
+        Assert.Equal(EdgeRouter.Jobs.JobLease.Lost, await jobs.SaveJobAsync(job.Id, "a", progress, Clock.GetUtcNow() + lease, CancellationToken.None));
+        Assert.False(await jobs.FinishJobAsync(job.Id, "a", EdgeRouter.Jobs.JobStates.Succeeded, progress, Clock.GetUtcNow(), CancellationToken.None));
+        Assert.True(await jobs.FinishJobAsync(job.Id, "b", EdgeRouter.Jobs.JobStates.Succeeded, progress with { Processed = 100 }, Clock.GetUtcNow(), CancellationToken.None));
+        var done = await jobs.GetJobAsync(job.Id, CancellationToken.None);
+        Assert.Equal((EdgeRouter.Jobs.JobStates.Succeeded, 100L), (done!.State, done.Progress.Processed));
+        Assert.NotNull(done.FinishedAt);
+        Assert.Null(await ClaimAsync(jobs, "c", job.Id, lease));
+    }
+
+    [Fact]
+    public async Task Cancel_EndsAQueuedJobAtOnce_AndTellsARunningJobsOwnerAtItsNextSave()
+    {
+        var jobs = (EdgeRouter.Jobs.IJobStore)Catalog;
+        var queued = new EdgeRouter.Jobs.JobRecord("j-" + Guid.NewGuid().ToString("N"), "import", "{}", EdgeRouter.Jobs.JobStates.Queued, Clock.GetUtcNow());
+        await jobs.CreateJobAsync(queued, CancellationToken.None);
+
+        Assert.True(await jobs.CancelJobAsync(queued.Id, Clock.GetUtcNow(), CancellationToken.None));
+        Assert.Equal(EdgeRouter.Jobs.JobStates.Cancelled, (await jobs.GetJobAsync(queued.Id, CancellationToken.None))!.State);
+        Assert.False(await jobs.CancelJobAsync(queued.Id, Clock.GetUtcNow(), CancellationToken.None));
+        Assert.Null(await ClaimAsync(jobs, "a", queued.Id, TimeSpan.FromSeconds(30)));
+
+        var running = queued with { Id = "j-" + Guid.NewGuid().ToString("N") };
+        await jobs.CreateJobAsync(running, CancellationToken.None);
+        await ClaimUntilAsync(jobs, "a", running.Id, TimeSpan.FromSeconds(30));
+        Assert.True(await jobs.CancelJobAsync(running.Id, Clock.GetUtcNow(), CancellationToken.None));
+        Assert.Equal(EdgeRouter.Jobs.JobLease.CancelRequested, await jobs.SaveJobAsync(running.Id, "a", default, Clock.GetUtcNow() + TimeSpan.FromSeconds(30), CancellationToken.None));
+        Assert.False(await jobs.CancelJobAsync("j-unknown", Clock.GetUtcNow(), CancellationToken.None));
+    }
+
+    /// <summary>Claims until this job is the one claimed (other tests' jobs in a shared database are claimed and finished on the way).</summary>
+    private async Task<EdgeRouter.Jobs.JobRecord> ClaimUntilAsync(EdgeRouter.Jobs.IJobStore jobs, string owner, string id, TimeSpan lease)
+        => await ClaimAsync(jobs, owner, id, lease) ?? throw new InvalidOperationException($"Job {id} could not be claimed by {owner}.");
+
+    private async Task<EdgeRouter.Jobs.JobRecord?> ClaimAsync(EdgeRouter.Jobs.IJobStore jobs, string owner, string id, TimeSpan lease)
+    {
+        while (await jobs.TryClaimJobAsync(owner, Clock.GetUtcNow(), Clock.GetUtcNow() + lease, CancellationToken.None) is { } claimed)
+        {
+            if (claimed.Id == id)
+            {
+                return claimed;
+            }
+
+            await jobs.FinishJobAsync(claimed.Id, owner, EdgeRouter.Jobs.JobStates.Cancelled, claimed.Progress, Clock.GetUtcNow(), CancellationToken.None);
+        }
+
+        return null;
+    }
 }
