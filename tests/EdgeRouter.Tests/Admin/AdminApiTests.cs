@@ -147,7 +147,7 @@ public sealed class AdminApiTests : IDisposable
         Assert.Equal(HttpStatusCode.OK, document.StatusCode);
         using var json = JsonDocument.Parse(await document.Content.ReadAsStringAsync());
         var paths = json.RootElement.GetProperty("paths").EnumerateObject().Select(p => p.Name).Order().ToList();
-        Assert.Equal(["/admin/api/objects", "/admin/api/objects/{key}", "/admin/api/storages", "/admin/api/storages/test", "/admin/api/storages/{id}", "/admin/api/storages/{id}/test", "/admin/api/traffic"], paths);
+        Assert.Equal(["/admin/api/jobs", "/admin/api/jobs/{id}", "/admin/api/objects", "/admin/api/objects/{key}", "/admin/api/storages", "/admin/api/storages/test", "/admin/api/storages/{id}", "/admin/api/storages/{id}/test", "/admin/api/traffic"], paths);
     }
 
     [Fact]
