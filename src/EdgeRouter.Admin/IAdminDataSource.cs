@@ -76,7 +76,8 @@ public sealed record AdminJob(
     DateTimeOffset? FinishedAt,
     bool CancelRequested,
     JsonObject Spec,
-    JsonObject Report)
+    JsonObject Report,
+    string? Owner = null)
 {
     /// <summary>Objects per second since the job started (or until it finished).</summary>
     public double? Rate(DateTimeOffset now)

@@ -133,6 +133,7 @@ internal static class AdminApiEndpoints
             startedAt = job.StartedAt,
             finishedAt = job.FinishedAt,
             cancelRequested = job.CancelRequested,
+            owner = job.Owner,
             objectsPerSecond = job.Rate(now),
             etaSeconds = job.Remaining(now)?.TotalSeconds,
             spec = job.Spec,

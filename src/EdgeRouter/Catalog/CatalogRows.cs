@@ -40,7 +40,7 @@ internal static class CatalogRows
         => (await ReadAllAsync(command, r => (Id: r.GetString(0), Usage: new StorageUsage(r.GetInt64(1), r.GetInt64(2))), cancellationToken))
             .ToDictionary(u => u.Id, u => u.Usage, StringComparer.Ordinal);
 
-    public const string JobColumns = "id, kind, spec, state, processed, total, bytes, errors, checkpoint, report, cancel, created_ms, started_ms, finished_ms";
+    public const string JobColumns = "id, kind, spec, state, processed, total, bytes, errors, checkpoint, report, cancel, created_ms, started_ms, finished_ms, owner";
 
     public static Jobs.JobRecord Job(DbDataReader r) => new(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(11)))
     {
@@ -48,6 +48,7 @@ internal static class CatalogRows
         CancelRequested = r.GetBoolean(10),
         StartedAt = r.IsDBNull(12) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(12)),
         FinishedAt = r.IsDBNull(13) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(13)),
+        Owner = r.IsDBNull(14) ? null : r.GetString(14),
     };
 
     public static Task<List<Jobs.JobRecord>> JobsAsync(DbCommand command, CancellationToken cancellationToken)

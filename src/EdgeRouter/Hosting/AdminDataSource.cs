@@ -53,7 +53,8 @@ internal sealed class AdminDataSource(
         job.FinishedAt,
         job.CancelRequested,
         JsonNode.Parse(job.Spec) as JsonObject ?? [],
-        job.Progress.Report is { } report && JsonNode.Parse(report) is JsonObject parsed ? parsed : []);
+        job.Progress.Report is { } report && JsonNode.Parse(report) is JsonObject parsed ? parsed : [],
+        job.Owner);
 
     public AdminTraffic GetTraffic() => traffic.Snapshot();
 

@@ -22,6 +22,9 @@ public sealed record JobRecord(string Id, string Kind, string Spec, string State
     public DateTimeOffset? FinishedAt { get; init; }
 
     public bool CancelRequested { get; init; }
+
+    /// <summary>The instance that runs it, or last ran it (host:process id:nonce); null before it was first claimed.</summary>
+    public string? Owner { get; init; }
 }
 
 /// <summary>

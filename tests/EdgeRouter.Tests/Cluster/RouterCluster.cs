@@ -79,6 +79,9 @@ public sealed class RouterCluster : IAsyncDisposable
 
     public string Output(int instance) => _routers[instance].Output;
 
+    /// <summary>The process id of each instance (null once it is gone).</summary>
+    public int? ProcessId(int instance) => _routers[instance].ProcessId;
+
     /// <summary>SIGKILLs one instance, as a crash would.</summary>
     public void Kill(int instance) => _routers[instance].Signal("KILL");
 

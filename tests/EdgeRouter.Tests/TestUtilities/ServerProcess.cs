@@ -36,6 +36,9 @@ public sealed class ServerProcess : IAsyncDisposable
 
     public bool IsRunning => _process is { HasExited: false };
 
+    /// <summary>The process id while it runs (as the router signs its job leases with it).</summary>
+    public int? ProcessId => _process is { HasExited: false } process ? process.Id : null;
+
     /// <summary>What the server printed, for failure messages.</summary>
     public string Output
     {
