@@ -13,11 +13,14 @@ internal static class JobsTestRouter
 {
     public const string AdminKey = "jobs-admin-key-3c9d21a7";
 
+    /// <summary><see cref="AdminKey"/> as <c>Admin:KeyHashes</c> takes it.</summary>
+    public static string AdminKeyHash { get; } = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(AdminKey)));
+
     public static RouterFactory Create(string storages, IDictionary<string, string?>? settings = null)
     {
         var all = new Dictionary<string, string?>
         {
-            ["Admin:KeyHashes:0"] = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(AdminKey))),
+            ["Admin:KeyHashes:0"] = AdminKeyHash,
             ["EdgeRouter:Jobs:PollInterval"] = "00:00:00.200",
             ["EdgeRouter:Catalog:DeleteGrace"] = "01:00:00",
         };

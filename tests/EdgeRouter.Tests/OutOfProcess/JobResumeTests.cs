@@ -1,8 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json.Nodes;
 using EdgeRouter.Tests.Jobs;
 using EdgeRouter.Tests.TestUtilities;
@@ -18,7 +16,7 @@ public sealed class JobResumeTests
         await using var host = new RouterHost(
             new Dictionary<string, string>
             {
-                ["Admin__KeyHashes__0"] = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(JobsTestRouter.AdminKey))),
+                ["Admin__KeyHashes__0"] = JobsTestRouter.AdminKeyHash,
                 ["EdgeRouter__Jobs__LeaseTime"] = "00:00:03",
                 ["EdgeRouter__Jobs__PollInterval"] = "00:00:00.200",
             },
