@@ -35,7 +35,7 @@ internal sealed class ImportJob(IStorageRegistry registry, ObjectAdopter adopter
         var store = JobSpec.StorageOf(registry, id).Store;
         if (context.Progress.Total is null)
         {
-            context.SetTotal(await JobPages.CountAsync(store.ListAsync(prefix, null, context.CancellationToken), context.CancellationToken));
+            context.SetTotal(await store.ListAsync(prefix, null, context.CancellationToken).LongCountAsync(context.CancellationToken));
         }
 
         await JobPages.RunAsync(context, store.ListAsync(prefix, context.Checkpoint, context.CancellationToken), o => o.Location, async (listed, cancellationToken) =>

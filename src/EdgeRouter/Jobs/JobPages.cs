@@ -13,26 +13,10 @@ internal static class JobPages
     /// <see cref="PageSize"/> after another; once a page is done, checkpoints at its last item's position (the
     /// items come in order of it), so a restart resumes after the last whole page.
     /// </summary>
-    public static async Task RunAsync<T>(JobContext context, IAsyncEnumerable<T> items, Func<T, string> position, Func<T, CancellationToken, ValueTask> work)
+    public static Task RunAsync<T>(JobContext context, IAsyncEnumerable<T> items, Func<T, string> position, Func<T, CancellationToken, ValueTask> work)
     {
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = context.Parallelism, CancellationToken = context.CancellationToken };
-        var page = new List<T>(PageSize);
-        await foreach (var item in items.WithCancellation(context.CancellationToken))
-        {
-            page.Add(item);
-            if (page.Count == PageSize)
-            {
-                await Parallel.ForEachAsync(page, parallel, work);
-                await context.CheckpointAsync(position(page[^1]));
-                page.Clear();
-            }
-        }
-
-        if (page.Count > 0)
-        {
-            await Parallel.ForEachAsync(page, parallel, work);
-            await context.CheckpointAsync(position(page[^1]));
-        }
+        return RunPagesAsync(context, items, position, (page, _) => Parallel.ForEachAsync(page, parallel, work));
     }
 
     /// <summary>
@@ -41,19 +25,7 @@ internal static class JobPages
     /// </summary>
     public static async Task RunPagesAsync<T>(JobContext context, IAsyncEnumerable<T> items, Func<T, string> position, Func<IReadOnlyList<T>, CancellationToken, Task> work)
     {
-        var page = new List<T>(PageSize);
-        await foreach (var item in items.WithCancellation(context.CancellationToken))
-        {
-            page.Add(item);
-            if (page.Count == PageSize)
-            {
-                await work(page, context.CancellationToken);
-                await context.CheckpointAsync(position(page[^1]));
-                page = new List<T>(PageSize);
-            }
-        }
-
-        if (page.Count > 0)
+        await foreach (var page in items.Chunk(PageSize).WithCancellation(context.CancellationToken))
         {
             await work(page, context.CancellationToken);
             await context.CheckpointAsync(position(page[^1]));
@@ -78,18 +50,6 @@ internal static class JobPages
 
             after = page[^1].Key;
         }
-    }
-
-    /// <summary>How many items a sequence yields (a pre-count for a job's total, so its progress shows an ETA).</summary>
-    public static async Task<long> CountAsync<T>(IAsyncEnumerable<T> items, CancellationToken cancellationToken)
-    {
-        long count = 0;
-        await foreach (var _ in items.WithCancellation(cancellationToken))
-        {
-            count++;
-        }
-
-        return count;
     }
 
     /// <summary>Moves a page of objects, paced by the job's throttle, and reports each outcome.</summary>

@@ -34,7 +34,7 @@ internal sealed class MigrateJob(IStorageRegistry registry, IObjectCatalog catal
         var prefix = JobSpec.Text(context.Spec, "prefix") ?? string.Empty;
         if (context.Progress.Total is null)
         {
-            context.SetTotal(await JobPages.CountAsync(JobPages.StoredAsync(catalog, from, prefix, null, context.CancellationToken), context.CancellationToken));
+            context.SetTotal(await JobPages.StoredAsync(catalog, from, prefix, null, context.CancellationToken).LongCountAsync(context.CancellationToken));
         }
 
         await usage.EnsureLoadedAsync(context.CancellationToken);
@@ -106,7 +106,7 @@ internal sealed class DrainJob(IStorageRegistry registry, StorageConfigManager s
 
         if (context.Progress.Total is null)
         {
-            context.SetTotal(await JobPages.CountAsync(JobPages.StoredAsync(catalog, id, string.Empty, null, context.CancellationToken), context.CancellationToken));
+            context.SetTotal(await JobPages.StoredAsync(catalog, id, string.Empty, null, context.CancellationToken).LongCountAsync(context.CancellationToken));
         }
 
         var excluded = new HashSet<string>([id], StringComparer.Ordinal);

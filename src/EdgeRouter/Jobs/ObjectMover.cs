@@ -203,7 +203,7 @@ internal sealed class ObjectMover(IObjectCatalog catalog, StorageUsageTracker us
                 }
 
                 // 4. The copy must read back as the record's bytes.
-                var (copySha, copyLength) = await ReadBackAsync(target, intent.Location, cancellationToken);
+                var (copySha, copyLength) = await HashingReadStream.HashObjectAsync(target.Store, intent.Location, cancellationToken) is { } copy ? copy : (null, 0);
                 if (copyLength != record.Size || !string.Equals(copySha, record.Sha256, StringComparison.OrdinalIgnoreCase))
                 {
                     await cleanup.AbandonAsync(target, intent);
@@ -225,19 +225,5 @@ internal sealed class ObjectMover(IObjectCatalog catalog, StorageUsageTracker us
         }
 
         return (new MoveResult(MoveOutcome.Failed, $"No free location for '{record.Key}' on storage '{target.Id}' after {MaxLocationAttempts} tries."), null);
-    }
-
-    private static async Task<(string? Sha256, long Length)> ReadBackAsync(StorageDefinition storage, string location, CancellationToken cancellationToken)
-    {
-        var content = await storage.Store.OpenReadAsync(location, null, cancellationToken);
-        if (content is null)
-        {
-            return (null, 0);
-        }
-
-        await using (content)
-        {
-            return await HashingReadStream.HashAsync(content.Content, cancellationToken);
-        }
     }
 }

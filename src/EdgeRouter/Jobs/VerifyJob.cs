@@ -55,8 +55,8 @@ internal sealed class VerifyJob(IStorageRegistry registry, IObjectCatalog catalo
         var deep = JobSpec.Flag(context.Spec, "deep");
         var repair = JobSpec.Flag(context.Spec, "repair");
         long matched = 0;
-        var page = new List<ListedObject>(ListingPage);
-        async Task CheckAsync()
+        var listing = JobSpec.StorageOf(registry, id).Store.ListAsync(prefix, null, context.CancellationToken);
+        await foreach (var page in listing.Chunk(ListingPage).WithCancellation(context.CancellationToken))
         {
             var named = await catalog.FindLocationsAsync(id, [.. page.Select(o => o.Location)], context.CancellationToken);
             await Parallel.ForEachAsync(page, new ParallelOptions { MaxDegreeOfParallelism = context.Parallelism, CancellationToken = context.CancellationToken }, async (listed, cancellationToken) =>
@@ -94,41 +94,21 @@ internal sealed class VerifyJob(IStorageRegistry registry, IObjectCatalog catalo
             });
         }
 
-        await foreach (var listed in JobSpec.StorageOf(registry, id).Store.ListAsync(prefix, null, context.CancellationToken))
-        {
-            page.Add(listed);
-            if (page.Count == ListingPage)
-            {
-                await CheckAsync();
-                page.Clear();
-            }
-        }
-
-        if (page.Count > 0)
-        {
-            await CheckAsync();
-        }
-
         return matched;
     }
 
     private async Task CompareHashAsync(JobContext context, string id, ObjectRecord record, CancellationToken cancellationToken)
     {
-        var content = await JobSpec.StorageOf(registry, id).Store.OpenReadAsync(record.Location, null, cancellationToken);
-        if (content is null)
+        if (await HashingReadStream.HashObjectAsync(JobSpec.StorageOf(registry, id).Store, record.Location, cancellationToken) is not var (sha256, length))
         {
             return;
         }
 
-        await using (content)
+        context.Processed(0);
+        await context.PaceAsync(length);
+        if (!string.Equals(sha256, record.Sha256, StringComparison.OrdinalIgnoreCase))
         {
-            var (sha256, length) = await HashingReadStream.HashAsync(content.Content, cancellationToken);
-            context.Processed(0);
-            await context.PaceAsync(length);
-            if (!string.Equals(sha256, record.Sha256, StringComparison.OrdinalIgnoreCase))
-            {
-                context.Note("hashMismatches", new JsonObject { ["key"] = record.Key, ["storage"] = id, ["location"] = record.Location, ["recorded"] = record.Sha256, ["stored"] = sha256 });
-            }
+            context.Note("hashMismatches", new JsonObject { ["key"] = record.Key, ["storage"] = id, ["location"] = record.Location, ["recorded"] = record.Sha256, ["stored"] = sha256 });
         }
     }
 
@@ -138,7 +118,7 @@ internal sealed class VerifyJob(IStorageRegistry registry, IObjectCatalog catalo
     /// </summary>
     private async Task FindMissingAsync(JobContext context, string id, string prefix, long matched)
     {
-        var records = await JobPages.CountAsync(JobPages.StoredAsync(catalog, id, prefix, null, context.CancellationToken), context.CancellationToken);
+        var records = await JobPages.StoredAsync(catalog, id, prefix, null, context.CancellationToken).LongCountAsync(context.CancellationToken);
         if (records <= matched)
         {
             return;

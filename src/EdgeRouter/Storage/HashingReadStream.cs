@@ -37,6 +37,21 @@ public sealed class HashingReadStream(Stream inner) : ReadOnlyStream
         return (hashing.Sha256Hex, hashing.Count);
     }
 
+    /// <summary>Reads the object at <paramref name="location"/> whole and returns its SHA-256 and length; null when there is none.</summary>
+    public static async Task<(string Sha256, long Length)?> HashObjectAsync(IObjectStore store, string location, CancellationToken cancellationToken)
+    {
+        var content = await store.OpenReadAsync(location, null, cancellationToken);
+        if (content is null)
+        {
+            return null;
+        }
+
+        await using (content)
+        {
+            return await HashAsync(content.Content, cancellationToken);
+        }
+    }
+
     protected override void Dispose(bool disposing)
     {
         if (disposing)
