@@ -80,36 +80,35 @@ internal sealed class VerifyJob(IStorageRegistry registry, IObjectCatalog catalo
                 }
 
                 Interlocked.Increment(ref matched);
-                context.Processed();
                 if (listed.Size != record.Size)
                 {
                     context.Note("sizeMismatches", new JsonObject { ["key"] = record.Key, ["storage"] = id, ["location"] = record.Location, ["recorded"] = record.Size, ["stored"] = listed.Size });
+                    context.Processed();
                     return;
                 }
 
-                if (deep)
-                {
-                    await CompareHashAsync(context, id, record, cancellationToken);
-                }
+                context.Processed(deep ? await CompareHashAsync(context, id, record, cancellationToken) : 0);
             });
         }
 
         return matched;
     }
 
-    private async Task CompareHashAsync(JobContext context, string id, ObjectRecord record, CancellationToken cancellationToken)
+    /// <summary>Reads the object and compares its SHA-256 with the record's; returns the bytes read.</summary>
+    private async Task<long> CompareHashAsync(JobContext context, string id, ObjectRecord record, CancellationToken cancellationToken)
     {
         if (await HashingReadStream.HashObjectAsync(JobSpec.StorageOf(registry, id).Store, record.Location, cancellationToken) is not var (sha256, length))
         {
-            return;
+            return 0;
         }
 
-        context.Processed(0);
         await context.PaceAsync(length);
         if (!string.Equals(sha256, record.Sha256, StringComparison.OrdinalIgnoreCase))
         {
             context.Note("hashMismatches", new JsonObject { ["key"] = record.Key, ["storage"] = id, ["location"] = record.Location, ["recorded"] = record.Sha256, ["stored"] = sha256 });
         }
+
+        return length;
     }
 
     /// <summary>

@@ -45,6 +45,10 @@ public sealed class VerifyJobTests : IDisposable
             Assert.Equal([keys[11]], JobsTestRouter.Listed(job, "sizeMismatches", "key"));
         }
 
+        // Each object a record names counts once, whether or not it was read and hashed.
+        Assert.Equal(18, (long)shallow["processed"]!);
+        Assert.Equal(18, (long)deep["processed"]!);
+        Assert.True((long)deep["bytes"]! > 0, "a deep verify reports the bytes it read");
         Assert.Empty(JobsTestRouter.Listed(shallow, "hashMismatches", "key"));
         Assert.Equal([keys[15]], JobsTestRouter.Listed(deep, "hashMismatches", "key"));
 
