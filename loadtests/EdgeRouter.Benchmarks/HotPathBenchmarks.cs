@@ -162,6 +162,8 @@ public class PlacementBenchmarks
 
         public Task<bool> AdoptAsync(ObjectRecord record, CancellationToken cancellationToken) => throw new NotSupportedException();
 
+        public Task<bool> RecordHashAsync(ObjectRecord expected, string sha256, CancellationToken cancellationToken) => throw new NotSupportedException();
+
         public Task<IReadOnlyList<bool>> RelocateManyAsync(IReadOnlyList<Relocation> relocations, CancellationToken cancellationToken) => throw new NotSupportedException();
 
         public Task<IReadOnlyList<bool>> TryBeginUploadsAsync(IReadOnlyList<UploadIntent> intents, CancellationToken cancellationToken) => throw new NotSupportedException();

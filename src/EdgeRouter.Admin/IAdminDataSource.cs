@@ -217,7 +217,7 @@ public sealed record AdminTrafficMinute(DateTimeOffset Start, long Requests, lon
 
 public sealed record AdminHealth(bool Healthy, DateTimeOffset? LastChecked, double? LatencyMs, string? LastError);
 
-public sealed record AdminObject(string Key, string Storage, long Size, string ContentType, string Sha256, DateTimeOffset CreatedAt, string SiteUrl, string StorageUrl);
+public sealed record AdminObject(string Key, string Storage, long Size, string ContentType, string? Sha256, DateTimeOffset CreatedAt, string SiteUrl, string StorageUrl);
 
 public sealed record AdminConnectionTest(string Storage, bool Succeeded, IReadOnlyList<AdminTestStep> Steps);
 

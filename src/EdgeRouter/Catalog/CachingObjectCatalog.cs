@@ -177,6 +177,9 @@ internal sealed class CachingObjectCatalog : IObjectCatalog, IDisposable
     public Task<bool> AdoptAsync(ObjectRecord record, CancellationToken cancellationToken)
         => ChangeAsync(record.Key, () => _inner.AdoptAsync(record, cancellationToken));
 
+    public Task<bool> RecordHashAsync(ObjectRecord expected, string sha256, CancellationToken cancellationToken)
+        => ChangeAsync(expected.Key, () => _inner.RecordHashAsync(expected, sha256, cancellationToken));
+
     public async Task<IReadOnlyList<bool>> RelocateManyAsync(IReadOnlyList<Relocation> relocations, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _generation);

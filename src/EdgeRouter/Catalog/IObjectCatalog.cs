@@ -9,11 +9,28 @@ public sealed record ObjectRecord(string Key, string StorageId, long Size, strin
     /// </summary>
     public string Location { get; init; } = Key;
 
-    /// <summary>Strong ETag derived from the content hash, so every instance and backend agrees on it.</summary>
-    public string ETag { get; } = string.Concat("\"", Sha256, "\"");
+    /// <summary>
+    /// True for an object imported without reading it (<c>"hash": false</c>): its SHA-256 is recorded on its first
+    /// whole stream or by a deep verify (<see cref="IObjectCatalog.RecordHashAsync"/>).
+    /// </summary>
+    public bool HashPending => Sha256.Length == 0;
+
+    /// <summary>
+    /// Strong ETag derived from the content hash, so every instance and backend agrees on it. Until the hash is known it
+    /// is derived from what names these bytes (storage, location, size, time), which never change while the record names them.
+    /// </summary>
+    public string ETag => Sha256.Length == 0 ? PendingTag(StorageId, Location, Size, CreatedAt) : _hashTag;
+
+    private readonly string _hashTag = string.Concat("\"", Sha256, "\"");
 
     /// <summary>The Last-Modified value (HTTP dates have whole seconds), formatted once per record rather than per read.</summary>
     public string LastModifiedHeader { get; } = CreatedAt.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+
+    private static string PendingTag(string storageId, string location, long size, DateTimeOffset createdAt)
+    {
+        var named = string.Join('\n', storageId, location, size.ToString(System.Globalization.CultureInfo.InvariantCulture), createdAt.ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture));
+        return "\"u-" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(named)), 0, 16) + "\"";
+    }
 }
 
 /// <summary>A location to delete from a storage once due; kept until the storage confirms, so no object is ever forgotten.</summary>
@@ -116,6 +133,12 @@ public interface IObjectCatalog
     /// is unknown and nothing names its location (a record, an upload's intent, a queued deletion); false otherwise.
     /// </summary>
     Task<bool> AdoptAsync(ObjectRecord record, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Records the SHA-256 of an object whose hash is pending (<see cref="ObjectRecord.HashPending"/>), only if its record
+    /// still names the same location without a hash; false otherwise (it was hashed, moved, replaced or deleted meanwhile).
+    /// </summary>
+    Task<bool> RecordHashAsync(ObjectRecord expected, string sha256, CancellationToken cancellationToken);
 
     /// <summary>
     /// Moves the record of <paramref name="expected"/>'s key to the copy at <paramref name="copy"/>'s location, in one

@@ -165,7 +165,7 @@ internal sealed class AdminDataSource(
     private AdminObject ToAdminObject(ObjectRecord record)
     {
         var response = uploads.ToResponse(record, registry.Current.ById.GetValueOrDefault(record.StorageId));
-        return new AdminObject(record.Key, record.StorageId, record.Size, record.ContentType, record.Sha256, record.CreatedAt, response.Url, response.StorageUrl);
+        return new AdminObject(record.Key, record.StorageId, record.Size, record.ContentType, record.HashPending ? null : record.Sha256, record.CreatedAt, response.Url, response.StorageUrl);
     }
 
     public async Task<AdminConnectionTest?> TestStorageAsync(string storageId, CancellationToken cancellationToken)

@@ -4,7 +4,7 @@ using EdgeRouter.Storage;
 namespace EdgeRouter.Jobs;
 
 /// <summary>
-/// <c>{"kind": "import", "storage": "legacy", "prefix": "2019/"}</c>: adopts every object a storage holds under the
+/// <c>{"kind": "import", "storage": "legacy", "prefix": "2019/", "hash": true}</c>: adopts every object a storage holds under the
 /// prefix that the catalog does not know yet (see <see cref="ObjectAdopter"/>), so the router serves a bucket or a
 /// folder another tool filled. Idempotent: a second run records nothing new.
 /// </summary>
@@ -20,11 +20,6 @@ internal sealed class ImportJob(IStorageRegistry registry, ObjectAdopter adopter
             problems.Add(storage);
         }
 
-        if (spec["hash"] is JsonValue hash && hash.TryGetValue<bool>(out var hashed) && !hashed)
-        {
-            problems.Add("'hash': false is not supported: every record carries the object's SHA-256 (its ETag, and what every copy is checked against), so an import reads each object once.");
-        }
-
         return problems;
     }
 
@@ -33,6 +28,10 @@ internal sealed class ImportJob(IStorageRegistry registry, ObjectAdopter adopter
         var id = JobSpec.Text(context.Spec, "storage")!;
         var prefix = JobSpec.Text(context.Spec, "prefix") ?? string.Empty;
         var store = JobSpec.StorageOf(registry, id).Store;
+
+        // Hashing reads every byte once; without it an import reads each object's first bytes, and the SHA-256 is
+        // recorded on its first whole stream or by a deep verify.
+        var hash = context.Spec["hash"] is not JsonValue value || !value.TryGetValue<bool>(out var hashed) || hashed;
         if (context.Progress.Total is null)
         {
             context.SetTotal(await store.ListAsync(prefix, null, context.CancellationToken).LongCountAsync(context.CancellationToken));
@@ -43,7 +42,7 @@ internal sealed class ImportJob(IStorageRegistry registry, ObjectAdopter adopter
             AdoptResult result;
             try
             {
-                result = await adopter.AdoptAsync(JobSpec.StorageOf(registry, id), listed.Location, listed.LastModified, cancellationToken);
+                result = await adopter.AdoptAsync(JobSpec.StorageOf(registry, id), listed.Location, listed.LastModified, cancellationToken, hash ? null : listed.Size);
             }
             catch (StorageException ex)
             {

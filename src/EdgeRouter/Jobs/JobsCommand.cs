@@ -20,7 +20,7 @@ internal static class JobsCommand
                EdgeRouter jobs cancel <id>             cancel a queued or running job
 
         kinds and their options:
-          import    --storage ID [--prefix P]
+          import    --storage ID [--prefix P] [--no-hash]
           migrate   --from ID --to ID [--prefix P]
           drain     --storage ID
           rebalance [--tolerance 0.1] [--dry-run]
@@ -45,11 +45,12 @@ internal static class JobsCommand
         ["--bytes-per-second"] = JobSpec.BytesPerSecond,
     };
 
-    private static readonly Dictionary<string, string> Flags = new(StringComparer.Ordinal)
+    private static readonly Dictionary<string, (string Name, bool Value)> Flags = new(StringComparer.Ordinal)
     {
-        ["--deep"] = "deep",
-        ["--repair"] = "repair",
-        ["--dry-run"] = "dryRun",
+        ["--deep"] = ("deep", true),
+        ["--repair"] = ("repair", true),
+        ["--dry-run"] = ("dryRun", true),
+        ["--no-hash"] = ("hash", false),
     };
 
     private static readonly string[] NumberOptions = ["tolerance", JobSpec.ObjectsPerSecond, JobSpec.BytesPerSecond];
@@ -72,7 +73,7 @@ internal static class JobsCommand
             var arg = args[i];
             if (Flags.TryGetValue(arg, out var flag))
             {
-                spec[flag] = true;
+                spec[flag.Name] = flag.Value;
             }
             else if (arg is "--no-wait" or "--follow")
             {

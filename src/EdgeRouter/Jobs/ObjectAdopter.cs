@@ -29,13 +29,17 @@ public readonly record struct AdoptResult(AdoptOutcome Outcome, string? Reason =
 /// Records an object another tool put on a storage, under the key its location names (the location without the
 /// storage's prefix), so the router serves it without moving it. It must pass what an upload passes: the key rules,
 /// the content type its bytes show (sniffed, checked against its extension and the allow-list), and it is hashed
-/// (SHA-256: its ETag, and what every later copy is checked against).
+/// (SHA-256: its ETag, and what every later copy is checked against) unless the import asked not to read it whole.
 /// </summary>
 internal sealed partial class ObjectAdopter(IObjectCatalog catalog, StorageUsageTracker usage, IOptions<EdgeRouterOptions> options, TimeProvider timeProvider, ILogger<ObjectAdopter> logger)
 {
     private readonly ContentTypePolicy _types = ContentTypePolicy.For(options.Value.Uploads);
 
-    public async Task<AdoptResult> AdoptAsync(StorageDefinition storage, string location, DateTimeOffset? lastModified, CancellationToken cancellationToken)
+    /// <param name="listedSize">
+    /// The size a listing showed; with it, the object is not hashed (<c>"hash": false</c>): only its first bytes are read,
+    /// and its SHA-256 is recorded later (<see cref="ObjectRecord.HashPending"/>).
+    /// </param>
+    public async Task<AdoptResult> AdoptAsync(StorageDefinition storage, string location, DateTimeOffset? lastModified, CancellationToken cancellationToken, long? listedSize = null)
     {
         if (ObjectKeys.ValidateClientKey(location) is { } keyError)
         {
@@ -47,7 +51,8 @@ internal sealed partial class ObjectAdopter(IObjectCatalog catalog, StorageUsage
             return new AdoptResult(AdoptOutcome.Known);
         }
 
-        var content = await storage.Store.OpenReadAsync(location, null, cancellationToken);
+        ByteRange? head = listedSize > 0 ? new ByteRange(0, Math.Min(ContentSniffer.HeadLength, listedSize.Value)) : null;
+        var content = await storage.Store.OpenReadAsync(location, head, cancellationToken);
         if (content is null)
         {
             return new AdoptResult(AdoptOutcome.Missing);
@@ -59,16 +64,25 @@ internal sealed partial class ObjectAdopter(IObjectCatalog catalog, StorageUsage
         await using (content)
         {
             await using var hashing = new HashingReadStream(content.Content);
-            var head = new byte[ContentSniffer.HeadLength];
-            var headLength = await hashing.ReadAtLeastAsync(head, head.Length, throwOnEndOfStream: false, cancellationToken);
-            var (type, typeError) = _types.Resolve(ContentSniffer.TypeFromName(location), head.AsSpan(0, headLength));
+            var first = new byte[ContentSniffer.HeadLength];
+            var headLength = await hashing.ReadAtLeastAsync(first, first.Length, throwOnEndOfStream: false, cancellationToken);
+            var (type, typeError) = _types.Resolve(ContentSniffer.TypeFromName(location), first.AsSpan(0, headLength));
             if ((typeError ?? ContentSniffer.CheckKeyExtension(location, type!)) is { } refused)
             {
                 return new AdoptResult(AdoptOutcome.Refused, refused);
             }
 
-            await hashing.CopyToAsync(Stream.Null, 128 * 1024, cancellationToken);
-            (sha256, size, contentType) = (hashing.Sha256Hex, hashing.Count, type!);
+            if (listedSize is null)
+            {
+                await hashing.CopyToAsync(Stream.Null, 128 * 1024, cancellationToken);
+                (sha256, size) = (hashing.Sha256Hex, hashing.Count);
+            }
+            else
+            {
+                (sha256, size) = (string.Empty, content.TotalLength);
+            }
+
+            contentType = type!;
         }
 
         var record = new ObjectRecord(location, storage.Id, size, contentType, sha256, lastModified ?? timeProvider.GetUtcNow()) { Location = location };

@@ -195,8 +195,10 @@ internal sealed class ObjectMover(IObjectCatalog catalog, StorageUsageTracker us
                     (readSha, readLength) = (hashing.Sha256Hex, hashing.Count);
                 }
 
-                // 3. What was read must be the record's bytes: a source that changed under it is not copied on.
-                if (readLength != record.Size || !string.Equals(readSha, record.Sha256, StringComparison.OrdinalIgnoreCase))
+                // 3. What was read must be the record's bytes: a source that changed under it is not copied on. A
+                // record imported without its hash has only its size to check; the copy is then checked against the read.
+                var expectedSha = record.HashPending ? readSha : record.Sha256;
+                if (readLength != record.Size || !string.Equals(readSha, expectedSha, StringComparison.OrdinalIgnoreCase))
                 {
                     await cleanup.AbandonAsync(target, intent);
                     return (new MoveResult(MoveOutcome.Failed, $"'{sourceLocation}' on storage '{source.Id}' holds {readLength} bytes with SHA-256 {readSha}, not the record's {record.Size} bytes with {record.Sha256}; left where it is."), null);
@@ -204,7 +206,7 @@ internal sealed class ObjectMover(IObjectCatalog catalog, StorageUsageTracker us
 
                 // 4. The copy must read back as the record's bytes.
                 var (copySha, copyLength) = await HashingReadStream.HashObjectAsync(target.Store, intent.Location, cancellationToken) is { } copy ? copy : (null, 0);
-                if (copyLength != record.Size || !string.Equals(copySha, record.Sha256, StringComparison.OrdinalIgnoreCase))
+                if (copyLength != record.Size || !string.Equals(copySha, expectedSha, StringComparison.OrdinalIgnoreCase))
                 {
                     await cleanup.AbandonAsync(target, intent);
                     return (new MoveResult(MoveOutcome.Failed, $"The copy on storage '{target.Id}' read back as {copyLength} bytes with SHA-256 {copySha ?? "(none)"}, not the record's; removed."), null);

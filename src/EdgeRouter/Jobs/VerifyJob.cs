@@ -94,7 +94,7 @@ internal sealed class VerifyJob(IStorageRegistry registry, IObjectCatalog catalo
         return matched;
     }
 
-    /// <summary>Reads the object and compares its SHA-256 with the record's; returns the bytes read.</summary>
+    /// <summary>Reads the object and compares its SHA-256 with the record's, or records it where it is pending; returns the bytes read.</summary>
     private async Task<long> CompareHashAsync(JobContext context, string id, ObjectRecord record, CancellationToken cancellationToken)
     {
         if (await HashingReadStream.HashObjectAsync(JobSpec.StorageOf(registry, id).Store, record.Location, cancellationToken) is not var (sha256, length))
@@ -103,7 +103,15 @@ internal sealed class VerifyJob(IStorageRegistry registry, IObjectCatalog catalo
         }
 
         await context.PaceAsync(length);
-        if (!string.Equals(sha256, record.Sha256, StringComparison.OrdinalIgnoreCase))
+        if (record.HashPending)
+        {
+            // Imported without reading it: what the storage holds now is the object, and from now on its copies are checked against it.
+            if (length == record.Size && await catalog.RecordHashAsync(record, sha256, cancellationToken))
+            {
+                context.Count("hashed");
+            }
+        }
+        else if (!string.Equals(sha256, record.Sha256, StringComparison.OrdinalIgnoreCase))
         {
             context.Note("hashMismatches", new JsonObject { ["key"] = record.Key, ["storage"] = id, ["location"] = record.Location, ["recorded"] = record.Sha256, ["stored"] = sha256 });
         }

@@ -50,4 +50,5 @@ internal static class EventIds
     public const int JobLost = 603;
     public const int JobStoreUnavailable = 604;
     public const int ObjectAdopted = 605;
+    public const int ReadHashNotRecorded = 606;
 }

@@ -50,6 +50,9 @@ internal sealed class MeasuredObjectCatalog(IObjectCatalog inner, EdgeRouterMetr
     public Task<bool> AdoptAsync(ObjectRecord record, CancellationToken cancellationToken)
         => metrics.TimeCatalogQueryAsync("adopt", Stopwatch.GetTimestamp(), inner.AdoptAsync(record, cancellationToken));
 
+    public Task<bool> RecordHashAsync(ObjectRecord expected, string sha256, CancellationToken cancellationToken)
+        => metrics.TimeCatalogQueryAsync("record-hash", Stopwatch.GetTimestamp(), inner.RecordHashAsync(expected, sha256, cancellationToken));
+
     public Task<IReadOnlyList<bool>> RelocateManyAsync(IReadOnlyList<Relocation> relocations, CancellationToken cancellationToken)
         => metrics.TimeCatalogQueryAsync("relocate", Stopwatch.GetTimestamp(), inner.RelocateManyAsync(relocations, cancellationToken));
 

@@ -188,7 +188,8 @@ internal sealed partial class ObjectReadHandler(
         metrics.Read("proxy", "backend-error");
     }
 
-    private bool Cached(StorageDefinition storage, ObjectRecord record) => storage.Cached && cache.Keeps(record.Size);
+    /// <summary>Whether the origin cache answers: it checks what it keeps against the record's hash, so not while that is pending.</summary>
+    private bool Cached(StorageDefinition storage, ObjectRecord record) => storage.Cached && cache.Keeps(record.Size) && !record.HashPending;
 
     /// <summary>
     /// Answers from the record (validators, ranges, HEAD) and then sends the bytes from the origin cache or the
@@ -399,6 +400,12 @@ internal sealed partial class ObjectReadHandler(
 
     private async Task CopyObjectAsync(HttpContext context, StorageDefinition storage, ObjectRecord record, ByteRange? range)
     {
+        if (record.HashPending && range is null)
+        {
+            await CopyAndHashAsync(context, storage, record);
+            return;
+        }
+
         if (storage.Store.As<IPhysicalObjectStore>() is { } physical)
         {
             await CopyFileAsync(context, physical.GetPhysicalPath(record.Location), range?.Offset ?? 0, range?.Length ?? record.Size, record, storage);
@@ -410,6 +417,39 @@ internal sealed partial class ObjectReadHandler(
         {
             CheckSize(content.TotalLength, record, storage);
             await content.Content.CopyToAsync(context.Response.Body, context.RequestAborted);
+        }
+    }
+
+    /// <summary>
+    /// The first whole stream of an object imported without its hash records it, so from then on its ETag is its
+    /// SHA-256 and every copy, cache fill and verify checks against it.
+    /// </summary>
+    private async Task CopyAndHashAsync(HttpContext context, StorageDefinition storage, ObjectRecord record)
+    {
+        var content = await storage.Store.OpenReadAsync(record.Location, null, context.RequestAborted) ?? throw MissingObject(record, storage);
+        string sha256;
+        long length;
+        await using (content)
+        {
+            CheckSize(content.TotalLength, record, storage);
+            await using var hashing = new HashingReadStream(content.Content);
+            await hashing.CopyToAsync(context.Response.Body, context.RequestAborted);
+            (sha256, length) = (hashing.Sha256Hex, hashing.Count);
+        }
+
+        if (length != record.Size)
+        {
+            return;
+        }
+
+        try
+        {
+            await catalog.RecordHashAsync(record, sha256, CancellationToken.None);
+        }
+        catch (CatalogUnavailableException ex)
+        {
+            // The response is complete; the next stream or a deep verify records the hash.
+            Log.HashNotRecorded(logger, record.Key, ex.Message);
         }
     }
 
@@ -554,5 +594,8 @@ internal sealed partial class ObjectReadHandler(
 
         [LoggerMessage(EventId = EventIds.ReadStorageUnknown, Level = LogLevel.Error, Message = "{Key} belongs to storage {StorageId}, which is not configured")]
         public static partial void StorageUnknown(ILogger logger, string key, string storageId);
+
+        [LoggerMessage(EventId = EventIds.ReadHashNotRecorded, Level = LogLevel.Warning, Message = "{Key} was streamed whole, but its SHA-256 could not be recorded: {Error}")]
+        public static partial void HashNotRecorded(ILogger logger, string key, string error);
     }
 }

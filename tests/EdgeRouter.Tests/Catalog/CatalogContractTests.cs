@@ -297,6 +297,25 @@ public abstract class CatalogContractTests
     }
 
     [Fact]
+    public async Task RecordHash_SetsAPendingHash_OnlyWhileTheRecordStillNamesThatLocationWithoutOne()
+    {
+        var storage = "h-" + Guid.NewGuid().ToString("N")[..8];
+        var pending = Record("h/" + Guid.NewGuid(), storage, 70, sha: string.Empty);
+        Assert.True(await Catalog.AdoptAsync(pending, CancellationToken.None));
+        Assert.True((await Catalog.FindAsync(pending.Key, CancellationToken.None))!.HashPending);
+
+        Assert.False(await Catalog.RecordHashAsync(pending with { Location = "elsewhere" }, "bb", CancellationToken.None));
+        Assert.False(await Catalog.RecordHashAsync(pending with { StorageId = storage + "-b" }, "bb", CancellationToken.None));
+        Assert.True(await Catalog.RecordHashAsync(pending, "bb", CancellationToken.None));
+        Assert.False(await Catalog.RecordHashAsync(pending, "cc", CancellationToken.None));
+
+        var hashed = await Catalog.FindCurrentAsync(pending.Key, CancellationToken.None);
+        Assert.Equal("bb", hashed!.Sha256);
+        Assert.Equal("\"bb\"", hashed.ETag);
+        Assert.Equal(pending.Location, hashed.Location);
+    }
+
+    [Fact]
     public async Task Relocate_SwitchesTheRecordToTheCopy_OnlyIfItIsStillTheCopiedVersion_AndQueuesTheOldLocationAfterTheGrace()
     {
         var key = "m/" + Guid.NewGuid();

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using System.Text.Json.Nodes;
 using EdgeRouter.Tests.TestUtilities;
 
 namespace EdgeRouter.Tests.Jobs;
@@ -67,6 +68,75 @@ public sealed class ImportJobTests : IDisposable
         Assert.Equal(1_000, JobsTestRouter.Count(again, "known"));
         var storages = await admin.GetStringAsync("/admin/api/storages");
         Assert.Contains("\"objects\":1000", storages, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ImportWithoutHash_RecordsAPendingHash_ThatTheFirstWholeStreamAMigrationAndADeepVerifyEachSettle()
+    {
+        var legacy = Path.Combine(_router.Root, "data", "legacy");
+        var objects = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        for (var i = 0; i < 20; i++)
+        {
+            var key = $"2020/{(i < 10 ? "a" : "b")}/photo-{i}.png";
+            objects[key] = TestFiles.Png(4_000 + i);
+            Write(legacy, key, objects[key]);
+        }
+
+        using var admin = JobsTestRouter.AdminClient(_router);
+        using var client = _router.CreateAnonymousClient();
+
+        var job = await JobsTestRouter.RunAsync(admin, """{ "kind": "import", "storage": "legacy", "prefix": "2020/", "hash": false }""");
+
+        Assert.Equal("succeeded", (string?)job["state"]);
+        Assert.Equal(20, JobsTestRouter.Count(job, "imported"));
+        var listed = JsonNode.Parse(await admin.GetStringAsync("/admin/api/objects?prefix=2020/&limit=100"))!["items"]!.AsArray();
+        Assert.Equal(20, listed.Count);
+        Assert.All(listed, o => Assert.Null((string?)o!["sha256"]));
+
+        // Until it is hashed an object has a strong ETag of its own, which validators and ranges honour.
+        const string streamed = "2020/a/photo-0.png";
+        using (var partial = await client.SendAsync(new HttpRequestMessage(HttpMethod.Get, "/" + streamed) { Headers = { Range = new(0, 99) } }))
+        {
+            Assert.Equal(HttpStatusCode.PartialContent, partial.StatusCode);
+            Assert.Equal(objects[streamed][..100], await partial.Content.ReadAsByteArrayAsync());
+            Assert.StartsWith("\"u-", partial.Headers.ETag!.Tag, StringComparison.Ordinal);
+        }
+
+        var pendingTag = (await client.SendAsync(new HttpRequestMessage(HttpMethod.Head, "/" + streamed))).Headers.ETag!.Tag;
+        Assert.StartsWith("\"u-", pendingTag, StringComparison.Ordinal);
+        using (var revalidation = await client.SendAsync(new HttpRequestMessage(HttpMethod.Get, "/" + streamed) { Headers = { { "If-None-Match", pendingTag } } }))
+        {
+            Assert.Equal(HttpStatusCode.NotModified, revalidation.StatusCode);
+        }
+
+        using (var whole = await client.GetAsync("/" + streamed))
+        {
+            Assert.Equal(objects[streamed], await whole.Content.ReadAsByteArrayAsync());
+            Assert.Equal(pendingTag, whole.Headers.ETag!.Tag);
+        }
+
+        using (var after = await client.SendAsync(new HttpRequestMessage(HttpMethod.Head, "/" + streamed)))
+        {
+            Assert.Equal($"\"{TestFiles.Sha256(objects[streamed])}\"", after.Headers.ETag!.Tag);
+        }
+
+        // A migration checks the copy against what it read from the source, and leaves the hash to be recorded later.
+        var migrate = await JobsTestRouter.RunAsync(admin, """{ "kind": "migrate", "from": "legacy", "to": "main", "prefix": "2020/b/" }""");
+        Assert.Equal(10, JobsTestRouter.Count(migrate, "moved"));
+
+        var verify = await JobsTestRouter.RunAsync(admin, """{ "kind": "verify", "deep": true }""");
+
+        Assert.Equal(19, JobsTestRouter.Count(verify, "hashed"));
+        Assert.Empty(JobsTestRouter.Listed(verify, "hashMismatches", "key"));
+        foreach (var (key, bytes) in objects)
+        {
+            using var response = await client.GetAsync("/" + key);
+            Assert.Equal(bytes, await response.Content.ReadAsByteArrayAsync());
+            Assert.Equal($"\"{TestFiles.Sha256(bytes)}\"", response.Headers.ETag!.Tag);
+        }
+
+        var again = await JobsTestRouter.RunAsync(admin, """{ "kind": "verify", "deep": true }""");
+        Assert.Equal(0, JobsTestRouter.Count(again, "hashed"));
     }
 
     [Theory]

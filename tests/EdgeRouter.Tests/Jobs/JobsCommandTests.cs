@@ -24,13 +24,16 @@ public sealed class JobsCommandTests : IDisposable
             await File.WriteAllBytesAsync(path, TestFiles.Png(100 + i));
         }
 
-        var (exit, output, error) = await RunAsync("import", "--storage", "legacy", "--prefix", "cli/", "--objects-per-second", "1000");
+        var (exit, output, error) = await RunAsync("import", "--storage", "legacy", "--prefix", "cli/", "--objects-per-second", "1000", "--no-hash");
 
         Assert.True(exit == 0, output + error);
         Assert.Matches(@"job \S+ queued", output);
         Assert.True(output.Contains("[##############################] 100%  30/30", StringComparison.Ordinal), output);
         Assert.Contains("succeeded", output, StringComparison.Ordinal);
         Assert.Contains("\"imported\": 30", output, StringComparison.Ordinal);
+        using var admin = JobsTestRouter.AdminClient(_router);
+        var objects = await admin.GetStringAsync("/admin/api/objects?prefix=cli/&limit=100");
+        Assert.Equal(30, System.Text.RegularExpressions.Regex.Count(objects, "\"sha256\":null"));
         var (listed, list, _) = await RunAsync("list");
         Assert.Equal(0, listed);
         Assert.Contains("import", list, StringComparison.Ordinal);

@@ -37,6 +37,8 @@ internal abstract class DelegatingCatalog(IObjectCatalog inner) : IObjectCatalog
 
     public virtual Task<bool> AdoptAsync(ObjectRecord record, CancellationToken cancellationToken) => inner.AdoptAsync(record, cancellationToken);
 
+    public virtual Task<bool> RecordHashAsync(ObjectRecord expected, string sha256, CancellationToken cancellationToken) => inner.RecordHashAsync(expected, sha256, cancellationToken);
+
     public virtual Task<IReadOnlyList<bool>> RelocateManyAsync(IReadOnlyList<Relocation> relocations, CancellationToken cancellationToken) => inner.RelocateManyAsync(relocations, cancellationToken);
 
     public virtual Task<IReadOnlyList<bool>> TryBeginUploadsAsync(IReadOnlyList<UploadIntent> intents, CancellationToken cancellationToken) => inner.TryBeginUploadsAsync(intents, cancellationToken);

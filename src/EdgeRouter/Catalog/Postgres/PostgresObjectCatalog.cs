@@ -447,6 +447,19 @@ internal sealed partial class PostgresObjectCatalog : IObjectCatalog, ICapacityL
         });
     }
 
+    public async Task<bool> RecordHashAsync(ObjectRecord expected, string sha256, CancellationToken cancellationToken)
+    {
+        // One conditional UPDATE: its row lock orders it with any commit, delete or switch of the key.
+        return await Run(async connection => await ExecuteAsync(
+            connection,
+            null,
+            "UPDATE objects SET sha256 = $1 WHERE key = $2 AND storage_id = $3 AND location = $4 AND sha256 = ''",
+            sha256,
+            expected.Key,
+            expected.StorageId,
+            expected.Location) == 1);
+    }
+
     public async Task<IReadOnlyList<bool>> RelocateManyAsync(IReadOnlyList<Relocation> relocations, CancellationToken cancellationToken)
     {
         return await Run<IReadOnlyList<bool>>(async connection =>

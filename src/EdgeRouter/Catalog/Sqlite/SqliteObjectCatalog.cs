@@ -400,6 +400,17 @@ internal sealed partial class SqliteObjectCatalog : IObjectCatalog, Jobs.IJobSto
         });
     }
 
+    public async Task<bool> RecordHashAsync(ObjectRecord expected, string sha256, CancellationToken cancellationToken)
+    {
+        return await Write(async connection =>
+        {
+            await using var command = Command(connection, null, "UPDATE objects SET sha256 = $sha WHERE key = $key AND storage_id = $storage AND location = $location AND sha256 = ''", expected.StorageId, expected.Location);
+            command.Parameters.AddWithValue("$key", expected.Key);
+            command.Parameters.AddWithValue("$sha", sha256);
+            return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+        });
+    }
+
     public async Task<IReadOnlyList<bool>> RelocateManyAsync(IReadOnlyList<Relocation> relocations, CancellationToken cancellationToken)
     {
         return await Write<IReadOnlyList<bool>>(async connection =>
