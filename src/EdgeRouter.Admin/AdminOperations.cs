@@ -197,6 +197,32 @@ internal sealed partial class AdminOperations(IAdminDataSource data, ILoggerFact
 
     public Task<IReadOnlyList<AdminJob>> ListJobsAsync(int limit, CancellationToken cancellationToken) => data.ListJobsAsync(limit, cancellationToken);
 
+    public Task<AdminPurges> ListPurgesAsync(string? state, int limit, CancellationToken cancellationToken) => data.ListPurgesAsync(state, limit, cancellationToken);
+
+    public async Task<AdminPurgeResult> PurgeAsync(string who, AdminPurgeRequest request, CancellationToken cancellationToken)
+    {
+        var result = await data.PurgeAsync(request, cancellationToken);
+        if (_audit.IsEnabled(LogLevel.Information))
+        {
+            var what = "purge " + (request.Key is not null ? "key " + request.Key : request.Prefix is not null ? "prefix " + request.Prefix : "storage " + request.Storage);
+            Log.Audit(_audit, who, what, result.Problems.Count == 0 ? $"{result.Recorded} purges recorded" : "refused: " + string.Join(" ", result.Problems));
+        }
+
+        return result;
+    }
+
+    public async Task<bool> RetryPurgeAsync(string who, long id, CancellationToken cancellationToken)
+    {
+        var retried = await data.RetryPurgeAsync(id, cancellationToken);
+        if (_audit.IsEnabled(LogLevel.Information))
+        {
+            var what = "retry purge " + id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            Log.Audit(_audit, who, what, retried ? "pending again" : "no dead purge by that id");
+        }
+
+        return retried;
+    }
+
     public Task<AdminJob?> GetJobAsync(string id, CancellationToken cancellationToken) => data.GetJobAsync(id, cancellationToken);
 
     private static partial class Log

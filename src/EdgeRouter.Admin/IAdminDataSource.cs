@@ -58,7 +58,27 @@ public interface IAdminDataSource
 
     /// <summary>Cancels a queued or running job; the job as it is then, or null when there is no such job.</summary>
     Task<AdminJob?> CancelJobAsync(string id, CancellationToken cancellationToken);
+
+    /// <summary>The CDN purge outbox: its targets, counts by state, and its newest purges (of one state, or all).</summary>
+    Task<AdminPurges> ListPurgesAsync(string? state, int limit, CancellationToken cancellationToken);
+
+    /// <summary>A dead-lettered purge back to pending; false when there is no dead purge by that id.</summary>
+    Task<bool> RetryPurgeAsync(long id, CancellationToken cancellationToken);
+
+    /// <summary>Purges one key, every key under a prefix, or a storage (by its tag) on every target.</summary>
+    Task<AdminPurgeResult> PurgeAsync(AdminPurgeRequest request, CancellationToken cancellationToken);
 }
+
+/// <summary>One purge of one target; <see cref="LastError"/> is the CDN's last answer when a try failed.</summary>
+public sealed record AdminPurge(long Id, string Target, string Event, string Scope, string Subject, string? Storage, string State, int Attempts, DateTimeOffset CreatedAt, DateTimeOffset DueAt, DateTimeOffset? SentAt, string? LastError);
+
+public sealed record AdminPurges(IReadOnlyList<string> Targets, long Pending, long Sent, long Dead, DateTimeOffset? OldestPending, IReadOnlyList<AdminPurge> Items);
+
+/// <summary>Exactly one of the three.</summary>
+public sealed record AdminPurgeRequest(string? Key, string? Prefix, string? Storage);
+
+/// <summary>How many purges were recorded (one per key per target), or why none was.</summary>
+public sealed record AdminPurgeResult(int Recorded, IReadOnlyList<string> Problems);
 
 public sealed record AdminJobCreation(AdminJob? Job, IReadOnlyList<string> Problems);
 

@@ -112,6 +112,23 @@ internal static class AdminApiEndpoints
         api.MapDelete("/jobs/{id}", async (string id, HttpContext context, AdminOperations admin, CancellationToken cancellationToken) =>
             await admin.CancelJobAsync(Who(context), id, cancellationToken) is { } job ? Results.Ok(ToJson(job)) : NoJob(id));
 
+        // CDN purges: the outbox (pending, sent, dead with the CDN's answer), a retry of a dead one, a purge by hand.
+        api.MapGet("/purges", async (string? state, int? limit, AdminOperations admin, CancellationToken cancellationToken) =>
+            state is null or "pending" or "sent" or "dead"
+                ? Results.Ok(await admin.ListPurgesAsync(state, Math.Clamp(limit ?? 100, 1, 1000), cancellationToken))
+                : Invalid([$"'state' must be pending, sent or dead (was '{state}')."], "Invalid query"));
+
+        api.MapPost("/purges", async (AdminPurgeRequest request, HttpContext context, AdminOperations admin, CancellationToken cancellationToken) =>
+        {
+            var result = await admin.PurgeAsync(Who(context), request, cancellationToken);
+            return result.Problems.Count == 0 ? Results.Accepted($"{options.PathBase}/api/purges", new { recorded = result.Recorded }) : Invalid(result.Problems, "Invalid purge");
+        });
+
+        api.MapPost("/purges/{id:long}/retry", async (long id, HttpContext context, AdminOperations admin, CancellationToken cancellationToken) =>
+            await admin.RetryPurgeAsync(Who(context), id, cancellationToken)
+                ? Results.Ok(new { id, state = "pending" })
+                : Results.Problem(title: "Unknown purge", detail: $"There is no dead-lettered purge {id}.", statusCode: StatusCodes.Status404NotFound));
+
         return api;
     }
 

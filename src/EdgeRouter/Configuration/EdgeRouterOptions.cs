@@ -28,6 +28,8 @@ public sealed class EdgeRouterOptions
 
     public Jobs.JobOptions Jobs { get; set; } = new();
 
+    public Cdn.CdnOptions Cdn { get; set; } = new();
+
     /// <summary>Name of the placement policy: <c>weighted</c> (default), <c>fill-first</c> or <c>least-used</c>.</summary>
     public string PlacementPolicy { get; set; } = "weighted";
 

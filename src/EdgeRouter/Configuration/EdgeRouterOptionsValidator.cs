@@ -64,6 +64,8 @@ internal sealed partial class EdgeRouterOptionsValidator : IValidateOptions<Edge
             }
         }
 
+        errors.AddRange(Cdn.CdnTargets.Problems(options.Cdn));
+
         var cache = options.OriginCache;
         if (cache.MemoryBytes < 0)
         {

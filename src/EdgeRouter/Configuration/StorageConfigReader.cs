@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
 
 namespace EdgeRouter.Configuration;
 
@@ -8,7 +7,7 @@ namespace EdgeRouter.Configuration;
 /// Reads storages.json into a <see cref="StoragesDocument"/>, expanding <c>${ENV_VAR}</c> references, and reports
 /// every syntax or type problem with the storage and field it belongs to.
 /// </summary>
-public static partial class StorageConfigReader
+public static class StorageConfigReader
 {
     internal static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web)
     {
@@ -93,22 +92,13 @@ public static partial class StorageConfigReader
     {
         foreach (var (name, value) in entry.ToList())
         {
-            if (value is not JsonValue jv || !jv.TryGetValue<string>(out var text) || !text.Contains("${", StringComparison.Ordinal))
+            if (value is not JsonValue jv || !jv.TryGetValue<string>(out var text))
             {
                 continue;
             }
 
-            var expanded = EnvReference().Replace(text, match =>
-            {
-                var variable = match.Groups[1].Value;
-                var resolved = environment(variable);
-                if (resolved is null)
-                {
-                    errors.Add($"storages[{index}] ('{id ?? "?"}'): field '{name}': refers to environment variable '{variable}', which is not set.");
-                }
-
-                return resolved ?? string.Empty;
-            });
+            var expanded = EnvironmentReferences.Expand(text, environment, variable =>
+                errors.Add($"storages[{index}] ('{id ?? "?"}'): field '{name}': refers to environment variable '{variable}', which is not set."));
             entry[name] = expanded;
         }
     }
@@ -118,7 +108,4 @@ public static partial class StorageConfigReader
         var end = message.IndexOf(". ", StringComparison.Ordinal);
         return end < 0 ? message : message[..(end + 1)];
     }
-
-    [GeneratedRegex(@"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")]
-    private static partial Regex EnvReference();
 }

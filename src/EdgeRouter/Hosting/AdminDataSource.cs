@@ -5,6 +5,7 @@ using System.Globalization;
 using System.Text.Json;
 using EdgeRouter.Admin;
 using EdgeRouter.Catalog;
+using EdgeRouter.Cdn;
 using EdgeRouter.Configuration;
 using EdgeRouter.Health;
 using EdgeRouter.Observability;
@@ -23,8 +24,32 @@ internal sealed class AdminDataSource(
     ObjectDeleter deleter,
     IEnumerable<IStorageProvider> providers,
     TrafficRecorder traffic,
-    JobService jobs) : IAdminDataSource
+    JobService jobs,
+    IPurgeOutbox purges,
+    CdnPurges manualPurges,
+    TimeProvider timeProvider) : IAdminDataSource
 {
+    public async Task<AdminPurges> ListPurgesAsync(string? state, int limit, CancellationToken cancellationToken)
+    {
+        var stats = await purges.PurgeStatsAsync(cancellationToken);
+        var items = await purges.ListPurgesAsync(state, limit, cancellationToken);
+        return new AdminPurges(
+            manualPurges.Targets,
+            stats.Pending,
+            stats.Sent,
+            stats.Dead,
+            stats.OldestPending,
+            [.. items.Select(p => new AdminPurge(p.Id, p.Target, p.Event, p.Scope, p.Subject, p.StorageId, p.State, p.Attempts, p.CreatedAt, p.DueAt, p.SentAt, p.LastError))]);
+    }
+
+    public Task<bool> RetryPurgeAsync(long id, CancellationToken cancellationToken) => purges.RequeuePurgeAsync(id, timeProvider.GetUtcNow(), cancellationToken);
+
+    public async Task<AdminPurgeResult> PurgeAsync(AdminPurgeRequest request, CancellationToken cancellationToken)
+    {
+        var (recorded, problems) = await manualPurges.PurgeAsync(request.Key, request.Prefix, request.Storage, cancellationToken);
+        return new AdminPurgeResult(recorded, problems);
+    }
+
     public async Task<AdminJobCreation> CreateJobAsync(JsonObject spec, CancellationToken cancellationToken)
     {
         var (job, problems) = await jobs.CreateAsync(spec, cancellationToken);

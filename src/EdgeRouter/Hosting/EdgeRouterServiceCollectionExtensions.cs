@@ -2,6 +2,7 @@ using EdgeRouter.Admin;
 using EdgeRouter.Caching;
 using EdgeRouter.Caching.Redis;
 using EdgeRouter.Catalog;
+using EdgeRouter.Cdn;
 using EdgeRouter.Catalog.Postgres;
 using EdgeRouter.Catalog.Sqlite;
 using EdgeRouter.Jobs;
@@ -48,6 +49,8 @@ public static class EdgeRouterServiceCollectionExtensions
                 {
                     options.Uploads.ApiKeys.Add(ApiKeys.Hash(plain));
                 }
+
+                CdnTargets.ExpandEnvironment(options.Cdn, Environment.GetEnvironmentVariable);
             })
             .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<EdgeRouterOptions>, EdgeRouterOptionsValidator>());
@@ -159,6 +162,15 @@ public static class EdgeRouterServiceCollectionExtensions
         services.TryAddSingleton<JobRunner>();
         services.AddHostedService(sp => sp.GetRequiredService<JobRunner>());
         services.TryAddSingleton<JobService>();
+
+        // CDN coherence: purges recorded in each change's transaction, sent from the outbox; tags on every answer.
+        services.TryAddSingleton<IPurgeOutbox>(sp => (IPurgeOutbox)database(sp));
+        services.TryAddSingleton<CacheTags>();
+        services.AddHttpClient(CdnTargets.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(30));
+        services.TryAddSingleton<CdnTargets>();
+        services.TryAddSingleton<CdnPurgeWorker>();
+        services.AddHostedService(sp => sp.GetRequiredService<CdnPurgeWorker>());
+        services.TryAddSingleton<CdnPurges>();
 
         // Reads.
         services.AddHttpForwarder();

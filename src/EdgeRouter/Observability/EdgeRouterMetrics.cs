@@ -34,6 +34,8 @@ public sealed class EdgeRouterMetrics
     private readonly Histogram<double> _storageOperationDuration;
     private readonly Histogram<double> _catalogQueryDuration;
     private long _deletionsLeft = -1;
+    private readonly Counter<long> _purges;
+    private (long Pending, double Age) _purgeQueue = (-1, 0);
 
     public EdgeRouterMetrics(IMeterFactory meterFactory)
     {
@@ -76,6 +78,27 @@ public sealed class EdgeRouterMetrics
             "{deletion}",
             "Due deletions the janitor's last round could not remove (up to one batch), on the instance that ran it; none before its first round.");
         _janitorRemoved = meter.CreateCounter<long>("edgerouter.janitor.removed", "{item}", "What the janitor removed, by kind: replaced-or-deleted objects past their grace, expired uploads, spool files.");
+        _purges = meter.CreateCounter<long>(PurgesName, "{purge}", "CDN purges by target and outcome: sent, retry (a try failed; sent again later) or dead (dead-lettered).");
+        meter.CreateObservableGauge(
+            "edgerouter.cdn.purge.queue.age",
+            () => Volatile.Read(ref _purgeQueue.Pending) >= 0 ? [new Measurement<double>(Volatile.Read(ref _purgeQueue.Age))] : Array.Empty<Measurement<double>>(),
+            "s",
+            "Age of the oldest purge waiting to be sent (0 when none waits), as the purge worker last saw the outbox.");
+        meter.CreateObservableGauge(
+            "edgerouter.cdn.purge.queue.pending",
+            () => Volatile.Read(ref _purgeQueue.Pending) is var pending and >= 0 ? [new Measurement<long>(pending)] : Array.Empty<Measurement<long>>(),
+            "{purge}",
+            "Purges waiting to be sent, as the purge worker last saw the outbox.");
+    }
+
+    public const string PurgesName = "edgerouter.cdn.purges";
+
+    public void Purges(string target, string outcome, long count) => _purges.Add(count, new KeyValuePair<string, object?>("target", target), new KeyValuePair<string, object?>("outcome", outcome));
+
+    public void PurgeQueue(long pending, TimeSpan oldest)
+    {
+        Volatile.Write(ref _purgeQueue.Age, oldest.TotalSeconds);
+        Volatile.Write(ref _purgeQueue.Pending, pending);
     }
 
     public void UploadStored(string storageId, long bytes)

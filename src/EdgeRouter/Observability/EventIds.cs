@@ -51,4 +51,8 @@ internal static class EventIds
     public const int JobStoreUnavailable = 604;
     public const int ObjectAdopted = 605;
     public const int ReadHashNotRecorded = 606;
+
+    public const int PurgeRetry = 700;
+    public const int PurgeDead = 701;
+    public const int PurgeOutboxUnavailable = 702;
 }

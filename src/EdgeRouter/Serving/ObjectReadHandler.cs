@@ -30,6 +30,7 @@ internal sealed partial class ObjectReadHandler(
     KeysBeingWritten keysBeingWritten,
     OriginCache cache,
     Jobs.LazyAdoption adoption,
+    Cdn.CacheTags cacheTags,
     IOptions<EdgeRouterOptions> options,
     EdgeRouterMetrics metrics,
     ILogger<ObjectReadHandler> logger)
@@ -104,6 +105,9 @@ internal sealed partial class ObjectReadHandler(
             await FailAsync(context, StatusCodes.Status502BadGateway, "unknown-storage");
             return;
         }
+
+        // Every answer names the object and its storage, so a CDN purges one or the other with one call.
+        cacheTags.Apply(context.Response.Headers, record.Key, storage.Id);
 
         // 4. The read mode.
         var mode = ReadModeNames[(int)storage.Read];
@@ -212,6 +216,7 @@ internal sealed partial class ObjectReadHandler(
         {
             case PreconditionOutcome.NotModified:
                 response.StatusCode = StatusCodes.Status304NotModified;
+                cacheTags.ApplyLifetimes(headers);
                 metrics.Read(mode, "not-modified");
                 return;
             case PreconditionOutcome.PreconditionFailed:
@@ -225,6 +230,7 @@ internal sealed partial class ObjectReadHandler(
                 return;
         }
 
+        cacheTags.ApplyLifetimes(headers);
         ByteRange? range = precondition.Outcome == PreconditionOutcome.Partial ? new ByteRange(precondition.Offset, precondition.Length) : null;
         response.ContentType = record.ContentType;
         response.ContentLength = range?.Length ?? record.Size;
@@ -532,6 +538,10 @@ internal sealed partial class ObjectReadHandler(
     {
         var response = context.Response;
         response.StatusCode = StatusCodes.Status404NotFound;
+        if (key is not null)
+        {
+            cacheTags.Apply(response.Headers, key, null);
+        }
 
         // A key being uploaded exists a moment later: a CDN must not keep this 404 for NotFoundCacheControl's max-age.
         response.Headers.CacheControl = key is not null && keysBeingWritten.Contains(key) ? NoStore : _serving.NotFoundCacheControl;

@@ -12,8 +12,9 @@ namespace EdgeRouter.Serving;
 /// </summary>
 internal sealed class StorageForwarding : IDisposable
 {
-    public StorageForwarding(IOptions<EdgeRouterOptions> options)
+    public StorageForwarding(IOptions<EdgeRouterOptions> options, Cdn.CacheTags tags)
     {
+        Transformer = new StorageTransformer(tags);
         var serving = options.Value.Serving;
         Invoker = new HttpMessageInvoker(new SocketsHttpHandler
         {
@@ -47,7 +48,7 @@ internal sealed class StorageForwarding : IDisposable
 
     public ForwarderRequestConfig RequestConfig { get; }
 
-    public HttpTransformer Transformer { get; } = new StorageTransformer();
+    public HttpTransformer Transformer { get; }
 
     public void Dispose() => Invoker.Dispose();
 
@@ -55,7 +56,7 @@ internal sealed class StorageForwarding : IDisposable
     /// Sends the request to exactly the mapped URL (passed as the destination prefix) without the client's query,
     /// credentials or cookies, keeps a backend's 5xx out of every cache, and quotes a bare ETag.
     /// </summary>
-    private sealed class StorageTransformer : HttpTransformer
+    private sealed class StorageTransformer(Cdn.CacheTags tags) : HttpTransformer
     {
         public override async ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
         {
@@ -94,6 +95,7 @@ internal sealed class StorageForwarding : IDisposable
                 headers.XContentTypeOptions = "nosniff";
                 headers.ContentSecurityPolicy = ContentSecurityPolicy;
                 headers.CacheControl = proxied.CacheControl;
+                tags.ApplyLifetimes(headers);
             }
 
             // Some backends (OpenStack Swift) answer a bare MD5 as the ETag; HTTP wants it quoted, and caches and

@@ -28,6 +28,9 @@ public sealed class AdminApiTests : IDisposable
     [InlineData("POST", "/admin/api/storages")]
     [InlineData("POST", "/admin/api/storages/test")]
     [InlineData("DELETE", "/admin/api/objects/a.png")]
+    [InlineData("GET", "/admin/api/purges")]
+    [InlineData("POST", "/admin/api/purges")]
+    [InlineData("POST", "/admin/api/purges/1/retry")]
     public async Task EveryRoute_NeedsTheAdminKey_AndAnUploadKeyIsNotOne(string method, string path)
     {
         using var anonymous = _factory.CreateClient();
@@ -147,7 +150,7 @@ public sealed class AdminApiTests : IDisposable
         Assert.Equal(HttpStatusCode.OK, document.StatusCode);
         using var json = JsonDocument.Parse(await document.Content.ReadAsStringAsync());
         var paths = json.RootElement.GetProperty("paths").EnumerateObject().Select(p => p.Name).Order().ToList();
-        Assert.Equal(["/admin/api/jobs", "/admin/api/jobs/{id}", "/admin/api/objects", "/admin/api/objects/{key}", "/admin/api/storages", "/admin/api/storages/test", "/admin/api/storages/{id}", "/admin/api/storages/{id}/test", "/admin/api/traffic"], paths);
+        Assert.Equal(["/admin/api/jobs", "/admin/api/jobs/{id}", "/admin/api/objects", "/admin/api/objects/{key}", "/admin/api/purges", "/admin/api/purges/{id}/retry", "/admin/api/storages", "/admin/api/storages/test", "/admin/api/storages/{id}", "/admin/api/storages/{id}/test", "/admin/api/traffic"], paths);
     }
 
     [Fact]

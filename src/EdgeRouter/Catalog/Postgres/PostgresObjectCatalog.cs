@@ -1,3 +1,4 @@
+using EdgeRouter.Cdn;
 using System.Data.Common;
 using EdgeRouter.Configuration;
 using EdgeRouter.Placement;
@@ -12,7 +13,7 @@ namespace EdgeRouter.Catalog.Postgres;
 /// advisory lock on it, so two instances cannot both see a key free. The router creates and migrates the schema
 /// at start-up, under a session advisory lock, so instances starting together migrate once.
 /// </summary>
-internal sealed partial class PostgresObjectCatalog : IObjectCatalog, ICapacityLedger, Jobs.IJobStore, IAsyncDisposable
+internal sealed partial class PostgresObjectCatalog : IObjectCatalog, ICapacityLedger, Jobs.IJobStore, IPurgeOutbox, IAsyncDisposable
 {
     // Each entry migrates the schema from its index to index + 1; append, never edit.
     private static readonly string[] Migrations =
@@ -101,6 +102,25 @@ internal sealed partial class PostgresObjectCatalog : IObjectCatalog, ICapacityL
         );
         CREATE INDEX ix_jobs_state ON jobs (state, created_ms);
         """,
+        """
+        CREATE TABLE purges (
+            id         bigint  GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            target     text    NOT NULL,
+            event      text    NOT NULL,
+            scope      text    NOT NULL,
+            subject    text    NOT NULL,
+            storage_id text,
+            state      text    NOT NULL,
+            attempts   integer NOT NULL,
+            created_ms bigint  NOT NULL,
+            due_ms     bigint  NOT NULL,
+            lease_ms   bigint  NOT NULL,
+            owner      text,
+            sent_ms    bigint,
+            last_error text
+        );
+        CREATE INDEX ix_purges_due ON purges (state, due_ms);
+        """,
     ];
 
     // Any constants that no other application uses as its advisory lock keys.
@@ -130,6 +150,9 @@ internal sealed partial class PostgresObjectCatalog : IObjectCatalog, ICapacityL
     private readonly TimeSpan _reservationLifetime;
     private readonly TimeSpan _deleteGrace;
 
+    // The CDN targets each change of an object is purged on, recorded in the change's own transaction.
+    private readonly string[] _purgeTargets;
+
     public PostgresObjectCatalog(IOptions<EdgeRouterOptions> options, TimeProvider timeProvider, ILogger<PostgresObjectCatalog> logger)
     {
         _timeProvider = timeProvider;
@@ -137,6 +160,7 @@ internal sealed partial class PostgresObjectCatalog : IObjectCatalog, ICapacityL
         var catalog = options.Value.Catalog;
         _reservationLifetime = catalog.ReservationLifetime;
         _deleteGrace = catalog.DeleteGrace;
+        _purgeTargets = [.. options.Value.Cdn.Targets.Select(t => t.Name)];
         var builder = new NpgsqlConnectionStringBuilder(catalog.ConnectionString);
         var given = new DbConnectionStringBuilder { ConnectionString = catalog.ConnectionString }.Keys.Cast<string>()
             .Select(k => k.Replace(" ", string.Empty, StringComparison.Ordinal).ToLowerInvariant()).ToHashSet();
@@ -278,6 +302,7 @@ internal sealed partial class PostgresObjectCatalog : IObjectCatalog, ICapacityL
             if (previous is not null)
             {
                 await EnqueueAsync(connection, transaction, previous.StorageId, previous.Location, previous.Key, _deleteGrace);
+                await PurgeOutboxSql.RecordAsync(connection, transaction, _purgeTargets, PurgeEvents.Replaced, previous.Key, previous.StorageId, _timeProvider.GetUtcNow());
             }
 
             await ExecuteAsync(connection, transaction, "DELETE FROM upload_intents WHERE storage_id = $1 AND location = $2", record.StorageId, record.Location);
@@ -321,6 +346,7 @@ internal sealed partial class PostgresObjectCatalog : IObjectCatalog, ICapacityL
             }
 
             await EnqueueAsync(connection, transaction, expected.StorageId, expected.Location, expected.Key, immediate ? TimeSpan.Zero : _deleteGrace);
+            await PurgeOutboxSql.RecordAsync(connection, transaction, _purgeTargets, PurgeEvents.Deleted, expected.Key, expected.StorageId, _timeProvider.GetUtcNow());
 
             // An upload of the key still streaming loses at its commit: the delete came after it began.
             await ExecuteAsync(connection, transaction, "UPDATE upload_intents SET cancelled = true WHERE key = $1", expected.Key);
@@ -515,6 +541,7 @@ internal sealed partial class PostgresObjectCatalog : IObjectCatalog, ICapacityL
 
         await ExecuteAsync(connection, transaction, "DELETE FROM upload_intents WHERE storage_id = $1 AND location = $2", copy.StorageId, copy.Location);
         await EnqueueAsync(connection, transaction, expected.StorageId, expected.Location, expected.Key, _deleteGrace);
+        await PurgeOutboxSql.RecordAsync(connection, transaction, _purgeTargets, PurgeEvents.Moved, expected.Key, expected.StorageId, _timeProvider.GetUtcNow());
         return true;
     }
 

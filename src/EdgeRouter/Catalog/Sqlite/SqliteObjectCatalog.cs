@@ -1,3 +1,4 @@
+using EdgeRouter.Cdn;
 using System.Collections.Concurrent;
 using EdgeRouter.Configuration;
 using Microsoft.Data.Sqlite;
@@ -9,7 +10,7 @@ namespace EdgeRouter.Catalog.Sqlite;
 /// The embedded catalog: one SQLite file in WAL mode. Usage per storage is kept by triggers in the same
 /// transaction as the record, so the two can never disagree.
 /// </summary>
-internal sealed partial class SqliteObjectCatalog : IObjectCatalog, Jobs.IJobStore, IDisposable
+internal sealed partial class SqliteObjectCatalog : IObjectCatalog, Jobs.IJobStore, IPurgeOutbox, IDisposable
 {
     // Each entry migrates user_version from its index to index + 1; append, never edit.
     private static readonly string[] Migrations =
@@ -89,6 +90,25 @@ internal sealed partial class SqliteObjectCatalog : IObjectCatalog, Jobs.IJobSto
         ) WITHOUT ROWID;
         CREATE INDEX ix_jobs_state ON jobs (state, created_ms);
         """,
+        """
+        CREATE TABLE purges (
+            id         INTEGER PRIMARY KEY AUTOINCREMENT,
+            target     TEXT    NOT NULL,
+            event      TEXT    NOT NULL,
+            scope      TEXT    NOT NULL,
+            subject    TEXT    NOT NULL,
+            storage_id TEXT,
+            state      TEXT    NOT NULL,
+            attempts   INTEGER NOT NULL,
+            created_ms INTEGER NOT NULL,
+            due_ms     INTEGER NOT NULL,
+            lease_ms   INTEGER NOT NULL,
+            owner      TEXT,
+            sent_ms    INTEGER,
+            last_error TEXT
+        );
+        CREATE INDEX ix_purges_due ON purges (state, due_ms);
+        """,
     ];
 
     private const string Columns = CatalogRows.Columns;
@@ -105,6 +125,9 @@ internal sealed partial class SqliteObjectCatalog : IObjectCatalog, Jobs.IJobSto
     private readonly TimeProvider _timeProvider;
     private readonly TimeSpan _deleteGrace;
 
+    // The CDN targets each change of an object is purged on, recorded in the change's own transaction.
+    private readonly string[] _purgeTargets;
+
     // FULL: in WAL mode a commit is durable only once the WAL is synced; NORMAL may lose the last commits on a power
     // loss, and a 201 must survive one. Uploads:SyncToDisk=false trades that away for speed.
     private readonly string _synchronous;
@@ -119,6 +142,7 @@ internal sealed partial class SqliteObjectCatalog : IObjectCatalog, Jobs.IJobSto
     {
         _timeProvider = timeProvider;
         _deleteGrace = options.Value.Catalog.DeleteGrace;
+        _purgeTargets = [.. options.Value.Cdn.Targets.Select(t => t.Name)];
         _synchronous = options.Value.Uploads.SyncToDisk ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL";
         var builder = new SqliteConnectionStringBuilder(options.Value.Catalog.ConnectionString) { Pooling = true };
         if (builder.Mode != SqliteOpenMode.Memory && !builder.DataSource.StartsWith(':') && !string.IsNullOrEmpty(builder.DataSource))
@@ -253,6 +277,7 @@ internal sealed partial class SqliteObjectCatalog : IObjectCatalog, Jobs.IJobSto
             if (previous is not null)
             {
                 await Enqueue(connection, transaction, previous.StorageId, previous.Location, previous.Key, _deleteGrace, cancellationToken);
+                await PurgeOutboxSql.RecordAsync(connection, transaction, _purgeTargets, PurgeEvents.Replaced, previous.Key, previous.StorageId, _timeProvider.GetUtcNow());
             }
 
             await Execute(connection, transaction, "DELETE FROM upload_intents WHERE storage_id = $storage AND location = $location", record.StorageId, record.Location, cancellationToken);
@@ -285,6 +310,7 @@ internal sealed partial class SqliteObjectCatalog : IObjectCatalog, Jobs.IJobSto
             }
 
             await Enqueue(connection, transaction, expected.StorageId, expected.Location, expected.Key, immediate ? TimeSpan.Zero : _deleteGrace, cancellationToken);
+            await PurgeOutboxSql.RecordAsync(connection, transaction, _purgeTargets, PurgeEvents.Deleted, expected.Key, expected.StorageId, _timeProvider.GetUtcNow());
             await using (var cancel = connection.CreateCommand())
             {
                 // An upload of the key still streaming loses at its commit: the delete came after it began.
@@ -454,6 +480,7 @@ internal sealed partial class SqliteObjectCatalog : IObjectCatalog, Jobs.IJobSto
 
         await Execute(connection, transaction, "DELETE FROM upload_intents WHERE storage_id = $storage AND location = $location", copy.StorageId, copy.Location, cancellationToken);
         await Enqueue(connection, transaction, expected.StorageId, expected.Location, expected.Key, _deleteGrace, cancellationToken);
+        await PurgeOutboxSql.RecordAsync(connection, transaction, _purgeTargets, PurgeEvents.Moved, expected.Key, expected.StorageId, _timeProvider.GetUtcNow());
         return true;
     }
 
