@@ -11,6 +11,17 @@ public abstract class CatalogContractTests
 
     protected static TimeSpan Grace => TimeSpan.FromHours(1);
 
+    /// <summary>The CDN targets the catalogs under test are configured with: each change of a key records one purge for each.</summary>
+    protected static IReadOnlyList<string> PurgeTargets { get; } = ["cdn-a", "cdn-b"];
+
+    protected static void AddPurgeTargets(EdgeRouter.Configuration.EdgeRouterOptions options)
+    {
+        foreach (var name in PurgeTargets)
+        {
+            options.Cdn.Targets.Add(new EdgeRouter.Cdn.CdnTargetOptions { Name = name, Kind = "webhook" });
+        }
+    }
+
     protected abstract IObjectCatalog Catalog { get; }
 
     private static ObjectRecord Record(string key, string storage = "s1", long size = 100, string sha = "aa", string? location = null)
@@ -458,6 +469,71 @@ public abstract class CatalogContractTests
         Assert.True(await jobs.CancelJobAsync(running.Id, Clock.GetUtcNow(), CancellationToken.None));
         Assert.Equal(EdgeRouter.Jobs.JobLease.CancelRequested, await jobs.SaveJobAsync(running.Id, "a", default, Clock.GetUtcNow() + TimeSpan.FromSeconds(30), CancellationToken.None));
         Assert.False(await jobs.CancelJobAsync("j-unknown", Clock.GetUtcNow(), CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task EveryChangeThatAltersAnAnswer_RecordsOnePurgePerTarget_AndAChangeThatDidNotHappenRecordsNone()
+    {
+        var outbox = (EdgeRouter.Cdn.IPurgeOutbox)Catalog;
+        var replaced = Record("c/" + Guid.NewGuid(), "s1");
+        var deleted = Record("c/" + Guid.NewGuid(), "s1");
+        var moved = Record("c/" + Guid.NewGuid(), "s1");
+        foreach (var record in new[] { replaced, deleted, moved })
+        {
+            await CommitAsync(record, false);
+        }
+
+        Assert.Empty(await outbox.ListPurgesAsync(null, 100, CancellationToken.None));
+        await CommitAsync(Record(replaced.Key, "s2", 20, "bb"), overwrite: true);
+        Assert.False(await Catalog.RemoveAsync(deleted with { Location = "elsewhere" }, immediate: false, CancellationToken.None));
+        Assert.True(await Catalog.RemoveAsync(deleted, immediate: false, CancellationToken.None));
+        var copy = new UploadIntent("s3", moved.Key + ".copy", moved.Key, Clock.GetUtcNow() + TimeSpan.FromMinutes(10));
+        Assert.True(await Catalog.TryBeginUploadAsync(copy, CancellationToken.None));
+        Assert.True(await Catalog.RelocateAsync(moved, copy, CancellationToken.None));
+
+        var purges = await outbox.ListPurgesAsync(EdgeRouter.Cdn.PurgeStates.Pending, 100, CancellationToken.None);
+        Assert.Equal(
+            new[] { (replaced.Key, "replaced"), (deleted.Key, "deleted"), (moved.Key, "moved") }.SelectMany(c => PurgeTargets.Select(t => (t, c.Key, c.Item2, "s1"))).Order(),
+            purges.Select(p => (p.Target, p.Subject, p.Event, p.StorageId!)).Order());
+        Assert.All(purges, p => Assert.Equal((EdgeRouter.Cdn.PurgeScopes.Key, 0, Clock.GetUtcNow()), (p.Scope, p.Attempts, p.DueAt)));
+    }
+
+    [Fact]
+    public async Task Purges_AreClaimedByOneSender_RetriedWhenDue_DeadLetteredAfterTheLastTry_RequeuedByHand_AndPrunedOnceSent()
+    {
+        var outbox = (EdgeRouter.Cdn.IPurgeOutbox)Catalog;
+        await outbox.EnqueuePurgesAsync(["t"], [new("purge", "key", "k/1", null), new("purge", "key", "k/2", null), new("purge", "storage", "s1", "s1")], CancellationToken.None);
+        var now = Clock.GetUtcNow();
+        var lease = TimeSpan.FromMinutes(2);
+
+        var claimed = await outbox.ClaimPurgesAsync("a", now, now + lease, 10, CancellationToken.None);
+        Assert.Equal(["k/1", "k/2", "s1"], claimed.Select(p => p.Subject));
+        Assert.Empty(await outbox.ClaimPurgesAsync("b", now, now + lease, 10, CancellationToken.None));
+
+        await outbox.CompletePurgesAsync([claimed[0].Id], now, CancellationToken.None);
+        await outbox.RetryPurgesAsync([claimed[1].Id], now + TimeSpan.FromSeconds(5), "HTTP 503: busy", countAttempt: true, maxAttempts: 2, CancellationToken.None);
+        await outbox.DeadLetterPurgesAsync([claimed[2].Id], "HTTP 403: bad token", CancellationToken.None);
+        Assert.Equal(new EdgeRouter.Cdn.PurgeStats(1, 1, 1, now), await outbox.PurgeStatsAsync(CancellationToken.None));
+        Assert.Empty(await outbox.ClaimPurgesAsync("b", now, now + lease, 10, CancellationToken.None));
+
+        // Due again: claimed once more, fails its last try, and is dead-lettered with the answer.
+        Clock.Advance(TimeSpan.FromSeconds(5));
+        var again = Assert.Single(await outbox.ClaimPurgesAsync("b", Clock.GetUtcNow(), Clock.GetUtcNow() + lease, 10, CancellationToken.None));
+        Assert.Equal((claimed[1].Id, 1, "HTTP 503: busy"), (again.Id, again.Attempts, again.LastError));
+        await outbox.RetryPurgesAsync([again.Id], Clock.GetUtcNow(), "HTTP 500: down", countAttempt: true, maxAttempts: 2, CancellationToken.None);
+        var dead = await outbox.ListPurgesAsync(EdgeRouter.Cdn.PurgeStates.Dead, 10, CancellationToken.None);
+        Assert.Equal([(again.Id, 2, "HTTP 500: down"), (claimed[2].Id, 1, "HTTP 403: bad token")], dead.Select(p => (p.Id, p.Attempts, p.LastError)).Order());
+
+        // A sender that outlived its lease loses the claim to another.
+        Assert.True(await outbox.RequeuePurgeAsync(again.Id, Clock.GetUtcNow(), CancellationToken.None));
+        Assert.False(await outbox.RequeuePurgeAsync(claimed[0].Id, Clock.GetUtcNow(), CancellationToken.None));
+        Assert.Equal(0, Assert.Single(await outbox.ClaimPurgesAsync("c", Clock.GetUtcNow(), Clock.GetUtcNow() + lease, 10, CancellationToken.None)).Attempts);
+        Clock.Advance(lease + TimeSpan.FromSeconds(1));
+        Assert.Equal(again.Id, Assert.Single(await outbox.ClaimPurgesAsync("d", Clock.GetUtcNow(), Clock.GetUtcNow() + lease, 10, CancellationToken.None)).Id);
+
+        Assert.Equal(0, await outbox.PruneSentPurgesAsync(now, CancellationToken.None));
+        Assert.Equal(1, await outbox.PruneSentPurgesAsync(now + TimeSpan.FromMilliseconds(1), CancellationToken.None));
+        Assert.Empty(await outbox.ListPurgesAsync(EdgeRouter.Cdn.PurgeStates.Sent, 10, CancellationToken.None));
     }
 
     /// <summary>Claims until this job is the one claimed (other tests' jobs in a shared database are claimed and finished on the way).</summary>

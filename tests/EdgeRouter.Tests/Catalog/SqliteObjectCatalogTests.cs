@@ -114,10 +114,12 @@ public sealed class SqliteObjectCatalogTests : CatalogContractTests, IDisposable
         Directory.Delete(_folder, recursive: true);
     }
 
-    private static SqliteObjectCatalog Create(string folder, TimeProvider clock) => new(
-        Options.Create(new EdgeRouterOptions { Catalog = { ConnectionString = $"Data Source={Path.Combine(folder, "catalog.db")}", DeleteGrace = Grace } }),
-        new Env(folder),
-        clock);
+    private static SqliteObjectCatalog Create(string folder, TimeProvider clock)
+    {
+        var options = new EdgeRouterOptions { Catalog = { ConnectionString = $"Data Source={Path.Combine(folder, "catalog.db")}", DeleteGrace = Grace } };
+        AddPurgeTargets(options);
+        return new(Options.Create(options), new Env(folder), clock);
+    }
 
     private sealed class Env(string root) : IHostEnvironment
     {

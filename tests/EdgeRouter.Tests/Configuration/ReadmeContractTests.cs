@@ -19,6 +19,14 @@ public sealed class ReadmeContractTests
     public void EveryFieldAStorageApiAccepts_IsInReadme(string settings, string field)
         => Assert.True(Readme.Contains($"`{field}`", StringComparison.Ordinal), $"README does not document '{field}' ({settings}).");
 
+    public static IEnumerable<object[]> CdnTargetFields()
+        => typeof(EdgeRouter.Cdn.CdnTargetOptions).GetProperties(BindingFlags.Public | BindingFlags.Instance).Select(p => new object[] { JsonNamingPolicy.CamelCase.ConvertName(p.Name) });
+
+    [Theory]
+    [MemberData(nameof(CdnTargetFields))]
+    public void EveryFieldAPurgeTargetAccepts_IsInReadme(string field)
+        => Assert.True(Readme.Contains($"`{field}`", StringComparison.Ordinal), $"README does not document the purge target field '{field}'.");
+
     /// <summary>Every setting of the <c>EdgeRouter</c> section, as <c>Section:Name</c> (top-level ones by name alone).</summary>
     public static IEnumerable<object[]> SiteSettings()
     {

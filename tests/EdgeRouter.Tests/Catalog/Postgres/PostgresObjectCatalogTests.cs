@@ -192,7 +192,7 @@ public sealed class PostgresObjectCatalogTests(PostgresFixture postgres) : Catal
     private static PostgresObjectCatalog Create(
         string connectionString, TimeSpan? reservationLifetime = null, TimeProvider? clock = null, Microsoft.Extensions.Logging.ILogger<PostgresObjectCatalog>? logger = null, int? instances = null, int? poolSize = null)
     {
-        var options = Options.Create(new EdgeRouterOptions
+        var options = new EdgeRouterOptions
         {
             Catalog = new CatalogOptions
             {
@@ -203,7 +203,8 @@ public sealed class PostgresObjectCatalogTests(PostgresFixture postgres) : Catal
                 Instances = instances,
                 PoolSize = poolSize,
             },
-        });
-        return new PostgresObjectCatalog(options, clock ?? TimeProvider.System, logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger<PostgresObjectCatalog>.Instance);
+        };
+        AddPurgeTargets(options);
+        return new PostgresObjectCatalog(Options.Create(options), clock ?? TimeProvider.System, logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger<PostgresObjectCatalog>.Instance);
     }
 }
