@@ -154,6 +154,27 @@ internal static class AdminUiEndpoints
             return Done(pathBase, "jobs", job is null ? $"There is no job '{id}'." : $"Job {id}: {(job.State == "running" ? "cancelling" : job.State)}.");
         });
 
+        signedIn.MapGet("/purges", async (HttpContext context, IAntiforgery antiforgery, AdminOperations admin, string? state, string? done, CancellationToken cancellationToken) =>
+            await PurgesPageAsync(pathBase, context, antiforgery, admin, state, done, null, StatusCodes.Status200OK, cancellationToken));
+
+        posts.MapPost("/purges", async (HttpContext context, IAntiforgery antiforgery, AdminOperations admin, CancellationToken cancellationToken) =>
+        {
+            var subject = context.Request.Form["subject"].ToString();
+            var request = context.Request.Form["scope"].ToString() switch
+            {
+                "prefix" => new AdminPurgeRequest(null, subject, null),
+                "storage" => new AdminPurgeRequest(null, null, subject),
+                _ => new AdminPurgeRequest(subject, null, null),
+            };
+            var result = await admin.PurgeAsync(AdminApiEndpoints.Who(context), request, cancellationToken);
+            return result.Problems.Count == 0
+                ? Done(pathBase, "purges", $"Recorded {result.Recorded} purges.")
+                : await PurgesPageAsync(pathBase, context, antiforgery, admin, null, null, result.Problems, StatusCodes.Status400BadRequest, cancellationToken);
+        });
+
+        posts.MapPost("/purges/{id:long}/retry", async (long id, HttpContext context, AdminOperations admin, CancellationToken cancellationToken) =>
+            Done(pathBase, "purges", await admin.RetryPurgeAsync(AdminApiEndpoints.Who(context), id, cancellationToken) ? $"Purge {id} is pending again." : $"There is no dead purge {id}."));
+
         posts.MapPost("/signout", async (HttpContext context) =>
         {
             await context.SignOutAsync(AdminPolicies.CookieScheme);
@@ -295,6 +316,19 @@ internal static class AdminUiEndpoints
                 Token = TokenFor(context, antiforgery),
                 Jobs = await admin.ListJobsAsync(100, cancellationToken),
                 Storages = (await admin.GetOverviewAsync(cancellationToken)).Storages.Select(s => s.Storage.Id).ToList(),
+                Now = DateTimeOffset.UtcNow,
+                Done = done,
+                Problems = problems,
+            },
+            status);
+
+    private static async Task<IResult> PurgesPageAsync(string pathBase, HttpContext context, IAntiforgery antiforgery, AdminOperations admin, string? state, string? done, IReadOnlyList<string>? problems, int status, CancellationToken cancellationToken)
+        => Page<PurgesPage>(
+            new
+            {
+                PathBase = pathBase,
+                Token = TokenFor(context, antiforgery),
+                Purges = await admin.ListPurgesAsync(state is "pending" or "sent" or "dead" ? state : null, 100, cancellationToken),
                 Now = DateTimeOffset.UtcNow,
                 Done = done,
                 Problems = problems,

@@ -23,6 +23,13 @@ internal static class Format
     public static string Milliseconds(double ms)
         => ms >= 1000 ? $"{(ms / 1000).ToString("0.#", CultureInfo.InvariantCulture)} s" : $"{ms.ToString(ms < 10 ? "0.##" : "0", CultureInfo.InvariantCulture)} ms";
 
+    /// <summary>A span as people say it: 45 s, 12 min, 3 h, 2 d.</summary>
+    public static string Age(TimeSpan span)
+        => span.TotalSeconds < 90 ? $"{Math.Max(0, (int)span.TotalSeconds).ToString(CultureInfo.InvariantCulture)} s"
+            : span.TotalMinutes < 90 ? $"{((int)span.TotalMinutes).ToString(CultureInfo.InvariantCulture)} min"
+            : span.TotalHours < 48 ? $"{((int)span.TotalHours).ToString(CultureInfo.InvariantCulture)} h"
+            : $"{((int)span.TotalDays).ToString(CultureInfo.InvariantCulture)} d";
+
     /// <summary>A setting as it reads in storages.json: strings without quotes, anything else as JSON.</summary>
     public static string? Setting(object? value)
         => value is JsonElement { ValueKind: JsonValueKind.String } text ? text.GetString() : value is JsonElement json ? json.GetRawText() : value?.ToString();

@@ -44,5 +44,11 @@ public sealed class PurgeAfterCrashTests
         CdnTestServer.AssertSigned(hook);
         var sent = JsonNode.Parse(hook.RequestMessage.Body!)!;
         Assert.Equal(("deleted", "takedown.png", host.BaseUrl + "takedown.png"), ((string?)sent["event"], (string?)sent["key"], (string?)sent["url"]));
+
+        // The metrics count it, and the queue the worker saw at its start held it.
+        var metrics = await host.Client.GetStringAsync("/metrics");
+        Assert.Matches(@"(?m)^edgerouter_cdn_purges_total\{[^}]*outcome=""sent""[^}]*target=""hook""[^}]*\} 1\b", metrics);
+        Assert.Matches(@"(?m)^edgerouter_cdn_purge_queue_pending(\{[^}]*\})? [01]\b", metrics);
+        Assert.Matches(@"(?m)^edgerouter_cdn_purge_queue_age_seconds(\{[^}]*\})? \d", metrics);
     }
 }
