@@ -21,7 +21,7 @@ public sealed record ObjectResponse(
     string Storage,
     long Size,
     string ContentType,
-    string Sha256,
+    string? Sha256,
     [property: System.Text.Json.Serialization.JsonPropertyName("etag")] string ETag,
     DateTimeOffset CreatedAt);
 
@@ -238,7 +238,7 @@ internal sealed partial class UploadHandler(
             record.StorageId,
             record.Size,
             record.ContentType,
-            record.Sha256,
+            record.HashPending ? null : record.Sha256,
             record.ETag,
             record.CreatedAt);
     }

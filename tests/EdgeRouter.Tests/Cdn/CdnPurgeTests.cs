@@ -195,6 +195,52 @@ public sealed class CdnPurgeTests : IDisposable
     }
 
     [Fact]
+    public async Task CloudflareByTag_AndFastlyByUrl_SendWhatThoseModesDocument()
+    {
+        using var router = JobsTestRouter.Create(Storages, _cdn.Settings(
+            new Dictionary<string, string?> { ["EdgeRouter:Cdn:Targets:0:PurgeBy"] = "tag", ["EdgeRouter:Cdn:Targets:1:PurgeBy"] = "url" },
+            "cloudflare",
+            "fastly"));
+        using var uploads = router.CreateAuthorizedClient();
+        using var admin = JobsTestRouter.AdminClient(router);
+
+        await UploadAndDeleteAsync(uploads, "by mode/x.png");
+        await WaitForOutboxAsync(admin, sent: 2);
+
+        var cloudflare = Assert.Single(_cdn.Requests("/client/v4/zones/"));
+        Assert.Equal($$"""{"tags":["{{CacheTags.ForKey("by mode/x.png")}}"]}""", cloudflare.RequestMessage.Body);
+        var fastly = Assert.Single(_cdn.Requests("/purge/"));
+        Assert.Equal("/purge/router.test/by mode/x.png", fastly.RequestMessage.Path);
+        Assert.Equal(CdnTestServer.FastlyToken, CdnTestServer.Header(fastly, "Fastly-Key"));
+    }
+
+    [Theory]
+    [InlineData("cloudflare", new[] { 100, 100, 60 })]
+    [InlineData("fastly", new[] { 256, 4 })]
+    [InlineData("cloudfront", new[] { 100, 100, 60 })]
+    public async Task ManyPurges_GoInBatchesWithinTheApisLimit(string kind, int[] batches)
+    {
+        using var router = JobsTestRouter.Create(Storages, _cdn.Settings(null, kind));
+        using var uploads = router.CreateAuthorizedClient();
+        using var admin = JobsTestRouter.AdminClient(router);
+        var png = TestFiles.Png();
+        await Parallel.ForEachAsync(Enumerable.Range(0, 260), new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (i, cancellationToken) =>
+            Assert.Equal(HttpStatusCode.Created, (await uploads.PutAsync($"/api/v1/objects/many/{i:D3}.png", TestFiles.Raw(png, "image/png"), cancellationToken)).StatusCode));
+
+        Assert.Equal(260, await PurgeAsync(admin, """{ "prefix": "many/" }"""));
+        await WaitForOutboxAsync(admin, sent: 260);
+
+        System.Xml.Linq.XNamespace ns = "http://cloudfront.amazonaws.com/doc/2020-05-31/";
+        var sizes = kind switch
+        {
+            "cloudflare" => _cdn.Requests("/client/v4/zones/").Select(r => JsonNode.Parse(r.RequestMessage.Body!)!["files"]!.AsArray().Count),
+            "fastly" => _cdn.Requests("/service/").Select(r => JsonNode.Parse(r.RequestMessage.Body!)!["surrogate_keys"]!.AsArray().Count),
+            _ => _cdn.Requests("/2020-05-31/").Select(r => System.Xml.Linq.XDocument.Parse(r.RequestMessage.Body!).Descendants(ns + "Path").Count()),
+        };
+        Assert.Equal(batches, sizes);
+    }
+
+    [Fact]
     public async Task EveryObjectAnswer_CarriesItsTags_AndTheCdnOnlyLifetimeOnlyWhereItBelongs()
     {
         using var router = JobsTestRouter.Create(Storages, new Dictionary<string, string?> { ["EdgeRouter:Cdn:CdnCacheControl"] = "max-age=86400", ["EdgeRouter:Cdn:SurrogateControl"] = "max-age=3600" });

@@ -35,6 +35,8 @@ internal sealed class CdnTestServer : IDisposable
         Server.Given(Request.Create().WithPath($"/service/{FastlyService}/purge").UsingPost()).AtPriority(Fallback)
             .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json").WithBody("""{"er-k-0":"108-1391560174-974124"}"""));
         Server.Given(Request.Create().WithPath("/purge").UsingPost()).AtPriority(Fallback).RespondWith(Response.Create().WithStatusCode(204));
+        Server.Given(Request.Create().WithPath(new WireMock.Matchers.WildcardMatcher("/purge/*")).UsingPost()).AtPriority(Fallback)
+            .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json").WithBody("""{"status":"ok","id":"108-1391560174-974124"}"""));
         Server.Given(Request.Create().WithPath($"/2020-05-31/distribution/{Distribution}/invalidation").UsingPost()).AtPriority(Fallback)
             .RespondWith(Response.Create().WithStatusCode(201).WithHeader("Content-Type", "text/xml").WithBody("""<?xml version="1.0"?><Invalidation xmlns="http://cloudfront.amazonaws.com/doc/2020-05-31/"><Id>I2J0I21PCUYOIK</Id><Status>InProgress</Status></Invalidation>"""));
         Server.Given(Request.Create().WithPath("/hooks/purge").UsingPost()).AtPriority(Fallback).RespondWith(Response.Create().WithStatusCode(200));

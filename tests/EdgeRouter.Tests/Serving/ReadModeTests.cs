@@ -50,6 +50,10 @@ public sealed class ReadModeTests(StaticWebServer web)
             Assert.Equal("image/png", response.Content.Headers.ContentType?.MediaType);
         }
 
+        // Every read mode's answer names the object and its storage, for a CDN's purge by tag.
+        Assert.Equal($"{EdgeRouter.Cdn.CacheTags.ForKey(key)},er-s-{read}", response.Headers.GetValues("Cache-Tag").Single());
+        Assert.Equal($"{EdgeRouter.Cdn.CacheTags.ForKey(key)} er-s-{read}", response.Headers.GetValues("Surrogate-Key").Single());
+
         // Read at the mapped Storage URL: the backend's own web server for proxy and redirect, the router itself for stream.
         if (read == "stream")
         {
