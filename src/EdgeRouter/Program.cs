@@ -61,6 +61,8 @@ try
 
     // No UseAuthentication: the upload API's policy names its scheme, so authorization authenticates those
     // requests alone, and object reads (the hot path) never run an authentication handler.
+    // CORS answers only the upload routes' preflights (their endpoints name the policy); reads pass straight through.
+    app.UseCors();
     app.UseAuthorization();
     app.MapEdgeRouter();
     app.MapEdgeRouterAdmin();

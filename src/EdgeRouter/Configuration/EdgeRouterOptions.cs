@@ -63,6 +63,12 @@ public sealed class UploadOptions
     /// <summary>Content types accepted after sniffing. Empty means the built-in image allow-list.</summary>
     public IList<string> AllowedContentTypes { get; } = [];
 
+    /// <summary>Short-lived upload tokens a web app's backend mints for the browser (<c>POST /api/v1/upload-tokens</c>).</summary>
+    public Uploads.Tokens.UploadTokenOptions Tokens { get; set; } = new();
+
+    /// <summary>Cross-origin uploads from browsers: the upload routes answer CORS for these exact origins.</summary>
+    public UploadCorsOptions Cors { get; set; } = new();
+
     /// <summary>Where upload bodies are spooled so a failed write can be retried on another storage.</summary>
     public string? SpoolDirectory { get; set; }
 
@@ -94,6 +100,12 @@ public sealed class UploadOptions
     [
         "image/jpeg", "image/png", "image/gif", "image/webp", "image/avif", "image/bmp",
     ];
+}
+
+public sealed class UploadCorsOptions
+{
+    /// <summary>Origins (scheme, host and port, e.g. <c>https://app.example.com</c>) whose pages may upload; none by default.</summary>
+    public IList<string> AllowedOrigins { get; } = [];
 }
 
 /// <summary>The names <see cref="CatalogOptions.Provider"/> takes.</summary>
@@ -171,6 +183,12 @@ public sealed class ServingOptions
 
     /// <summary>Cache-Control on the redirect itself in <c>redirect</c> mode.</summary>
     public string RedirectCacheControl { get; set; } = "public, max-age=3600";
+
+    /// <summary>
+    /// Origins whose pages may read objects across origins (an image drawn into a canvas): their reads get
+    /// <c>Access-Control-Allow-Origin</c>. None by default; <c>*</c> allows any.
+    /// </summary>
+    public IList<string> CorsAllowedOrigins { get; } = [];
 
     /// <summary>Cache-Control for objects when the storage sets none.</summary>
     public string DefaultCacheControl { get; set; } = "public, max-age=31536000, immutable";

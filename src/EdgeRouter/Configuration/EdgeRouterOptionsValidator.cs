@@ -6,6 +6,10 @@ namespace EdgeRouter.Configuration;
 /// <summary>Checks the site-wide settings at start-up; every problem is reported, each naming its field.</summary>
 internal sealed partial class EdgeRouterOptionsValidator : IValidateOptions<EdgeRouterOptions>
 {
+    private static bool IsOrigin(string origin)
+        => Uri.TryCreate(origin, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)
+            && string.Equals(uri.GetLeftPart(UriPartial.Authority), origin, StringComparison.OrdinalIgnoreCase);
+
     public ValidateOptionsResult Validate(string? name, EdgeRouterOptions options)
     {
         var errors = new List<string>();
@@ -65,6 +69,36 @@ internal sealed partial class EdgeRouterOptionsValidator : IValidateOptions<Edge
         }
 
         errors.AddRange(Cdn.CdnTargets.Problems(options.Cdn));
+
+        var tokens = options.Uploads.Tokens;
+        var keyIds = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < tokens.SigningKeys.Count; i++)
+        {
+            var key = tokens.SigningKeys[i];
+            if (string.IsNullOrWhiteSpace(key.Id) || key.Id.Length > 64 || !keyIds.Add(key.Id))
+            {
+                errors.Add($"{S}:Uploads:Tokens:SigningKeys:{i}:Id: must be 1-64 characters, unique among the signing keys (was '{key.Id}').");
+            }
+
+            if (key.Secret.Length < 32)
+            {
+                // Never echo the value: it is a secret.
+                errors.Add($"{S}:Uploads:Tokens:SigningKeys:{i}:Secret: must be at least 32 characters (key '{key.Id}'); set it from the environment, e.g. {S}__Uploads__Tokens__SigningKeys__{i}__Secret.");
+            }
+        }
+
+        if (tokens.MaxLifetime <= TimeSpan.Zero || tokens.MaxLifetime > TimeSpan.FromDays(1))
+        {
+            errors.Add($"{S}:Uploads:Tokens:MaxLifetime: must be positive and at most a day (was {tokens.MaxLifetime}).");
+        }
+
+        foreach (var (setting, origins, any) in new[] { ("Uploads:Cors:AllowedOrigins", options.Uploads.Cors.AllowedOrigins, false), ("Serving:CorsAllowedOrigins", options.Serving.CorsAllowedOrigins, true) })
+        {
+            foreach (var origin in origins.Where(o => !(any && o == "*") && !IsOrigin(o)))
+            {
+                errors.Add($"{S}:{setting}: '{origin}' is not an origin (scheme, host and port, such as https://app.example.com, without a path){(any ? " or *" : null)}.");
+            }
+        }
 
         var cache = options.OriginCache;
         if (cache.MemoryBytes < 0)

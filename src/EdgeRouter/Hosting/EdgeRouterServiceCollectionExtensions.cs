@@ -133,7 +133,21 @@ public static class EdgeRouterServiceCollectionExtensions
         // Uploads.
         // No default scheme: reads (the hot path) never run the key handler; only the API's policy names it.
         services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeys.Scheme, null);
-        services.AddAuthorizationBuilder().AddPolicy(ApiKeys.Scheme, policy => policy.AddAuthenticationSchemes(ApiKeys.Scheme).RequireAuthenticatedUser());
+        services.AddAuthorizationBuilder()
+            .AddPolicy(ApiKeys.Scheme, policy => policy.AddAuthenticationSchemes(ApiKeys.Scheme).RequireAuthenticatedUser().RequireAssertion(c => !c.User.IsInRole(ApiKeys.TokenRole)))
+            .AddPolicy(ApiKeys.UploadPolicy, policy => policy.AddAuthenticationSchemes(ApiKeys.Scheme).RequireAuthenticatedUser());
+        services.TryAddSingleton<EdgeRouter.Uploads.Tokens.UploadTokenCodec>();
+        services.TryAddSingleton<EdgeRouter.Uploads.Tokens.IUploadTokenUses>(sp => (EdgeRouter.Uploads.Tokens.IUploadTokenUses)database(sp));
+        services.AddCors(cors =>
+        {
+            var origins = configuration.GetSection($"{EdgeRouterOptions.SectionName}:Uploads:Cors:AllowedOrigins").Get<string[]>() ?? [];
+            cors.AddPolicy(ObjectApiEndpoints.CorsPolicy, policy => policy
+                .WithOrigins(origins)
+                .WithMethods("POST", "PUT", "PATCH", "HEAD", "DELETE", "OPTIONS")
+                .WithHeaders("Authorization", "Content-Type", "Upload-Length", "Upload-Offset", "Upload-Metadata", "Upload-Defer-Length", "Upload-Checksum", "Tus-Resumable", "X-Requested-With", "X-HTTP-Method-Override")
+                .WithExposedHeaders("Location", "Upload-Offset", "Upload-Length", "Upload-Expires", "Tus-Resumable", "Tus-Version", "Tus-Extension", "Tus-Max-Size", "Tus-Checksum-Algorithm", "EdgeRouter-Object-Key", "EdgeRouter-Object-Url")
+                .SetPreflightMaxAge(TimeSpan.FromHours(1)));
+        });
         services.TryAddKeyedSingleton(ApiKeys.Scheme, (sp, _) =>
         {
             var uploads = sp.GetRequiredService<IOptions<EdgeRouterOptions>>().Value.Uploads;

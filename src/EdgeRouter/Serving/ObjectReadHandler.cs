@@ -42,6 +42,7 @@ internal sealed partial class ObjectReadHandler(
     private const int FileChunkBytes = 64 * 1024;
     private static readonly byte[] NotFoundBody = "Not found."u8.ToArray();
     private readonly ServingOptions _serving = options.Value.Serving;
+    private readonly HashSet<string> _corsOrigins = new(options.Value.Serving.CorsAllowedOrigins, StringComparer.OrdinalIgnoreCase);
 
     public async Task HandleAsync(HttpContext context)
     {
@@ -59,6 +60,11 @@ internal sealed partial class ObjectReadHandler(
 
     private async Task ReadAsync(HttpContext context)
     {
+        if (_corsOrigins.Count > 0)
+        {
+            AllowOrigin(context);
+        }
+
         // Spans (when traces are exported, for sampled requests): the read, its lookup, and the streaming or the
         // forward (HttpClient's own span, whose traceparent the backend receives).
         using var span = EdgeRouterTelemetry.StartSpan("read");
@@ -135,6 +141,26 @@ internal sealed partial class ObjectReadHandler(
         }
 
         metrics.ReadDuration(storage.Id, mode, Stopwatch.GetElapsedTime(started));
+    }
+
+    /// <summary>
+    /// <c>Serving:CorsAllowedOrigins</c>: a page on an allowed origin may read the object (draw it into a canvas). With
+    /// exact origins the answer varies by <c>Origin</c>, so every answer says so and a CDN keeps one per origin.
+    /// </summary>
+    private void AllowOrigin(HttpContext context)
+    {
+        var headers = context.Response.Headers;
+        if (_corsOrigins.Contains("*"))
+        {
+            headers.AccessControlAllowOrigin = "*";
+            return;
+        }
+
+        headers.Vary = "Origin";
+        if (context.Request.Headers.Origin is [{ } origin] && _corsOrigins.Contains(origin))
+        {
+            headers.AccessControlAllowOrigin = origin;
+        }
     }
 
     private void Redirect(HttpContext context, StorageDefinition storage, ObjectRecord record)

@@ -13,6 +13,12 @@ namespace EdgeRouter.Uploads;
 public static class ApiKeys
 {
     public const string Scheme = "EdgeRouterApiKey";
+
+    /// <summary>The policy of the routes that create objects: an API key, or an upload token (which only creates).</summary>
+    public const string UploadPolicy = "EdgeRouterUpload";
+
+    /// <summary>The role of a request that presented an upload token rather than a key.</summary>
+    internal const string TokenRole = "upload-token";
     public const string HeaderName = "X-Api-Key";
     public const string EnvironmentVariable = "EDGEROUTER_API_KEY";
 
@@ -57,18 +63,24 @@ public static class ApiKeys
     }
 }
 
-/// <summary>Authenticates <c>Authorization: Bearer …</c> or <c>X-Api-Key</c> against the configured key hashes.</summary>
+/// <summary>
+/// Authenticates <c>Authorization: Bearer …</c> or <c>X-Api-Key</c> against the configured key hashes, or a bearer
+/// upload token (<c>ert1.…</c>) by its signature; the token's claims go to the upload as a request feature.
+/// </summary>
 internal sealed class ApiKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> schemeOptions,
     ILoggerFactory loggerFactory,
     UrlEncoder encoder,
     IOptions<EdgeRouterOptions> routerOptions,
+    Tokens.UploadTokenCodec tokens,
+    TimeProvider timeProvider,
     [FromKeyedServices(ApiKeys.Scheme)] EdgeRouter.Admin.Authentication.FailedAttempts attempts) : AuthenticationHandler<AuthenticationSchemeOptions>(schemeOptions, loggerFactory, encoder)
 {
     private const string LockedOutItem = "EdgeRouter.Uploads.LockedOut";
 
     private static readonly ClaimsPrincipal Anonymous = new(new ClaimsIdentity([new Claim(ClaimTypes.Name, "anonymous")], ApiKeys.Scheme));
     private static readonly ClaimsPrincipal KeyHolder = new(new ClaimsIdentity([new Claim(ClaimTypes.Name, "api-key")], ApiKeys.Scheme));
+    private static readonly ClaimsPrincipal TokenHolder = new(new ClaimsIdentity([new Claim(ClaimTypes.Name, "upload-token"), new Claim(ClaimTypes.Role, ApiKeys.TokenRole)], ApiKeys.Scheme));
 
     private readonly byte[][] _hashes = ApiKeys.ParseHashes(routerOptions.Value.Uploads.ApiKeys);
     private readonly bool _allowAnonymous = routerOptions.Value.Uploads.AllowAnonymous;
@@ -81,6 +93,18 @@ internal sealed class ApiKeyAuthenticationHandler(
             return Task.FromResult(_allowAnonymous
                 ? AuthenticateResult.Success(new AuthenticationTicket(Anonymous, ApiKeys.Scheme))
                 : AuthenticateResult.NoResult());
+        }
+
+        if (tokens.Enabled && Tokens.UploadTokenCodec.LooksLikeToken(presented) && Request.Headers.Authorization.Count > 0)
+        {
+            var (token, problem) = tokens.Verify(presented, timeProvider.GetUtcNow());
+            if (token is null)
+            {
+                return Task.FromResult(AuthenticateResult.Fail(problem!));
+            }
+
+            Context.Features.Set(token);
+            return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(TokenHolder, ApiKeys.Scheme)));
         }
 
         // The client's address: behind known proxies, the one X-Forwarded-For names (ForwardedHeaders middleware).
@@ -113,7 +137,13 @@ internal sealed class ApiKeyAuthenticationHandler(
         Response.Headers.CacheControl = "no-store";
         var detail = ApiKeys.Presented(Request.Headers) is null
             ? $"An API key is required: send 'Authorization: Bearer <key>' or '{ApiKeys.HeaderName}: <key>'."
-            : "The API key is not valid.";
+            : (await HandleAuthenticateOnceSafeAsync()).Failure?.Message ?? "The API key is not valid.";
         await Problems.WriteAsync(Context, StatusCodes.Status401Unauthorized, "Unauthorized", detail);
+    }
+
+    protected override async Task HandleForbiddenAsync(AuthenticationProperties properties)
+    {
+        Response.Headers.CacheControl = "no-store";
+        await Problems.WriteAsync(Context, StatusCodes.Status403Forbidden, "Forbidden", "An upload token only creates objects; this call needs an API key.");
     }
 }

@@ -193,6 +193,8 @@ internal sealed class ContentTypePolicy(IReadOnlyCollection<string> allowed)
         ? [.. uploads.AllowedContentTypes.Select(t => t.ToLowerInvariant())]
         : Configuration.UploadOptions.DefaultAllowedContentTypes);
 
+    public IReadOnlyCollection<string> Allowed => allowed;
+
     /// <summary>The verified type, or an error saying precisely why the body is refused (415).</summary>
     public (string? ContentType, string? Error) Resolve(string? declared, ReadOnlySpan<byte> head)
     {

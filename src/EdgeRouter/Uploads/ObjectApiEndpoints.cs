@@ -5,19 +5,27 @@ using EdgeRouter.Storage;
 
 namespace EdgeRouter.Uploads;
 
-/// <summary><c>/api/v1/objects</c>: upload, look up and delete objects. Every route needs an upload API key.</summary>
+/// <summary><c>/api/v1/objects</c>: upload (with an API key or an upload token), look up and delete (with an API key) objects.</summary>
 internal static class ObjectApiEndpoints
 {
     public const string Route = "/api/v1/objects";
 
+    /// <summary>The CORS policy of the routes a browser uploads through (<c>Uploads:Cors:AllowedOrigins</c>).</summary>
+    public const string CorsPolicy = "EdgeRouterUploads";
+
     public static IEndpointRouteBuilder MapObjectApi(this IEndpointRouteBuilder endpoints)
     {
-        var group = endpoints.MapGroup(Route).RequireAuthorization(ApiKeys.Scheme).WithTags("Objects");
-        group.MapPost("/", (HttpContext context, UploadHandler handler) => handler.UploadAsync(context, null));
+        var group = endpoints.MapGroup(Route).WithTags("Objects");
+
+        // Creating takes an API key or an upload token, from the server or from a browser on an allowed origin.
+        group.MapPost("/", (HttpContext context, UploadHandler handler) => handler.UploadAsync(context, null)).RequireAuthorization(ApiKeys.UploadPolicy).RequireCors(CorsPolicy);
         // An empty catch-all binds as null; it goes through key validation like any other key, for a precise 400.
-        group.MapPut("/{**key}", (HttpContext context, string? key, UploadHandler handler) => handler.UploadAsync(context, key ?? string.Empty));
-        group.MapGet("/{**key}", GetAsync);
-        group.MapDelete("/{**key}", DeleteAsync);
+        group.MapPut("/{**key}", (HttpContext context, string? key, UploadHandler handler) => handler.UploadAsync(context, key ?? string.Empty)).RequireAuthorization(ApiKeys.UploadPolicy).RequireCors(CorsPolicy);
+
+        // Reading the catalog and deleting take an API key.
+        group.MapGet("/{**key}", GetAsync).RequireAuthorization(ApiKeys.Scheme);
+        group.MapDelete("/{**key}", DeleteAsync).RequireAuthorization(ApiKeys.Scheme);
+        endpoints.MapPost(Tokens.UploadTokenEndpoints.Route, Tokens.UploadTokenEndpoints.CreateAsync).RequireAuthorization(ApiKeys.Scheme).WithTags("Upload tokens");
         return endpoints;
     }
 

@@ -23,7 +23,12 @@ public sealed record ObjectResponse(
     string ContentType,
     string? Sha256,
     [property: System.Text.Json.Serialization.JsonPropertyName("etag")] string ETag,
-    DateTimeOffset CreatedAt);
+    DateTimeOffset CreatedAt)
+{
+    /// <summary>An upload token's metadata, echoed back to the uploader; left out otherwise.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public System.Text.Json.Nodes.JsonObject? Metadata { get; init; }
+}
 
 /// <summary>
 /// Takes one upload from the client to a storage and the catalog. The order of writes is what keeps nothing lost,
@@ -42,6 +47,7 @@ public sealed record ObjectResponse(
 /// </remarks>
 internal sealed partial class UploadHandler(
     IObjectCatalog catalog,
+    Tokens.IUploadTokenUses tokenUses,
     StoragePlacer placer,
     StorageUsageTracker usage,
     IStorageHealth health,
@@ -91,7 +97,26 @@ internal sealed partial class UploadHandler(
             return Reject(StatusCodes.Status400BadRequest, "Invalid upload", multipartError);
         }
 
+        // An upload token's claims: where, how large, what; it never replaces, and each use is counted once, up front.
+        var token = context.Features.Get<Tokens.UploadToken>();
         var maxBytes = _options.Uploads.MaxUploadBytes;
+        string? keyPrefix = null;
+        if (token is not null)
+        {
+            if (overwrite)
+            {
+                return Reject(StatusCodes.Status403Forbidden, "Forbidden", "An upload token cannot replace an object.");
+            }
+
+            (requestedKey, keyPrefix, var keyProblem) = TokenKey(token, requestedKey);
+            if (keyProblem is not null)
+            {
+                return Reject(StatusCodes.Status403Forbidden, "Forbidden", keyProblem);
+            }
+
+            maxBytes = Math.Min(maxBytes, token.MaxBytes);
+        }
+
         if (request.ContentLength > maxBytes + (isMultipart ? MultipartOverheadBytes : 0))
         {
             return TooLarge(maxBytes);
@@ -107,6 +132,21 @@ internal sealed partial class UploadHandler(
         if (_options.Uploads.MinBytesPerSecond > 0 && context.Features.Get<Microsoft.AspNetCore.Server.Kestrel.Core.Features.IHttpMinRequestBodyDataRateFeature>() is { } minimumRate)
         {
             minimumRate.MinDataRate = new Microsoft.AspNetCore.Server.Kestrel.Core.MinDataRate(_options.Uploads.MinBytesPerSecond, MinimumRateGrace);
+        }
+
+        if (token is not null)
+        {
+            try
+            {
+                if (!await tokenUses.TryUseUploadTokenAsync(token.Id, token.Uses, token.ExpiresAt, context.RequestAborted))
+                {
+                    return Reject(StatusCodes.Status401Unauthorized, "Unauthorized", token.Uses == 1 ? "This upload token was already used." : $"This upload token was already used {token.Uses} times.");
+                }
+            }
+            catch (CatalogUnavailableException)
+            {
+                return CatalogUnavailable();
+            }
         }
 
         using var deadline = new CancellationTokenSource(_options.Uploads.MaxUploadDuration, timeProvider);
@@ -139,6 +179,9 @@ internal sealed partial class UploadHandler(
             var (contentType, typeError) = _types.Resolve(declaredType, head.Span);
             sniff?.SetTag("edgerouter.content_type", contentType);
             sniff?.Dispose();
+            typeError ??= token?.ContentTypes is { } allowed && !allowed.Contains(contentType!, StringComparer.OrdinalIgnoreCase)
+                ? $"This upload token accepts {string.Join(", ", allowed)}; the content is {contentType}."
+                : null;
             if ((typeError ?? (requestedKey is null ? null : ContentSniffer.CheckKeyExtension(requestedKey, contentType!))) is { } unsupported)
             {
                 return Reject(StatusCodes.Status415UnsupportedMediaType, "Unsupported content", unsupported);
@@ -153,7 +196,7 @@ internal sealed partial class UploadHandler(
 
             // 5. Place, claim a location, write. Until the answer, a 404 for the key is not to be cached anywhere.
             using var writing = requestedKey is null ? null : keysBeingWritten.Begin(requestedKey);
-            var write = new Write(body, requestedKey, overwrite, contentType!, Math.Max(0, request.ContentLength ?? 0), expiresAt);
+            var write = new Write(body, requestedKey, keyPrefix, overwrite, contentType!, Math.Max(0, request.ContentLength ?? 0), expiresAt);
             if (await WriteWithFailoverAsync(write, cancellationToken) is { } refused)
             {
                 return refused;
@@ -197,7 +240,7 @@ internal sealed partial class UploadHandler(
             metrics.UploadStored(storage.Id, record.Size);
             metrics.UploadDuration(storage.Id, Stopwatch.GetElapsedTime(started));
             Log.Stored(logger, record.Key, storage.Id, record.Size);
-            var response = ToResponse(record, storage);
+            var response = ToResponse(record, storage) with { Metadata = token?.Metadata };
             return Results.Created(response.Url, response);
         }
         catch (UploadBodyException ex) when (ex.Error == UploadBodyError.TooLarge)
@@ -359,7 +402,7 @@ internal sealed partial class UploadHandler(
     {
         for (var attempt = 0; ; attempt++)
         {
-            var key = write.RequestedKey ?? keyGenerator.Generate(storage.Config.KeyLayout, ContentSniffer.ExtensionFor(write.ContentType));
+            var key = write.RequestedKey ?? write.KeyPrefix + keyGenerator.Generate(storage.Config.KeyLayout, ContentSniffer.ExtensionFor(write.ContentType));
             var location = write.RequestedKey is null || attempt == 0 ? key : ObjectKeys.NewLocation(key, keyGenerator.NewId());
             var intent = new UploadIntent(storage.Id, location, key, write.ExpiresAt);
             if (await catalog.TryBeginUploadAsync(intent, cancellationToken))
@@ -440,6 +483,22 @@ internal sealed partial class UploadHandler(
         return Problems.Retryable(status, title, detail, retryAfter);
     }
 
+    /// <summary>The key a token's upload gets: the token's own, one the client chose under its prefix (or generated there), or a generated one.</summary>
+    private static (string? Key, string? Prefix, string? Problem) TokenKey(Tokens.UploadToken token, string? requestedKey)
+    {
+        if (token.Key is { } exact)
+        {
+            return requestedKey is null || requestedKey == exact ? (exact, null, null) : (null, null, $"This upload token is for the key '{exact}' only.");
+        }
+
+        if (token.KeyPrefix is { } prefix)
+        {
+            return requestedKey is null || requestedKey.StartsWith(prefix, StringComparison.Ordinal) ? (requestedKey, prefix, null) : (null, null, $"This upload token is for keys under '{prefix}' only.");
+        }
+
+        return requestedKey is null ? (null, null, null) : (null, null, "This upload token is for a generated key: POST /api/v1/objects without a key.");
+    }
+
     private void Count(int status, string detail)
     {
         metrics.UploadRejected(status);
@@ -447,11 +506,14 @@ internal sealed partial class UploadHandler(
     }
 
     /// <summary>One upload's body, what it asked for, and, once written, where it went.</summary>
-    private sealed class Write(UploadBody body, string? requestedKey, bool overwrite, string contentType, long sizeHint, DateTimeOffset expiresAt)
+    private sealed class Write(UploadBody body, string? requestedKey, string? keyPrefix, bool overwrite, string contentType, long sizeHint, DateTimeOffset expiresAt)
     {
         public UploadBody Body { get; } = body;
 
         public string? RequestedKey { get; } = requestedKey;
+
+        /// <summary>Where a generated key goes (an upload token's prefix); empty for none.</summary>
+        public string? KeyPrefix { get; } = keyPrefix;
 
         public bool Overwrite { get; } = overwrite;
 

@@ -536,6 +536,26 @@ public abstract class CatalogContractTests
         Assert.Empty(await outbox.ListPurgesAsync(EdgeRouter.Cdn.PurgeStates.Sent, 10, CancellationToken.None));
     }
 
+    [Fact]
+    public async Task AnUploadToken_IsUsedAtMostItsCount_AndExpiredCountsAreForgotten()
+    {
+        var uses = (EdgeRouter.Uploads.Tokens.IUploadTokenUses)Catalog;
+        var expires = Clock.GetUtcNow() + TimeSpan.FromMinutes(15);
+        var once = "t-" + Guid.NewGuid();
+        var twice = "t-" + Guid.NewGuid();
+
+        Assert.True(await uses.TryUseUploadTokenAsync(once, 1, expires, CancellationToken.None));
+        Assert.False(await uses.TryUseUploadTokenAsync(once, 1, expires, CancellationToken.None));
+        Assert.True(await uses.TryUseUploadTokenAsync(twice, 2, expires, CancellationToken.None));
+        Assert.True(await uses.TryUseUploadTokenAsync(twice, 2, expires, CancellationToken.None));
+        Assert.False(await uses.TryUseUploadTokenAsync(twice, 2, expires, CancellationToken.None));
+
+        // Past its expiry a token's count is pruned (the token itself is refused by then).
+        Clock.Advance(TimeSpan.FromMinutes(16));
+        Assert.True(await uses.TryUseUploadTokenAsync("t-" + Guid.NewGuid(), 1, Clock.GetUtcNow() + TimeSpan.FromMinutes(15), CancellationToken.None));
+        Assert.True(await uses.TryUseUploadTokenAsync(once, 1, Clock.GetUtcNow() + TimeSpan.FromMinutes(15), CancellationToken.None));
+    }
+
     /// <summary>Claims until this job is the one claimed (other tests' jobs in a shared database are claimed and finished on the way).</summary>
     private async Task<EdgeRouter.Jobs.JobRecord> ClaimUntilAsync(EdgeRouter.Jobs.IJobStore jobs, string owner, string id, TimeSpan lease)
         => await ClaimAsync(jobs, owner, id, lease) ?? throw new InvalidOperationException($"Job {id} could not be claimed by {owner}.");

@@ -13,7 +13,7 @@ namespace EdgeRouter.Catalog.Postgres;
 /// advisory lock on it, so two instances cannot both see a key free. The router creates and migrates the schema
 /// at start-up, under a session advisory lock, so instances starting together migrate once.
 /// </summary>
-internal sealed partial class PostgresObjectCatalog : IObjectCatalog, ICapacityLedger, Jobs.IJobStore, IPurgeOutbox, IAsyncDisposable
+internal sealed partial class PostgresObjectCatalog : IObjectCatalog, ICapacityLedger, Jobs.IJobStore, IPurgeOutbox, Uploads.Tokens.IUploadTokenUses, IAsyncDisposable
 {
     // Each entry migrates the schema from its index to index + 1; append, never edit.
     private static readonly string[] Migrations =
@@ -120,6 +120,14 @@ internal sealed partial class PostgresObjectCatalog : IObjectCatalog, ICapacityL
             last_error text
         );
         CREATE INDEX ix_purges_due ON purges (state, due_ms);
+        """,
+        """
+        CREATE TABLE upload_token_uses (
+            id         text    NOT NULL PRIMARY KEY,
+            used       integer NOT NULL,
+            expires_ms bigint  NOT NULL
+        );
+        CREATE INDEX ix_upload_token_uses_expiry ON upload_token_uses (expires_ms);
         """,
     ];
 
@@ -472,6 +480,9 @@ internal sealed partial class PostgresObjectCatalog : IObjectCatalog, ICapacityL
             return added;
         });
     }
+
+    public Task<bool> TryUseUploadTokenAsync(string id, int uses, DateTimeOffset expiresAt, CancellationToken cancellationToken)
+        => Run(connection => Uploads.Tokens.UploadTokenUsesSql.TryUseAsync(connection, id, uses, expiresAt, _timeProvider.GetUtcNow()));
 
     public async Task<bool> RecordHashAsync(ObjectRecord expected, string sha256, CancellationToken cancellationToken)
     {

@@ -10,7 +10,7 @@ namespace EdgeRouter.Catalog.Sqlite;
 /// The embedded catalog: one SQLite file in WAL mode. Usage per storage is kept by triggers in the same
 /// transaction as the record, so the two can never disagree.
 /// </summary>
-internal sealed partial class SqliteObjectCatalog : IObjectCatalog, Jobs.IJobStore, IPurgeOutbox, IDisposable
+internal sealed partial class SqliteObjectCatalog : IObjectCatalog, Jobs.IJobStore, IPurgeOutbox, Uploads.Tokens.IUploadTokenUses, IDisposable
 {
     // Each entry migrates user_version from its index to index + 1; append, never edit.
     private static readonly string[] Migrations =
@@ -108,6 +108,14 @@ internal sealed partial class SqliteObjectCatalog : IObjectCatalog, Jobs.IJobSto
             last_error TEXT
         );
         CREATE INDEX ix_purges_due ON purges (state, due_ms);
+        """,
+        """
+        CREATE TABLE upload_token_uses (
+            id         TEXT    NOT NULL PRIMARY KEY,
+            used       INTEGER NOT NULL,
+            expires_ms INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX ix_upload_token_uses_expiry ON upload_token_uses (expires_ms);
         """,
     ];
 
@@ -425,6 +433,9 @@ internal sealed partial class SqliteObjectCatalog : IObjectCatalog, Jobs.IJobSto
             return added;
         });
     }
+
+    public Task<bool> TryUseUploadTokenAsync(string id, int uses, DateTimeOffset expiresAt, CancellationToken cancellationToken)
+        => Write(connection => Uploads.Tokens.UploadTokenUsesSql.TryUseAsync(connection, id, uses, expiresAt, _timeProvider.GetUtcNow()));
 
     public async Task<bool> RecordHashAsync(ObjectRecord expected, string sha256, CancellationToken cancellationToken)
     {
