@@ -23,6 +23,9 @@ internal sealed partial class CdnPurgeWorker(
 {
     private const int ClaimLimit = 500;
     private static readonly TimeSpan PruneInterval = TimeSpan.FromHours(1);
+
+    // The queue gauges count the outbox: often enough for a dashboard, rarely enough not to scan it every poll.
+    private static readonly TimeSpan GaugeInterval = TimeSpan.FromSeconds(15);
     private readonly CdnOptions _options = options.Value.Cdn;
     private readonly string _owner = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
     private readonly Random _random = randomFactory.CreateRandomInstance();
@@ -34,7 +37,7 @@ internal sealed partial class CdnPurgeWorker(
             return;
         }
 
-        var pruned = DateTimeOffset.MinValue;
+        var (pruned, counted) = (DateTimeOffset.MinValue, DateTimeOffset.MinValue);
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -47,8 +50,13 @@ internal sealed partial class CdnPurgeWorker(
                     pruned = now;
                 }
 
-                var stats = await outbox.PurgeStatsAsync(stoppingToken);
-                metrics.PurgeQueue(stats.Pending, stats.OldestPending is { } oldest ? now - oldest : TimeSpan.Zero);
+                if (now - counted > GaugeInterval)
+                {
+                    var stats = await outbox.PurgeStatsAsync(stoppingToken);
+                    metrics.PurgeQueue(stats.Pending, stats.OldestPending is { } oldest ? now - oldest : TimeSpan.Zero);
+                    counted = now;
+                }
+
                 if (claimed < ClaimLimit)
                 {
                     await Task.Delay(_options.PollInterval, timeProvider, stoppingToken);
@@ -71,6 +79,11 @@ internal sealed partial class CdnPurgeWorker(
     {
         var now = timeProvider.GetUtcNow();
         var claimed = await outbox.ClaimPurgesAsync(_owner, now, now + _options.LeaseTime, ClaimLimit, cancellationToken);
+
+        // A slow target (a low requestsPerSecond) must not hold its purges past the lease, or another instance would
+        // send them too: what is not sent within half the lease is handed back, due at once, for the next round.
+        var handBackAt = now + (_options.LeaseTime / 2);
+        var handedBack = new List<long>();
         foreach (var forTarget in claimed.GroupBy(p => p.Target, StringComparer.Ordinal))
         {
             if (!targets.TryGet(forTarget.Key, out var target, out var limiter))
@@ -84,6 +97,12 @@ internal sealed partial class CdnPurgeWorker(
             var batches = forTarget.GroupBy(p => p.Scope, StringComparer.Ordinal).SelectMany(s => s.Chunk(target.BatchSize)).ToList();
             for (var i = 0; i < batches.Count; i++)
             {
+                if (timeProvider.GetUtcNow() >= handBackAt)
+                {
+                    handedBack.AddRange(batches.Skip(i).SelectMany(b => b).Select(p => p.Id));
+                    break;
+                }
+
                 using var permit = await limiter.AcquireAsync(1, cancellationToken);
                 var batch = batches[i];
                 var ids = batch.Select(p => p.Id).ToList();
@@ -117,6 +136,7 @@ internal sealed partial class CdnPurgeWorker(
             }
         }
 
+        await outbox.RetryPurgesAsync(handedBack, timeProvider.GetUtcNow(), null, countAttempt: false, _options.MaxAttempts, cancellationToken);
         return claimed.Count;
     }
 

@@ -66,6 +66,9 @@ public sealed class UploadOptions
     /// <summary>Short-lived upload tokens a web app's backend mints for the browser (<c>POST /api/v1/upload-tokens</c>).</summary>
     public Uploads.Tokens.UploadTokenOptions Tokens { get; set; } = new();
 
+    /// <summary>Resumable uploads (tus 1.0 at <c>/api/v1/tus/</c>): where their bytes wait, and how long.</summary>
+    public Uploads.Tus.ResumableOptions Resumable { get; set; } = new();
+
     /// <summary>Cross-origin uploads from browsers: the upload routes answer CORS for these exact origins.</summary>
     public UploadCorsOptions Cors { get; set; } = new();
 

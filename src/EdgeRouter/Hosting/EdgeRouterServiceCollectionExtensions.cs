@@ -138,6 +138,9 @@ public static class EdgeRouterServiceCollectionExtensions
             .AddPolicy(ApiKeys.UploadPolicy, policy => policy.AddAuthenticationSchemes(ApiKeys.Scheme).RequireAuthenticatedUser());
         services.TryAddSingleton<EdgeRouter.Uploads.Tokens.UploadTokenCodec>();
         services.TryAddSingleton<EdgeRouter.Uploads.Tokens.IUploadTokenUses>(sp => (EdgeRouter.Uploads.Tokens.IUploadTokenUses)database(sp));
+        services.TryAddSingleton<EdgeRouter.Uploads.Tus.IResumableUploadStore>(sp => (EdgeRouter.Uploads.Tus.IResumableUploadStore)database(sp));
+        services.TryAddSingleton<EdgeRouter.Uploads.Tus.TusHandler>();
+        services.AddHostedService<EdgeRouter.Uploads.Tus.ResumableUploadSweeper>();
         services.AddCors(cors =>
         {
             var origins = configuration.GetSection($"{EdgeRouterOptions.SectionName}:Uploads:Cors:AllowedOrigins").Get<string[]>() ?? [];

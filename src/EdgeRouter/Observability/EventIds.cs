@@ -55,4 +55,7 @@ internal static class EventIds
     public const int PurgeRetry = 700;
     public const int PurgeDead = 701;
     public const int PurgeOutboxUnavailable = 702;
+
+    public const int ResumableSwept = 800;
+    public const int ResumableSweepFailed = 801;
 }

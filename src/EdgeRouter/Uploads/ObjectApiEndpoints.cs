@@ -26,6 +26,15 @@ internal static class ObjectApiEndpoints
         group.MapGet("/{**key}", GetAsync).RequireAuthorization(ApiKeys.Scheme);
         group.MapDelete("/{**key}", DeleteAsync).RequireAuthorization(ApiKeys.Scheme);
         endpoints.MapPost(Tokens.UploadTokenEndpoints.Route, Tokens.UploadTokenEndpoints.CreateAsync).RequireAuthorization(ApiKeys.Scheme).WithTags("Upload tokens");
+
+        // Resumable uploads (tus 1.0): creating takes a key or a token; an upload's own URL then takes a key or that token.
+        var tus = endpoints.MapGroup(Tus.TusHandler.Route).WithTags("Resumable uploads").RequireCors(CorsPolicy);
+        tus.MapMethods("/", [HttpMethods.Options], (HttpContext context, Tus.TusHandler handler) => handler.Describe(context));
+        tus.MapMethods("/{id}", [HttpMethods.Options], (HttpContext context, Tus.TusHandler handler) => handler.Describe(context));
+        tus.MapPost("/", (HttpContext context, Tus.TusHandler handler) => handler.CreateAsync(context)).RequireAuthorization(ApiKeys.UploadPolicy);
+        tus.MapMethods("/{id}", [HttpMethods.Head], (HttpContext context, string id, Tus.TusHandler handler) => handler.HeadAsync(context, id));
+        tus.MapPatch("/{id}", (HttpContext context, string id, Tus.TusHandler handler) => handler.PatchAsync(context, id));
+        tus.MapDelete("/{id}", (HttpContext context, string id, Tus.TusHandler handler) => handler.TerminateAsync(context, id));
         return endpoints;
     }
 

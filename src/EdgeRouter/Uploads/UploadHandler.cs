@@ -30,6 +30,22 @@ public sealed record ObjectResponse(
     public System.Text.Json.Nodes.JsonObject? Metadata { get; init; }
 }
 
+/// <summary>What <see cref="UploadHandler.StoreAsync"/> stores: a body, what it claims, and an upload token's limits.</summary>
+internal sealed record StoreRequest(
+    Stream Source,
+    string? DeclaredType,
+    string? RequestedKey,
+    string? KeyPrefix,
+    bool Overwrite,
+    Tokens.UploadToken? Token,
+    long MaxBytes,
+    long SizeHint,
+    long Started,
+    DateTimeOffset ExpiresAt);
+
+/// <summary>The stored object, or the answer that refused it.</summary>
+internal readonly record struct StoreResult(ObjectResponse? Created, IResult? Refused);
+
 /// <summary>
 /// Takes one upload from the client to a storage and the catalog. The order of writes is what keeps nothing lost,
 /// dangling or altered: the upload's intent (storage, location) is recorded first, the object written second, the
@@ -165,83 +181,8 @@ internal sealed partial class UploadHandler(
                 return Reject(StatusCodes.Status400BadRequest, "Invalid upload", sourceError);
             }
 
-            await using var body = new UploadBody(source!, maxBytes, _options.Uploads.SpoolDirectory ?? Path.Combine(Path.GetTempPath(), "edgerouter-spool"));
-
-            // 3. Sniff and settle the content type.
-            var sniff = EdgeRouterTelemetry.StartSpan("sniff");
-            var head = await body.PeekAsync(ContentSniffer.HeadLength, cancellationToken);
-            if (body.IsComplete && body.Received == 0)
-            {
-                sniff?.Dispose();
-                return Reject(StatusCodes.Status400BadRequest, "Empty upload", "The upload has no content.");
-            }
-
-            var (contentType, typeError) = _types.Resolve(declaredType, head.Span);
-            sniff?.SetTag("edgerouter.content_type", contentType);
-            sniff?.Dispose();
-            typeError ??= token?.ContentTypes is { } allowed && !allowed.Contains(contentType!, StringComparer.OrdinalIgnoreCase)
-                ? $"This upload token accepts {string.Join(", ", allowed)}; the content is {contentType}."
-                : null;
-            if ((typeError ?? (requestedKey is null ? null : ContentSniffer.CheckKeyExtension(requestedKey, contentType!))) is { } unsupported)
-            {
-                return Reject(StatusCodes.Status415UnsupportedMediaType, "Unsupported content", unsupported);
-            }
-
-            // 4. An existing caller's key is refused early; the commit checks again, so nothing waits on a lock here.
-            var existing = requestedKey is null ? null : await catalog.FindAsync(requestedKey, cancellationToken);
-            if (existing is not null && !overwrite)
-            {
-                return KeyExists(requestedKey!);
-            }
-
-            // 5. Place, claim a location, write. Until the answer, a 404 for the key is not to be cached anywhere.
-            using var writing = requestedKey is null ? null : keysBeingWritten.Begin(requestedKey);
-            var write = new Write(body, requestedKey, keyPrefix, overwrite, contentType!, Math.Max(0, request.ContentLength ?? 0), expiresAt);
-            if (await WriteWithFailoverAsync(write, cancellationToken) is { } refused)
-            {
-                return refused;
-            }
-
-            // 6. Commit. Not cancellable: a commit whose outcome the router does not know would leave work for the janitor.
-            var placement = write.Placement!.Value;
-            var storage = placement.Storage!;
-            var intent = write.Intent!.Value;
-            var record = new ObjectRecord(intent.Key, storage.Id, body.Received, contentType!, body.Sha256Hex, timeProvider.GetUtcNow()) { Location = intent.Location };
-            CatalogWriteResult result;
-            try
-            {
-                using var commit = EdgeRouterTelemetry.StartSpan("commit");
-                result = await catalog.AddAsync(record, overwrite, CancellationToken.None);
-            }
-            catch (CatalogUnavailableException ex)
-            {
-                Log.CatalogCommitFailed(logger, record.Key, storage.Id, ex.Message);
-                await usage.ReleaseAsync(placement);
-                await cleanup.AbandonAsync(storage, intent);
-                return CatalogUnavailable();
-            }
-
-            if (result.Outcome is CatalogWriteOutcome.Conflict or CatalogWriteOutcome.Abandoned)
-            {
-                await usage.ReleaseAsync(placement);
-                await cleanup.AbandonAsync(storage, intent);
-                return result.Outcome == CatalogWriteOutcome.Conflict
-                    ? KeyExists(record.Key)
-                    : Reject(StatusCodes.Status409Conflict, "Upload superseded", $"The key '{record.Key}' was deleted while this upload was in progress; nothing was kept.");
-            }
-
-            // 7. Account and answer.
-            await usage.CommitAsync(placement, record.Size);
-            if (result.Previous is { } previous)
-            {
-                usage.Remove(previous.StorageId, previous.Size);
-            }
-
-            metrics.UploadStored(storage.Id, record.Size);
-            metrics.UploadDuration(storage.Id, Stopwatch.GetElapsedTime(started));
-            Log.Stored(logger, record.Key, storage.Id, record.Size);
-            var response = ToResponse(record, storage) with { Metadata = token?.Metadata };
-            return Results.Created(response.Url, response);
+            var stored = await StoreAsync(new StoreRequest(source!, declaredType, requestedKey, keyPrefix, overwrite, token, maxBytes, Math.Max(0, request.ContentLength ?? 0), started, expiresAt), cancellationToken);
+            return stored.Refused ?? Results.Created(stored.Created!.Url, stored.Created);
         }
         catch (UploadBodyException ex) when (ex.Error == UploadBodyError.TooLarge)
         {
@@ -267,6 +208,91 @@ internal sealed partial class UploadHandler(
             Log.CatalogCommitFailed(logger, requestedKey ?? "(new key)", "-", ex.Message);
             return CatalogUnavailable();
         }
+    }
+
+    /// <summary>
+    /// Steps 3 to 7 for a body from any source (a request, or a completed resumable upload): the stored object, or the
+    /// answer that refuses it, with nothing kept. A body that fails to arrive throws, as <see cref="UploadBody"/> does.
+    /// </summary>
+    internal async Task<StoreResult> StoreAsync(StoreRequest upload, CancellationToken cancellationToken)
+    {
+        var (requestedKey, overwrite) = (upload.RequestedKey, upload.Overwrite);
+        await using var body = new UploadBody(upload.Source, upload.MaxBytes, _options.Uploads.SpoolDirectory ?? Path.Combine(Path.GetTempPath(), "edgerouter-spool"));
+
+        // 3. Sniff and settle the content type.
+        var sniff = EdgeRouterTelemetry.StartSpan("sniff");
+        var head = await body.PeekAsync(ContentSniffer.HeadLength, cancellationToken);
+        if (body.IsComplete && body.Received == 0)
+        {
+            sniff?.Dispose();
+            return new StoreResult(null, Reject(StatusCodes.Status400BadRequest, "Empty upload", "The upload has no content."));
+        }
+
+        var (contentType, typeError) = _types.Resolve(upload.DeclaredType, head.Span);
+        sniff?.SetTag("edgerouter.content_type", contentType);
+        sniff?.Dispose();
+        typeError ??= upload.Token?.ContentTypes is { } allowed && !allowed.Contains(contentType!, StringComparer.OrdinalIgnoreCase)
+            ? $"This upload token accepts {string.Join(", ", allowed)}; the content is {contentType}."
+            : null;
+        if ((typeError ?? (requestedKey is null ? null : ContentSniffer.CheckKeyExtension(requestedKey, contentType!))) is { } unsupported)
+        {
+            return new StoreResult(null, Reject(StatusCodes.Status415UnsupportedMediaType, "Unsupported content", unsupported));
+        }
+
+        // 4. An existing caller's key is refused early; the commit checks again, so nothing waits on a lock here.
+        var existing = requestedKey is null ? null : await catalog.FindAsync(requestedKey, cancellationToken);
+        if (existing is not null && !overwrite)
+        {
+            return new StoreResult(null, KeyExists(requestedKey!));
+        }
+
+        // 5. Place, claim a location, write. Until the answer, a 404 for the key is not to be cached anywhere.
+        using var writing = requestedKey is null ? null : keysBeingWritten.Begin(requestedKey);
+        var write = new Write(body, requestedKey, upload.KeyPrefix, overwrite, contentType!, upload.SizeHint, upload.ExpiresAt);
+        if (await WriteWithFailoverAsync(write, cancellationToken) is { } refused)
+        {
+            return new StoreResult(null, refused);
+        }
+
+        // 6. Commit. Not cancellable: a commit whose outcome the router does not know would leave work for the janitor.
+        var placement = write.Placement!.Value;
+        var storage = placement.Storage!;
+        var intent = write.Intent!.Value;
+        var record = new ObjectRecord(intent.Key, storage.Id, body.Received, contentType!, body.Sha256Hex, timeProvider.GetUtcNow()) { Location = intent.Location };
+        CatalogWriteResult result;
+        try
+        {
+            using var commit = EdgeRouterTelemetry.StartSpan("commit");
+            result = await catalog.AddAsync(record, overwrite, CancellationToken.None);
+        }
+        catch (CatalogUnavailableException ex)
+        {
+            Log.CatalogCommitFailed(logger, record.Key, storage.Id, ex.Message);
+            await usage.ReleaseAsync(placement);
+            await cleanup.AbandonAsync(storage, intent);
+            return new StoreResult(null, CatalogUnavailable());
+        }
+
+        if (result.Outcome is CatalogWriteOutcome.Conflict or CatalogWriteOutcome.Abandoned)
+        {
+            await usage.ReleaseAsync(placement);
+            await cleanup.AbandonAsync(storage, intent);
+            return new StoreResult(null, result.Outcome == CatalogWriteOutcome.Conflict
+                ? KeyExists(record.Key)
+                : Reject(StatusCodes.Status409Conflict, "Upload superseded", $"The key '{record.Key}' was deleted while this upload was in progress; nothing was kept."));
+        }
+
+        // 7. Account and answer.
+        await usage.CommitAsync(placement, record.Size);
+        if (result.Previous is { } previous)
+        {
+            usage.Remove(previous.StorageId, previous.Size);
+        }
+
+        metrics.UploadStored(storage.Id, record.Size);
+        metrics.UploadDuration(storage.Id, Stopwatch.GetElapsedTime(upload.Started));
+        Log.Stored(logger, record.Key, storage.Id, record.Size);
+        return new StoreResult(ToResponse(record, storage) with { Metadata = upload.Token?.Metadata }, null);
     }
 
     public ObjectResponse ToResponse(ObjectRecord record, StorageDefinition? storage)
@@ -484,7 +510,7 @@ internal sealed partial class UploadHandler(
     }
 
     /// <summary>The key a token's upload gets: the token's own, one the client chose under its prefix (or generated there), or a generated one.</summary>
-    private static (string? Key, string? Prefix, string? Problem) TokenKey(Tokens.UploadToken token, string? requestedKey)
+    internal static (string? Key, string? Prefix, string? Problem) TokenKey(Tokens.UploadToken token, string? requestedKey)
     {
         if (token.Key is { } exact)
         {

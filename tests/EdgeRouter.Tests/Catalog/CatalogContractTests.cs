@@ -556,6 +556,30 @@ public abstract class CatalogContractTests
         Assert.True(await uses.TryUseUploadTokenAsync(once, 1, Clock.GetUtcNow() + TimeSpan.FromMinutes(15), CancellationToken.None));
     }
 
+    [Fact]
+    public async Task AResumableUpload_IsKeptFoundTouchedCompletedAndForgotten_AndExpiredOnesAreListed()
+    {
+        var store = (EdgeRouter.Uploads.Tus.IResumableUploadStore)Catalog;
+        var now = Clock.GetUtcNow();
+        var upload = new EdgeRouter.Uploads.Tus.ResumableUpload("r-" + Guid.NewGuid().ToString("N")[..20], 5_000, "filename cC5wbmc=", """{"jti":"t"}""", now, now + TimeSpan.FromMinutes(5));
+        var stale = upload with { Id = "r-" + Guid.NewGuid().ToString("N")[..20], Metadata = null, Token = null, ExpiresAt = now + TimeSpan.FromMinutes(1) };
+
+        await store.CreateResumableAsync(upload, CancellationToken.None);
+        await store.CreateResumableAsync(stale, CancellationToken.None);
+
+        Assert.Equal(upload, await store.FindResumableAsync(upload.Id, CancellationToken.None));
+        Assert.Equal(stale, await store.FindResumableAsync(stale.Id, CancellationToken.None));
+        Assert.Null(await store.FindResumableAsync("r-unknown", CancellationToken.None));
+        await store.TouchResumableAsync(upload.Id, now + TimeSpan.FromMinutes(10), CancellationToken.None);
+        Assert.Equal([stale.Id], await store.ExpiredResumablesAsync(now + TimeSpan.FromMinutes(6), 10, CancellationToken.None));
+
+        await store.CompleteResumableAsync(upload.Id, "k/p.png", "https://img.example.com/k/p.png", CancellationToken.None);
+        Assert.Equal(upload with { ExpiresAt = now + TimeSpan.FromMinutes(10), ObjectKey = "k/p.png", ObjectUrl = "https://img.example.com/k/p.png" }, await store.FindResumableAsync(upload.Id, CancellationToken.None));
+        Assert.True(await store.DeleteResumableAsync(stale.Id, CancellationToken.None));
+        Assert.False(await store.DeleteResumableAsync(stale.Id, CancellationToken.None));
+        Assert.Empty(await store.ExpiredResumablesAsync(now + TimeSpan.FromMinutes(6), 10, CancellationToken.None));
+    }
+
     /// <summary>Claims until this job is the one claimed (other tests' jobs in a shared database are claimed and finished on the way).</summary>
     private async Task<EdgeRouter.Jobs.JobRecord> ClaimUntilAsync(EdgeRouter.Jobs.IJobStore jobs, string owner, string id, TimeSpan lease)
         => await ClaimAsync(jobs, owner, id, lease) ?? throw new InvalidOperationException($"Job {id} could not be claimed by {owner}.");

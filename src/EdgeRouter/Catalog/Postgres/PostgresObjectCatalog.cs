@@ -13,7 +13,7 @@ namespace EdgeRouter.Catalog.Postgres;
 /// advisory lock on it, so two instances cannot both see a key free. The router creates and migrates the schema
 /// at start-up, under a session advisory lock, so instances starting together migrate once.
 /// </summary>
-internal sealed partial class PostgresObjectCatalog : IObjectCatalog, ICapacityLedger, Jobs.IJobStore, IPurgeOutbox, Uploads.Tokens.IUploadTokenUses, IAsyncDisposable
+internal sealed partial class PostgresObjectCatalog : IObjectCatalog, ICapacityLedger, Jobs.IJobStore, IPurgeOutbox, Uploads.Tokens.IUploadTokenUses, Uploads.Tus.IResumableUploadStore, IAsyncDisposable
 {
     // Each entry migrates the schema from its index to index + 1; append, never edit.
     private static readonly string[] Migrations =
@@ -128,6 +128,19 @@ internal sealed partial class PostgresObjectCatalog : IObjectCatalog, ICapacityL
             expires_ms bigint  NOT NULL
         );
         CREATE INDEX ix_upload_token_uses_expiry ON upload_token_uses (expires_ms);
+        """,
+        """
+        CREATE TABLE resumable_uploads (
+            id         text    NOT NULL PRIMARY KEY,
+            length     bigint  NOT NULL,
+            metadata   text,
+            token      text,
+            created_ms bigint  NOT NULL,
+            expires_ms bigint  NOT NULL,
+            object_key text,
+            object_url text
+        );
+        CREATE INDEX ix_resumable_uploads_expiry ON resumable_uploads (expires_ms);
         """,
     ];
 

@@ -10,7 +10,7 @@ namespace EdgeRouter.Catalog.Sqlite;
 /// The embedded catalog: one SQLite file in WAL mode. Usage per storage is kept by triggers in the same
 /// transaction as the record, so the two can never disagree.
 /// </summary>
-internal sealed partial class SqliteObjectCatalog : IObjectCatalog, Jobs.IJobStore, IPurgeOutbox, Uploads.Tokens.IUploadTokenUses, IDisposable
+internal sealed partial class SqliteObjectCatalog : IObjectCatalog, Jobs.IJobStore, IPurgeOutbox, Uploads.Tokens.IUploadTokenUses, Uploads.Tus.IResumableUploadStore, IDisposable
 {
     // Each entry migrates user_version from its index to index + 1; append, never edit.
     private static readonly string[] Migrations =
@@ -116,6 +116,19 @@ internal sealed partial class SqliteObjectCatalog : IObjectCatalog, Jobs.IJobSto
             expires_ms INTEGER NOT NULL
         ) WITHOUT ROWID;
         CREATE INDEX ix_upload_token_uses_expiry ON upload_token_uses (expires_ms);
+        """,
+        """
+        CREATE TABLE resumable_uploads (
+            id         TEXT    NOT NULL PRIMARY KEY,
+            length     INTEGER NOT NULL,
+            metadata   TEXT,
+            token      TEXT,
+            created_ms INTEGER NOT NULL,
+            expires_ms INTEGER NOT NULL,
+            object_key TEXT,
+            object_url TEXT
+        ) WITHOUT ROWID;
+        CREATE INDEX ix_resumable_uploads_expiry ON resumable_uploads (expires_ms);
         """,
     ];
 

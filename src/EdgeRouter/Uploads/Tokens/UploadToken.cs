@@ -56,8 +56,11 @@ public sealed class UploadTokenCodec(IOptions<EdgeRouterOptions> options)
         return signed + "." + Base64Url.EncodeToString(HMACSHA256.HashData(_keys[token.KeyId], Encoding.ASCII.GetBytes(signed)));
     }
 
-    /// <summary>The token's claims, or why it is refused (a sentence for the 401).</summary>
-    public (UploadToken? Token, string? Problem) Verify(string presented, DateTimeOffset now)
+    /// <summary>
+    /// The token's claims, or why it is refused (a sentence for the 401). <paramref name="allowExpired"/> lets a
+    /// resumable upload the token began go on after it expired: the token's use was its creation.
+    /// </summary>
+    public (UploadToken? Token, string? Problem) Verify(string presented, DateTimeOffset now, bool allowExpired = false)
     {
         var dot = presented.LastIndexOf('.');
         if (!LooksLikeToken(presented) || dot <= Prefix.Length)
@@ -101,6 +104,6 @@ public sealed class UploadTokenCodec(IOptions<EdgeRouterOptions> options)
             return (null, "The upload token's signature is not valid.");
         }
 
-        return token.ExpiresAt <= now ? (null, $"The upload token expired at {token.ExpiresAt:O}.") : (token, null);
+        return token.ExpiresAt <= now && !allowExpired ? (null, $"The upload token expired at {token.ExpiresAt:O}.") : (token, null);
     }
 }
