@@ -135,7 +135,7 @@ public class PlacementBenchmarks
     {
         public ValueTask<ObjectRecord?> FindAsync(string key, CancellationToken cancellationToken) => default;
 
-        public Task<CatalogWriteResult> AddAsync(ObjectRecord record, bool overwrite, CancellationToken cancellationToken) => throw new NotSupportedException();
+        public Task<CatalogWriteResult> AddAsync(ObjectRecord record, bool overwrite, EdgeRouter.Cdn.PurgeRequest? notify, CancellationToken cancellationToken) => throw new NotSupportedException();
 
         public Task<bool> RemoveAsync(ObjectRecord expected, bool immediate, CancellationToken cancellationToken) => throw new NotSupportedException();
 

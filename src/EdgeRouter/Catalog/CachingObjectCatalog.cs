@@ -96,13 +96,13 @@ internal sealed class CachingObjectCatalog : IObjectCatalog, IDisposable
         return _inner.FindAsync(key, cancellationToken);
     }
 
-    public async Task<CatalogWriteResult> AddAsync(ObjectRecord record, bool overwrite, CancellationToken cancellationToken)
+    public async Task<CatalogWriteResult> AddAsync(ObjectRecord record, bool overwrite, Cdn.PurgeRequest? notify, CancellationToken cancellationToken)
     {
         // A lookup that runs while this commits must not cache what it read. The entry itself stays until the commit
         // is done: it is still the version in force, and a commit that fails (the database down) changes nothing,
         // so reads of the key go on from memory.
         var generation = Interlocked.Increment(ref _generation);
-        var result = await _inner.AddAsync(record, overwrite, cancellationToken);
+        var result = await _inner.AddAsync(record, overwrite, notify, cancellationToken);
 
         // Again after the commit: a lookup that began before it may have read the old record; it must not cache it.
         var forgotten = ForgetKey(record.Key);

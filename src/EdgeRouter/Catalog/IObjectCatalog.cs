@@ -98,8 +98,10 @@ public interface IObjectCatalog
     /// recorded for it) in one transaction: the intent becomes the record, adding it, or replacing an existing one
     /// when <paramref name="overwrite"/> is set, whose location is queued for deletion after the delete grace.
     /// <see cref="CatalogWriteOutcome.Abandoned"/> when the intent is gone, expired, or was cancelled by a delete.
+    /// <paramref name="notify"/>, when given (an upload token's completion callback), goes to the outbox in the same
+    /// transaction, so a committed upload's callback is never lost.
     /// </summary>
-    Task<CatalogWriteResult> AddAsync(ObjectRecord record, bool overwrite, CancellationToken cancellationToken);
+    Task<CatalogWriteResult> AddAsync(ObjectRecord record, bool overwrite, Cdn.PurgeRequest? notify, CancellationToken cancellationToken);
 
     /// <summary>
     /// Removes the key if it is still owned as <paramref name="expected"/> says (same storage, location and hash),
@@ -191,4 +193,12 @@ public sealed class CatalogUnavailableException : Exception
         : base(message)
     {
     }
+}
+
+/// <summary>The catalog's calls in their common shapes.</summary>
+public static class ObjectCatalogExtensions
+{
+    /// <summary>Commits an upload with nothing to notify (see <see cref="IObjectCatalog.AddAsync"/>).</summary>
+    public static Task<CatalogWriteResult> AddAsync(this IObjectCatalog catalog, ObjectRecord record, bool overwrite, CancellationToken cancellationToken)
+        => catalog.AddAsync(record, overwrite, null, cancellationToken);
 }

@@ -9,12 +9,12 @@ public sealed class CdnPurges(IPurgeOutbox outbox, CdnTargets targets, IObjectCa
     /// <summary>The most keys a prefix purge names one by one; beyond it, purge the storage (one tag).</summary>
     public const int MaxPrefixKeys = 10_000;
 
-    public IReadOnlyList<string> Targets => targets.Names;
+    public IReadOnlyList<string> Targets => targets.PurgeNames;
 
     /// <summary>Records the purge on every target; the problems say why nothing was recorded.</summary>
     public async Task<(int Recorded, IReadOnlyList<string> Problems)> PurgeAsync(string? key, string? prefix, string? storage, CancellationToken cancellationToken)
     {
-        if (targets.Names.Count == 0)
+        if (targets.PurgeNames.Count == 0)
         {
             return (0, ["No purge targets are configured (EdgeRouter:Cdn:Targets)."]);
         }
@@ -69,7 +69,7 @@ public sealed class CdnPurges(IPurgeOutbox outbox, CdnTargets targets, IObjectCa
             requests.Add(new PurgeRequest(PurgeEvents.Manual, PurgeScopes.Storage, storage!, storage));
         }
 
-        await outbox.EnqueuePurgesAsync(targets.Names, requests, cancellationToken);
-        return (requests.Count * targets.Names.Count, []);
+        await outbox.EnqueuePurgesAsync(targets.PurgeNames, requests, cancellationToken);
+        return (requests.Count * targets.PurgeNames.Count, []);
     }
 }

@@ -15,33 +15,45 @@ public sealed partial class CdnTargets : IDisposable
 
     public CdnTargets(IOptions<EdgeRouterOptions> options, IHttpClientFactory clients, CacheTags tags, TimeProvider timeProvider)
     {
+        if (!string.IsNullOrEmpty(options.Value.Uploads.Tokens.CallbackSecret))
+        {
+            Add(new CallbackTarget(options, clients.CreateClient(HttpClientName), timeProvider));
+        }
+
         foreach (var o in options.Value.Cdn.Targets)
         {
             var client = clients.CreateClient(HttpClientName);
-            ICdnPurgeTarget target = o.Kind switch
+            Add(o.Kind switch
             {
                 CloudflareTarget.Kind => new CloudflareTarget(o, client, tags),
                 FastlyTarget.Kind => new FastlyTarget(o, client, tags),
                 BunnyTarget.Kind => new BunnyTarget(o, client, tags),
                 CloudFrontTarget.Kind => new CloudFrontTarget(o, client, tags, timeProvider),
                 _ => new WebhookTarget(o, client, tags, timeProvider),
-            };
-
-            // A burst of five seconds' worth, refilled ten times a second.
-            var perPeriod = Math.Max(1, (int)Math.Ceiling(target.RequestsPerSecond / 10));
-            var limiter = new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
-            {
-                TokenLimit = Math.Max(1, (int)Math.Ceiling(target.RequestsPerSecond * 5)),
-                TokensPerPeriod = perPeriod,
-                ReplenishmentPeriod = TimeSpan.FromSeconds(perPeriod / target.RequestsPerSecond),
-                QueueLimit = int.MaxValue,
-                AutoReplenishment = true,
             });
-            _targets[o.Name] = (target, limiter);
         }
     }
 
+    /// <summary>The configured purge targets (not the built-in callback target), each change of an object is purged on.</summary>
+    public IReadOnlyList<string> PurgeNames => [.. _targets.Keys.Where(n => n != PurgeOutboxSql.CallbackTarget)];
+
+    /// <summary>Every target, the callback one included: what the worker sends to.</summary>
     public IReadOnlyList<string> Names => [.. _targets.Keys];
+
+    /// <summary>A target with its token bucket: a burst of five seconds' worth, refilled ten times a second.</summary>
+    private void Add(ICdnPurgeTarget target)
+    {
+        var perPeriod = Math.Max(1, (int)Math.Ceiling(target.RequestsPerSecond / 10));
+        var limiter = new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
+        {
+            TokenLimit = Math.Max(1, (int)Math.Ceiling(target.RequestsPerSecond * 5)),
+            TokensPerPeriod = perPeriod,
+            ReplenishmentPeriod = TimeSpan.FromSeconds(perPeriod / target.RequestsPerSecond),
+            QueueLimit = int.MaxValue,
+            AutoReplenishment = true,
+        });
+        _targets[target.Name] = (target, limiter);
+    }
 
     public bool TryGet(string name, out ICdnPurgeTarget target, out RateLimiter limiter)
     {
@@ -92,7 +104,11 @@ public sealed partial class CdnTargets : IDisposable
         {
             var t = cdn.Targets[i];
             var at = $"{S}:Targets:{i} ('{t.Name}')";
-            if (!NamePattern().IsMatch(t.Name))
+            if (t.Name == PurgeOutboxSql.CallbackTarget)
+            {
+                yield return $"{at}: name '{PurgeOutboxSql.CallbackTarget}' is the router's own (upload tokens' completion callbacks); choose another.";
+            }
+            else if (!NamePattern().IsMatch(t.Name))
             {
                 yield return $"{at}: name must be 1-64 characters of a-z, 0-9, '-' or '_'.";
             }

@@ -5,6 +5,9 @@ public static class PurgeScopes
 {
     public const string Key = "key";
     public const string Storage = "storage";
+
+    /// <summary>A callback: the subject is the URL the payload is posted to.</summary>
+    public const string Callback = "callback";
 }
 
 /// <summary>Why a purge was recorded: the change it follows, or an operator's request.</summary>
@@ -14,6 +17,9 @@ public static class PurgeEvents
     public const string Replaced = "replaced";
     public const string Moved = "moved";
     public const string Manual = "purge";
+
+    /// <summary>An upload token's completion callback: the object JSON, posted to the token's callback URL.</summary>
+    public const string Created = "created";
 }
 
 /// <summary>A purge's state in the outbox.</summary>
@@ -37,10 +43,11 @@ public sealed record PurgeRow(
     DateTimeOffset CreatedAt,
     DateTimeOffset DueAt,
     DateTimeOffset? SentAt,
-    string? LastError);
+    string? LastError,
+    string? Payload = null);
 
 /// <summary>A purge to record for every target.</summary>
-public readonly record struct PurgeRequest(string Event, string Scope, string Subject, string? StorageId);
+public readonly record struct PurgeRequest(string Event, string Scope, string Subject, string? StorageId, string? Payload = null);
 
 /// <summary>The outbox at a glance: counts by state, and the oldest purge still waiting.</summary>
 public readonly record struct PurgeStats(long Pending, long Sent, long Dead, DateTimeOffset? OldestPending);

@@ -10,7 +10,10 @@ namespace EdgeRouter.Cdn;
 /// </summary>
 internal static class PurgeOutboxSql
 {
-    private const string Columns = "id, target, event, scope, subject, storage_id, state, attempts, created_ms, due_ms, sent_ms, last_error";
+    private const string Columns = "id, target, event, scope, subject, storage_id, state, attempts, created_ms, due_ms, sent_ms, last_error, payload";
+
+    /// <summary>The built-in target that posts upload tokens' completion callbacks.</summary>
+    public const string CallbackTarget = "callback";
 
     // Errors are the CDN's answers, kept short: enough to act on, never a whole page.
     private const int MaxErrorLength = 500;
@@ -24,6 +27,18 @@ internal static class PurgeOutboxSql
         }
 
         await using var command = Insert(connection, transaction, targets, [new PurgeRequest(purgeEvent, PurgeScopes.Key, key, storageId)], now);
+        await command.ExecuteNonQueryAsync(CancellationToken.None);
+    }
+
+    /// <summary>Inside an upload's commit: its token's completion callback, due at once.</summary>
+    public static async Task RecordCallbackAsync(DbConnection connection, DbTransaction transaction, PurgeRequest? callback, DateTimeOffset now)
+    {
+        if (callback is not { } request)
+        {
+            return;
+        }
+
+        await using var command = Insert(connection, transaction, [CallbackTarget], [request], now);
         await command.ExecuteNonQueryAsync(CancellationToken.None);
     }
 
@@ -152,14 +167,15 @@ internal static class PurgeOutboxSql
             CatalogRows.Add(command, Name("s", r), requests[r].Scope);
             CatalogRows.Add(command, Name("k", r), requests[r].Subject);
             CatalogRows.Add(command, Name("g", r), requests[r].StorageId);
+            CatalogRows.Add(command, Name("p", r), requests[r].Payload);
             for (var t = 0; t < targets.Count; t++)
             {
-                values.Add($"(@{Name("t", t)}, @{Name("e", r)}, @{Name("s", r)}, @{Name("k", r)}, @{Name("g", r)}, 'pending', 0, @now, @now, 0)");
+                values.Add($"(@{Name("t", t)}, @{Name("e", r)}, @{Name("s", r)}, @{Name("k", r)}, @{Name("g", r)}, 'pending', 0, @now, @now, 0, @{Name("p", r)})");
             }
         }
 
         CatalogRows.Add(command, "now", now.ToUnixTimeMilliseconds());
-        command.CommandText = $"INSERT INTO purges (target, event, scope, subject, storage_id, state, attempts, created_ms, due_ms, lease_ms) VALUES {string.Join(", ", values)}";
+        command.CommandText = $"INSERT INTO purges (target, event, scope, subject, storage_id, state, attempts, created_ms, due_ms, lease_ms, payload) VALUES {string.Join(", ", values)}";
         return command;
     }
 
@@ -199,7 +215,8 @@ internal static class PurgeOutboxSql
                 DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(8)),
                 DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(9)),
                 reader.IsDBNull(10) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(10)),
-                reader.IsDBNull(11) ? null : reader.GetString(11)));
+                reader.IsDBNull(11) ? null : reader.GetString(11),
+                reader.IsDBNull(12) ? null : reader.GetString(12)));
         }
 
         return rows;

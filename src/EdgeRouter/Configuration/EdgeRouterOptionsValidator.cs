@@ -92,7 +92,12 @@ internal sealed partial class EdgeRouterOptionsValidator : IValidateOptions<Edge
             errors.Add($"{S}:Uploads:Tokens:MaxLifetime: must be positive and at most a day (was {tokens.MaxLifetime}).");
         }
 
-        foreach (var (setting, origins, any) in new[] { ("Uploads:Cors:AllowedOrigins", options.Uploads.Cors.AllowedOrigins, false), ("Serving:CorsAllowedOrigins", options.Serving.CorsAllowedOrigins, true) })
+        if (tokens.CallbackSecret is { } callbackSecret ? callbackSecret.Length < 32 : tokens.CallbackOrigins.Count > 0)
+        {
+            errors.Add($"{S}:Uploads:Tokens:CallbackSecret: completion callbacks are signed with it; it must be at least 32 characters (set it from the environment, {S}__Uploads__Tokens__CallbackSecret).");
+        }
+
+        foreach (var (setting, origins, any) in new[] { ("Uploads:Cors:AllowedOrigins", options.Uploads.Cors.AllowedOrigins, false), ("Serving:CorsAllowedOrigins", options.Serving.CorsAllowedOrigins, true), ("Uploads:Tokens:CallbackOrigins", tokens.CallbackOrigins, false) })
         {
             foreach (var origin in origins.Where(o => !(any && o == "*") && !IsOrigin(o)))
             {

@@ -25,8 +25,8 @@ internal sealed class MeasuredObjectCatalog(IObjectCatalog inner, EdgeRouterMetr
     public Task<IReadOnlyList<UploadIntent>> GetExpiredIntentsAsync(DateTimeOffset expiredBefore, int limit, CancellationToken cancellationToken)
         => metrics.TimeCatalogQueryAsync("expired_intents", Stopwatch.GetTimestamp(), inner.GetExpiredIntentsAsync(expiredBefore, limit, cancellationToken));
 
-    public Task<CatalogWriteResult> AddAsync(ObjectRecord record, bool overwrite, CancellationToken cancellationToken)
-        => metrics.TimeCatalogQueryAsync("commit", Stopwatch.GetTimestamp(), inner.AddAsync(record, overwrite, cancellationToken));
+    public Task<CatalogWriteResult> AddAsync(ObjectRecord record, bool overwrite, Cdn.PurgeRequest? notify, CancellationToken cancellationToken)
+        => metrics.TimeCatalogQueryAsync("commit", Stopwatch.GetTimestamp(), inner.AddAsync(record, overwrite, notify, cancellationToken));
 
     public Task<bool> RemoveAsync(ObjectRecord expected, bool immediate, CancellationToken cancellationToken)
         => metrics.TimeCatalogQueryAsync("remove", Stopwatch.GetTimestamp(), inner.RemoveAsync(expected, immediate, cancellationToken));

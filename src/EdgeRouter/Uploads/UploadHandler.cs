@@ -263,7 +263,7 @@ internal sealed partial class UploadHandler(
         try
         {
             using var commit = EdgeRouterTelemetry.StartSpan("commit");
-            result = await catalog.AddAsync(record, overwrite, CancellationToken.None);
+            result = await catalog.AddAsync(record, overwrite, Callback(upload.Token, record, storage), CancellationToken.None);
         }
         catch (CatalogUnavailableException ex)
         {
@@ -294,6 +294,14 @@ internal sealed partial class UploadHandler(
         Log.Stored(logger, record.Key, storage.Id, record.Size);
         return new StoreResult(ToResponse(record, storage) with { Metadata = upload.Token?.Metadata }, null);
     }
+
+    /// <summary>An upload token's completion callback: the object JSON the uploader gets, for the token's callback URL.</summary>
+    private Cdn.PurgeRequest? Callback(Tokens.UploadToken? token, ObjectRecord record, StorageDefinition storage)
+        => token?.CallbackUrl is { } url
+            ? new Cdn.PurgeRequest(Cdn.PurgeEvents.Created, Cdn.PurgeScopes.Callback, url, storage.Id, System.Text.Json.JsonSerializer.Serialize(ToResponse(record, storage) with { Metadata = token.Metadata }, CallbackJson))
+            : null;
+
+    private static readonly System.Text.Json.JsonSerializerOptions CallbackJson = new(System.Text.Json.JsonSerializerDefaults.Web);
 
     public ObjectResponse ToResponse(ObjectRecord record, StorageDefinition? storage)
     {

@@ -31,7 +31,7 @@ public sealed class SqliteObjectCatalogTests : CatalogContractTests, IDisposable
         Assert.Equal("wal", reader.GetString(0));
         await reader.NextResultAsync();
         await reader.ReadAsync();
-        Assert.Equal(6, reader.GetInt32(0));
+        Assert.Equal(7, reader.GetInt32(0));
     }
 
     [Fact]
@@ -49,7 +49,7 @@ public sealed class SqliteObjectCatalogTests : CatalogContractTests, IDisposable
         // fail, would have changed it.
         Assert.Equal(record, await reopened.FindAsync("keep.png", CancellationToken.None));
         Assert.Equal(schemaChanges, await PragmaAsync("schema_version"));
-        Assert.Equal(6L, await PragmaAsync("user_version"));
+        Assert.Equal(7L, await PragmaAsync("user_version"));
     }
 
     private async Task<long> PragmaAsync(string name)

@@ -18,7 +18,7 @@ internal sealed class CountingCatalog : IObjectCatalog
         return ValueTask.FromResult(Records.GetValueOrDefault(key));
     }
 
-    public Task<CatalogWriteResult> AddAsync(ObjectRecord record, bool overwrite, CancellationToken cancellationToken)
+    public Task<CatalogWriteResult> AddAsync(ObjectRecord record, bool overwrite, EdgeRouter.Cdn.PurgeRequest? notify, CancellationToken cancellationToken)
     {
         Records[record.Key] = record;
         return Task.FromResult(new CatalogWriteResult(CatalogWriteOutcome.Added, null));

@@ -18,7 +18,7 @@ internal abstract class DelegatingCatalog(IObjectCatalog inner) : IObjectCatalog
     public virtual Task<IReadOnlyList<UploadIntent>> GetExpiredIntentsAsync(DateTimeOffset expiredBefore, int limit, CancellationToken cancellationToken)
         => inner.GetExpiredIntentsAsync(expiredBefore, limit, cancellationToken);
 
-    public virtual Task<CatalogWriteResult> AddAsync(ObjectRecord record, bool overwrite, CancellationToken cancellationToken) => inner.AddAsync(record, overwrite, cancellationToken);
+    public virtual Task<CatalogWriteResult> AddAsync(ObjectRecord record, bool overwrite, EdgeRouter.Cdn.PurgeRequest? notify, CancellationToken cancellationToken) => inner.AddAsync(record, overwrite, notify, cancellationToken);
 
     public virtual Task<bool> RemoveAsync(ObjectRecord expected, bool immediate, CancellationToken cancellationToken) => inner.RemoveAsync(expected, immediate, cancellationToken);
 

@@ -51,7 +51,7 @@ public sealed class FailingStorageProvider : IStorageProvider
 /// <summary>A catalog whose commits fail, as a database that went away between the backend write and the commit.</summary>
 internal sealed class CommitFailingCatalog(IObjectCatalog inner) : DelegatingCatalog(inner)
 {
-    public override Task<CatalogWriteResult> AddAsync(ObjectRecord record, bool overwrite, CancellationToken cancellationToken)
+    public override Task<CatalogWriteResult> AddAsync(ObjectRecord record, bool overwrite, EdgeRouter.Cdn.PurgeRequest? notify, CancellationToken cancellationToken)
         => throw new CatalogUnavailableException("database is locked");
 }
 

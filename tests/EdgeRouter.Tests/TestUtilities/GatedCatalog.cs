@@ -15,7 +15,7 @@ internal sealed class GatedCatalog(IObjectCatalog inner) : DelegatingCatalog(inn
 
     public Hold HoldNextCommit() => _nextCommit = new Hold();
 
-    public override async Task<CatalogWriteResult> AddAsync(ObjectRecord record, bool overwrite, CancellationToken cancellationToken)
+    public override async Task<CatalogWriteResult> AddAsync(ObjectRecord record, bool overwrite, EdgeRouter.Cdn.PurgeRequest? notify, CancellationToken cancellationToken)
     {
         if (Interlocked.Exchange(ref _nextCommit, null) is { } hold)
         {
@@ -23,7 +23,7 @@ internal sealed class GatedCatalog(IObjectCatalog inner) : DelegatingCatalog(inn
             await hold.Released;
         }
 
-        return await base.AddAsync(record, overwrite, cancellationToken);
+        return await base.AddAsync(record, overwrite, notify, cancellationToken);
     }
 
     public override async ValueTask<ObjectRecord?> FindAsync(string key, CancellationToken cancellationToken)

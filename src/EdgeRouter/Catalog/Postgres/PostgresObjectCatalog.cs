@@ -142,6 +142,9 @@ internal sealed partial class PostgresObjectCatalog : IObjectCatalog, ICapacityL
         );
         CREATE INDEX ix_resumable_uploads_expiry ON resumable_uploads (expires_ms);
         """,
+        """
+        ALTER TABLE purges ADD COLUMN payload text;
+        """,
     ];
 
     // Any constants that no other application uses as its advisory lock keys.
@@ -288,7 +291,7 @@ internal sealed partial class PostgresObjectCatalog : IObjectCatalog, ICapacityL
             cancellationToken);
     }
 
-    public async Task<CatalogWriteResult> AddAsync(ObjectRecord record, bool overwrite, CancellationToken cancellationToken)
+    public async Task<CatalogWriteResult> AddAsync(ObjectRecord record, bool overwrite, Cdn.PurgeRequest? notify, CancellationToken cancellationToken)
     {
         return await Run(async connection =>
         {
@@ -342,6 +345,7 @@ internal sealed partial class PostgresObjectCatalog : IObjectCatalog, ICapacityL
                 record.Sha256,
                 record.CreatedAt.ToUnixTimeMilliseconds(),
                 record.Location);
+            await PurgeOutboxSql.RecordCallbackAsync(connection, transaction, notify, _timeProvider.GetUtcNow());
             await transaction.CommitAsync(CancellationToken.None);
             return new CatalogWriteResult(previous is null ? CatalogWriteOutcome.Added : CatalogWriteOutcome.Replaced, previous);
         });

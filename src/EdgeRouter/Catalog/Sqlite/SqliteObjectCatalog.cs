@@ -130,6 +130,9 @@ internal sealed partial class SqliteObjectCatalog : IObjectCatalog, Jobs.IJobSto
         ) WITHOUT ROWID;
         CREATE INDEX ix_resumable_uploads_expiry ON resumable_uploads (expires_ms);
         """,
+        """
+        ALTER TABLE purges ADD COLUMN payload TEXT;
+        """,
     ];
 
     private const string Columns = CatalogRows.Columns;
@@ -264,7 +267,7 @@ internal sealed partial class SqliteObjectCatalog : IObjectCatalog, Jobs.IJobSto
         });
     }
 
-    public async Task<CatalogWriteResult> AddAsync(ObjectRecord record, bool overwrite, CancellationToken cancellationToken)
+    public async Task<CatalogWriteResult> AddAsync(ObjectRecord record, bool overwrite, Cdn.PurgeRequest? notify, CancellationToken cancellationToken)
     {
         return await Write(async connection =>
         {
@@ -312,6 +315,7 @@ internal sealed partial class SqliteObjectCatalog : IObjectCatalog, Jobs.IJobSto
                 await write.ExecuteNonQueryAsync(cancellationToken);
             }
 
+            await PurgeOutboxSql.RecordCallbackAsync(connection, transaction, notify, _timeProvider.GetUtcNow());
             await transaction.CommitAsync(cancellationToken);
             return new CatalogWriteResult(previous is null ? CatalogWriteOutcome.Added : CatalogWriteOutcome.Replaced, previous);
         });

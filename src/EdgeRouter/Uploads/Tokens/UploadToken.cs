@@ -12,7 +12,8 @@ namespace EdgeRouter.Uploads.Tokens;
 /// <summary>
 /// What an upload token allows: until <see cref="ExpiresAt"/>, <see cref="Uses"/> uploads of at most
 /// <see cref="MaxBytes"/>, of the <see cref="ContentTypes"/>, at the <see cref="Key"/>, under the
-/// <see cref="KeyPrefix"/>, or (neither) at a generated key. It only creates: never replaces, reads or deletes.
+/// <see cref="KeyPrefix"/>, or (neither) at a generated key, and the object JSON is posted to its
+/// <see cref="CallbackUrl"/> once stored. It only creates: never replaces, reads or deletes.
 /// </summary>
 public sealed record UploadToken(
     [property: JsonPropertyName("jti")] string Id,
@@ -23,7 +24,8 @@ public sealed record UploadToken(
     [property: JsonPropertyName("key")] string? Key,
     [property: JsonPropertyName("prefix")] string? KeyPrefix,
     [property: JsonPropertyName("uses")] int Uses,
-    [property: JsonPropertyName("meta")] JsonObject? Metadata)
+    [property: JsonPropertyName("meta")] JsonObject? Metadata,
+    [property: JsonPropertyName("cb")] string? CallbackUrl = null)
 {
     [JsonIgnore]
     public DateTimeOffset ExpiresAt => DateTimeOffset.FromUnixTimeSeconds(ExpiresAtUnix);

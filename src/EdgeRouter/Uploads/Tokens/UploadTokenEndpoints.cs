@@ -66,6 +66,15 @@ internal static class UploadTokenEndpoints
             problems.Add($"'keyPrefix': {(prefix.Length == 0 ? "must not be empty." : ObjectKeys.ValidatePrefix(prefix))}");
         }
 
+        var callback = Text(request, "callbackUrl", problems);
+        if (callback is not null && (!Uri.TryCreate(callback, UriKind.Absolute, out var callbackUri)
+            || !uploads.Tokens.CallbackOrigins.Contains(callbackUri.GetLeftPart(UriPartial.Authority), StringComparer.OrdinalIgnoreCase)))
+        {
+            problems.Add(uploads.Tokens.CallbackOrigins.Count == 0
+                ? "'callbackUrl': no callback origins are configured (EdgeRouter:Uploads:Tokens:CallbackOrigins)."
+                : $"'callbackUrl' must be an absolute URL on one of the callback origins ({string.Join(", ", uploads.Tokens.CallbackOrigins)}).");
+        }
+
         var metadata = request["metadata"];
         if (metadata is not null and not JsonObject || metadata?.ToJsonString().Length > MaxMetadataBytes)
         {
@@ -87,7 +96,8 @@ internal static class UploadTokenEndpoints
             key,
             prefix,
             uses,
-            (JsonObject?)metadata?.DeepClone());
+            (JsonObject?)metadata?.DeepClone(),
+            callback);
         context.Response.Headers.CacheControl = "no-store";
         return Results.Json(new { token = codec.Sign(token), expiresAt = token.ExpiresAt }, statusCode: StatusCodes.Status201Created);
     }

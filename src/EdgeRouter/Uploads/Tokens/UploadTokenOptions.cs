@@ -12,6 +12,15 @@ public sealed class UploadTokenOptions
 
     /// <summary>The longest a token may live; a request for longer is refused.</summary>
     public TimeSpan MaxLifetime { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>
+    /// The origins a token's <c>callbackUrl</c> may name (the app's backend): the router posts only there. None: tokens
+    /// carry no callback.
+    /// </summary>
+    public IList<string> CallbackOrigins { get; } = [];
+
+    /// <summary>The HMAC-SHA256 key that signs completion callbacks (at least 32 characters, from the environment).</summary>
+    public string? CallbackSecret { get; set; }
 }
 
 public sealed class UploadTokenSigningKey

@@ -36,8 +36,8 @@ public sealed class PostgresObjectCatalogTests(PostgresFixture postgres) : Catal
         await using var command = new NpgsqlCommand("SELECT count(*), max(version) FROM edgerouter_schema", connection);
         await using var reader = await command.ExecuteReaderAsync();
         await reader.ReadAsync();
-        Assert.Equal(6, reader.GetInt64(0));
-        Assert.Equal(6, reader.GetInt32(1));
+        Assert.Equal(7, reader.GetInt64(0));
+        Assert.Equal(7, reader.GetInt32(1));
         foreach (var catalog in catalogs)
         {
             await catalog.DisposeAsync();

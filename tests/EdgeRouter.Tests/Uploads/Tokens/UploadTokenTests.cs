@@ -120,6 +120,43 @@ public sealed class UploadTokenTests : IDisposable
         await AssertProblemAsync(await Post(_router, brief), HttpStatusCode.Unauthorized, "The upload token expired at");
     }
 
+    [Fact]
+    public async Task AStoredUpload_IsPostedToItsTokensCallback_SignedAndFromTheOutbox_AndOnlyToAnAllowedOrigin()
+    {
+        using var app = WireMock.Server.WireMockServer.Start();
+        app.Given(WireMock.RequestBuilders.Request.Create().WithPath("/hooks/uploaded").UsingPost())
+            .RespondWith(WireMock.ResponseBuilders.Response.Create().WithStatusCode(204));
+        const string CallbackSecret = "callback-secret-that-is-long-enough-01234";
+        using var router = Router(("k1", Secret1), new Dictionary<string, string?>
+        {
+            ["EdgeRouter:Uploads:Tokens:CallbackOrigins:0"] = app.Url,
+            ["EdgeRouter:Uploads:Tokens:CallbackSecret"] = CallbackSecret,
+            ["EdgeRouter:Cdn:PollInterval"] = "00:00:00.100",
+        });
+        using var backend = router.CreateAuthorizedClient();
+        using var refused = await backend.PostAsync("/api/v1/upload-tokens", new StringContent("""{ "callbackUrl": "http://169.254.169.254/latest" }""", Encoding.UTF8, "application/json"));
+        await AssertProblemAsync(refused, HttpStatusCode.BadRequest, $"'callbackUrl' must be an absolute URL on one of the callback origins ({app.Url}).");
+        var token = await MintAsync(backend, $$"""{ "key": "cb/a.png", "callbackUrl": "{{app.Url}}/hooks/uploaded", "metadata": { "order": 7 } }""");
+
+        using var created = await Browser(router, token).PutAsync("/api/v1/objects/cb/a.png", TestFiles.Raw(TestFiles.Png(), "image/png"));
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+        while (app.LogEntries.Count == 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "No callback came.");
+            await Task.Delay(100);
+        }
+
+        var callback = Assert.Single(app.LogEntries).RequestMessage;
+        var body = callback.Body!;
+        var signature = callback.Headers!["EdgeRouter-Signature"].Single().Split(',').Select(p => p.Split('=', 2)).ToDictionary(p => p[0], p => p[1]);
+        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.HMACSHA256.HashData(Encoding.UTF8.GetBytes(CallbackSecret), Encoding.UTF8.GetBytes(signature["t"] + "." + body))), signature["v1"]);
+        var json = JsonNode.Parse(body)!;
+        Assert.Equal(("cb/a.png", RouterFactory.SiteUrl + "cb/a.png", 7), ((string?)json["key"], (string?)json["url"], (int)json["metadata"]!["order"]!));
+        Assert.Equal((await created.Content.ReadFromJsonAsync<JsonObject>())!["sha256"]!.ToString(), (string?)json["sha256"]);
+    }
+
     [Theory]
     [InlineData("""{ "contentTypes": ["text/html"] }""", "'contentTypes' must be a non-empty list of types this site accepts")]
     [InlineData("""{ "key": "a.png", "keyPrefix": "b/" }""", "Give 'key' or 'keyPrefix', not both.")]
