@@ -86,4 +86,23 @@ public sealed class TusResumeTests
 
     private static IEnumerable<long> Progress(IEnumerable<string> lines)
         => lines.Where(l => l.StartsWith("progress ", StringComparison.Ordinal)).Select(l => long.Parse(l.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture));
+
+    [Fact]
+    public async Task AWholeFileInOnePatch_PastKestrelsDefaultBodyLimit_IsTaken()
+    {
+        await using var host = new RouterHost();
+        await host.StartAsync();
+        var png = TestFiles.Png(40 * 1024 * 1024);
+        host.Client.DefaultRequestHeaders.Add("Tus-Resumable", "1.0.0");
+        using var create = new HttpRequestMessage(HttpMethod.Post, "/api/v1/tus/") { Headers = { { "Upload-Length", png.Length.ToString(System.Globalization.CultureInfo.InvariantCulture) } } };
+        using var created = await host.Client.SendAsync(create);
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var chunk = new ByteArrayContent(png);
+        chunk.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/offset+octet-stream");
+
+        using var patched = await host.Client.SendAsync(new HttpRequestMessage(HttpMethod.Patch, created.Headers.Location) { Content = chunk, Headers = { { "Upload-Offset", "0" } } });
+
+        Assert.Equal(HttpStatusCode.NoContent, patched.StatusCode);
+        Assert.Equal(png, await host.Client.GetByteArrayAsync("/" + patched.Headers.GetValues("EdgeRouter-Object-Key").Single()));
+    }
 }

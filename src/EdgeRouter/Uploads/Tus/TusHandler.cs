@@ -254,6 +254,13 @@ internal sealed partial class TusHandler(
             return Problem(context, StatusCodes.Status400BadRequest, "Upload-Checksum must be 'sha256 <base64 digest>'.");
         }
 
+        // A chunk is bounded by what the upload still lacks (checked as it streams), not by Kestrel's 30 MB default:
+        // tus clients send the whole file in one PATCH unless told otherwise.
+        if (context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
+        {
+            size.MaxRequestBodySize = null;
+        }
+
         FileStream file;
         try
         {
