@@ -228,13 +228,10 @@ internal sealed partial class UploadHandler(
             return new StoreResult(null, Reject(StatusCodes.Status400BadRequest, "Empty upload", "The upload has no content."));
         }
 
-        var (contentType, typeError) = _types.Resolve(upload.DeclaredType, head.Span);
+        var (contentType, unsupported) = Sniff(upload.DeclaredType, head.Span, upload.Token, requestedKey);
         sniff?.SetTag("edgerouter.content_type", contentType);
         sniff?.Dispose();
-        typeError ??= upload.Token?.ContentTypes is { } allowed && !allowed.Contains(contentType!, StringComparer.OrdinalIgnoreCase)
-            ? $"This upload token accepts {string.Join(", ", allowed)}; the content is {contentType}."
-            : null;
-        if ((typeError ?? (requestedKey is null ? null : ContentSniffer.CheckKeyExtension(requestedKey, contentType!))) is { } unsupported)
+        if (unsupported is not null)
         {
             return new StoreResult(null, Reject(StatusCodes.Status415UnsupportedMediaType, "Unsupported content", unsupported));
         }
@@ -293,6 +290,19 @@ internal sealed partial class UploadHandler(
         metrics.UploadDuration(storage.Id, Stopwatch.GetElapsedTime(upload.Started));
         Log.Stored(logger, record.Key, storage.Id, record.Size);
         return new StoreResult(ToResponse(record, storage) with { Metadata = upload.Token?.Metadata }, null);
+    }
+
+    /// <summary>
+    /// The type an upload's first bytes show, or why it is refused (415): not what it declared, not allowed on the site
+    /// or by its token, or not what its key's extension says.
+    /// </summary>
+    internal (string? ContentType, string? Problem) Sniff(string? declaredType, ReadOnlySpan<byte> head, Tokens.UploadToken? token, string? key)
+    {
+        var (contentType, problem) = _types.Resolve(declaredType, head);
+        problem ??= token?.ContentTypes is { } allowed && !allowed.Contains(contentType!, StringComparer.OrdinalIgnoreCase)
+            ? $"This upload token accepts {string.Join(", ", allowed)}; the content is {contentType}."
+            : null;
+        return (contentType, problem ?? (key is null ? null : ContentSniffer.CheckKeyExtension(key, contentType!)));
     }
 
     /// <summary>An upload token's completion callback: the object JSON the uploader gets, for the token's callback URL.</summary>

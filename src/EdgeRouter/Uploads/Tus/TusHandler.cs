@@ -328,6 +328,14 @@ internal sealed partial class TusHandler(
             reached = file.Length;
         }
 
+        // The first bytes are sniffed as soon as they are here: content that will be refused is refused now, not
+        // after the rest of it was sent.
+        if (offset < ContentSniffer.HeadLength && (reached >= ContentSniffer.HeadLength || reached == upload.Length) && await SniffProblemAsync(upload) is { } refused)
+        {
+            await RemoveAsync(upload.Id);
+            return Problem(context, StatusCodes.Status415UnsupportedMediaType, refused);
+        }
+
         var expiresAt = timeProvider.GetUtcNow() + _options.Uploads.Resumable.Expiry;
         await store.TouchResumableAsync(upload.Id, expiresAt, CancellationToken.None);
         var headers = context.Response.Headers;
@@ -336,14 +344,31 @@ internal sealed partial class TusHandler(
         return reached == upload.Length ? await CompleteAsync(context, upload) : null;
     }
 
+    private async Task<string?> SniffProblemAsync(ResumableUpload upload)
+    {
+        var (metadata, token) = Claims(upload);
+        var head = new byte[ContentSniffer.HeadLength];
+        int read;
+        await using (var bytes = new FileStream(DataPath(upload.Id), FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.Asynchronous))
+        {
+            read = await bytes.ReadAtLeastAsync(head, head.Length, throwOnEndOfStream: false);
+        }
+
+        var key = metadata.GetValueOrDefault("key");
+        return uploads.Sniff(metadata.GetValueOrDefault("filetype"), head.AsSpan(0, read), token, token is null ? key : UploadHandler.TokenKey(token, key).Key).Problem;
+    }
+
+    /// <summary>The upload's metadata and the claims of the token that created it.</summary>
+    private static (Dictionary<string, string> Metadata, UploadToken? Token) Claims(ResumableUpload upload)
+        => (ParseMetadata(upload.Metadata ?? string.Empty) ?? [], upload.Token is null ? null : JsonSerializer.Deserialize<UploadToken>(upload.Token));
+
     /// <summary>
     /// The whole upload, stored as any upload is. A refusal (its type, its key) ends it: it could never succeed. A
     /// failure that may pass (the catalog, a full disk, no storage) keeps it, and a PATCH at its length tries again.
     /// </summary>
     private async Task<IResult?> CompleteAsync(HttpContext context, ResumableUpload upload)
     {
-        var metadata = ParseMetadata(upload.Metadata ?? string.Empty) ?? [];
-        var token = upload.Token is null ? null : JsonSerializer.Deserialize<UploadToken>(upload.Token);
+        var (metadata, token) = Claims(upload);
         var (key, prefix) = (metadata.GetValueOrDefault("key"), (string?)null);
         if (token is not null)
         {

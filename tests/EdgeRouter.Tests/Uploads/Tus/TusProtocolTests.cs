@@ -148,6 +148,22 @@ public sealed class TusProtocolTests : IDisposable
     }
 
     [Fact]
+    public async Task RefusedContent_IsRefusedAtItsFirstBytes_NotAfterTheRest()
+    {
+        using var client = Tus(_router.CreateAuthorizedClient());
+        var html = new byte[100_000];
+        System.Text.Encoding.UTF8.GetBytes("<!doctype html><html><script>alert(1)</script>").CopyTo(html, 0);
+        var location = (await client.SendAsync(Create(html.Length, ("filetype", "image/png")))).Headers.Location!;
+
+        using var first = await client.SendAsync(Patch(location, 0, html[..1_000]));
+
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, first.StatusCode);
+        Assert.Contains("text/html", await first.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.SendAsync(new HttpRequestMessage(HttpMethod.Head, location))).StatusCode);
+        Assert.Empty(_router.FilesUnder("data/resumable"));
+    }
+
+    [Fact]
     public async Task AToken_CreatesOnce_ItsUploadTakesThatTokenOnly_AndItsClaimsHold()
     {
         using var backend = _router.CreateAuthorizedClient();
