@@ -146,6 +146,11 @@ internal sealed partial class TusHandler(
     /// <summary>HEAD: where the upload stands (and, once complete, the object it became).</summary>
     public async Task<IResult> HeadAsync(HttpContext context, string id)
     {
+        if (VersionProblem(context) is { } versionProblem)
+        {
+            return versionProblem;
+        }
+
         var (upload, problem) = await FindAsync(context, id);
         if (upload is null)
         {
@@ -205,6 +210,11 @@ internal sealed partial class TusHandler(
     /// <summary>DELETE (termination): the upload and its bytes are gone.</summary>
     public async Task<IResult> TerminateAsync(HttpContext context, string id)
     {
+        if (VersionProblem(context) is { } versionProblem)
+        {
+            return versionProblem;
+        }
+
         var (upload, problem) = await FindAsync(context, id, expiredToo: true);
         if (upload is null)
         {

@@ -181,7 +181,8 @@ public sealed class TusProtocolTests : IDisposable
         Assert.Equal(HttpStatusCode.Unauthorized, (await browser.SendAsync(Create(png.Length))).StatusCode);
 
         Assert.Equal(HttpStatusCode.Forbidden, (await stranger.SendAsync(Patch(location, 0, png))).StatusCode);
-        Assert.Equal(HttpStatusCode.Unauthorized, (await _router.CreateAnonymousClient().SendAsync(new HttpRequestMessage(HttpMethod.Head, location))).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await Tus(_router.CreateAnonymousClient()).SendAsync(new HttpRequestMessage(HttpMethod.Head, location))).StatusCode);
+        Assert.Equal(HttpStatusCode.PreconditionFailed, (await _router.CreateAuthorizedClient().SendAsync(new HttpRequestMessage(HttpMethod.Head, location))).StatusCode);
         using var done = await browser.SendAsync(Patch(location, 0, png));
 
         Assert.Equal(HttpStatusCode.NoContent, done.StatusCode);
