@@ -65,6 +65,19 @@ internal static class CatalogRows
         Add(command, marker + "report", progress.Report);
     }
 
+    /// <summary>Runs one statement with its named values (outside any transaction); returns the rows it changed.</summary>
+    public static async Task<int> ExecuteAsync(DbConnection connection, string sql, params (string Name, object? Value)[] parameters)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters)
+        {
+            Add(command, name, value);
+        }
+
+        return await command.ExecuteNonQueryAsync(CancellationToken.None);
+    }
+
     public static void Add(DbCommand command, string name, object? value)
     {
         var parameter = command.CreateParameter();

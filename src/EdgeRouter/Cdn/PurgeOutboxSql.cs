@@ -143,13 +143,8 @@ internal static class PurgeOutboxSql
     public static async Task<bool> RequeueAsync(DbConnection connection, long id, DateTimeOffset now)
         => await ExecuteForIdsAsync(connection, "UPDATE purges SET state = 'pending', attempts = 0, due_ms = @now, lease_ms = 0 WHERE id IN ({0}) AND state = 'dead'", [id], c => CatalogRows.Add(c, "now", now.ToUnixTimeMilliseconds())) == 1;
 
-    public static async Task<int> PruneAsync(DbConnection connection, DateTimeOffset sentBefore)
-    {
-        await using var command = connection.CreateCommand();
-        command.CommandText = "DELETE FROM purges WHERE state = 'sent' AND sent_ms < @before";
-        CatalogRows.Add(command, "before", sentBefore.ToUnixTimeMilliseconds());
-        return await command.ExecuteNonQueryAsync(CancellationToken.None);
-    }
+    public static Task<int> PruneAsync(DbConnection connection, DateTimeOffset sentBefore)
+        => CatalogRows.ExecuteAsync(connection, "DELETE FROM purges WHERE state = 'sent' AND sent_ms < @before", ("before", sentBefore.ToUnixTimeMilliseconds()));
 
     private static DbCommand Insert(DbConnection connection, DbTransaction? transaction, IReadOnlyList<string> targets, PurgeRequest[] requests, DateTimeOffset now)
     {

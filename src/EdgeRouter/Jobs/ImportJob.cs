@@ -31,7 +31,7 @@ internal sealed class ImportJob(IStorageRegistry registry, ObjectAdopter adopter
 
         // Hashing reads every byte once; without it an import reads each object's first bytes, and the SHA-256 is
         // recorded on its first whole stream or by a deep verify.
-        var hash = context.Spec["hash"] is not JsonValue value || !value.TryGetValue<bool>(out var hashed) || hashed;
+        var hash = JobSpec.Flag(context.Spec, "hash", fallback: true);
         if (context.Progress.Total is null)
         {
             context.SetTotal(await store.ListAsync(prefix, null, context.CancellationToken).LongCountAsync(context.CancellationToken));

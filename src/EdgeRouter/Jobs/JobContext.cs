@@ -185,7 +185,7 @@ public static class JobSpec
 
     public static string? Text(JsonObject spec, string name) => spec[name] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
 
-    public static bool Flag(JsonObject spec, string name) => spec[name] is JsonValue v && v.TryGetValue<bool>(out var b) && b;
+    public static bool Flag(JsonObject spec, string name, bool fallback = false) => spec[name] is JsonValue v && v.TryGetValue<bool>(out var b) ? b : fallback;
 
     public static double? Rate(JsonObject spec, string name) => spec[name] is JsonValue v && v.TryGetValue<double>(out var d) ? d : null;
 

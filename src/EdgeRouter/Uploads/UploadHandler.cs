@@ -5,6 +5,7 @@ using EdgeRouter.Health;
 using EdgeRouter.Observability;
 using EdgeRouter.Placement;
 using EdgeRouter.Storage;
+using EdgeRouter.Uploads.Tokens;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Options;
@@ -154,9 +155,9 @@ internal sealed partial class UploadHandler(
         {
             try
             {
-                if (!await tokenUses.TryUseUploadTokenAsync(token.Id, token.Uses, token.ExpiresAt, context.RequestAborted))
+                if (await tokenUses.UseAsync(token, context.RequestAborted) is { } replayed)
                 {
-                    return Reject(StatusCodes.Status401Unauthorized, "Unauthorized", token.Uses == 1 ? "This upload token was already used." : $"This upload token was already used {token.Uses} times.");
+                    return Reject(StatusCodes.Status401Unauthorized, "Unauthorized", replayed);
                 }
             }
             catch (CatalogUnavailableException)

@@ -1,8 +1,8 @@
 using System.Net;
-using System.Net.Http.Headers;
 using EdgeRouter.Tests.Caching.Redis;
 using EdgeRouter.Tests.Catalog.Postgres;
 using EdgeRouter.Tests.TestUtilities;
+using EdgeRouter.Tests.Uploads.Tus;
 
 namespace EdgeRouter.Tests.Cluster;
 
@@ -24,23 +24,16 @@ public sealed class ClusterResumableTests(PostgresFixture postgres, RedisFixture
         using var created = await cluster.Clients[0].SendAsync(create);
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         var path = created.Headers.Location!.AbsolutePath;
-        Assert.Equal(HttpStatusCode.NoContent, (await cluster.Clients[0].SendAsync(Patch(path, 0, png[..80_000]))).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await cluster.Clients[0].SendAsync(TusProtocolTests.Patch(new Uri(path, UriKind.Relative), 0, png[..80_000]))).StatusCode);
 
         using var head = await cluster.Clients[1].SendAsync(new HttpRequestMessage(HttpMethod.Head, path));
         Assert.Equal("80000", head.Headers.GetValues("Upload-Offset").Single());
-        using var done = await cluster.Clients[1].SendAsync(Patch(path, 80_000, png[80_000..]));
+        using var done = await cluster.Clients[1].SendAsync(TusProtocolTests.Patch(new Uri(path, UriKind.Relative), 80_000, png[80_000..]));
 
         Assert.Equal(HttpStatusCode.NoContent, done.StatusCode);
         Assert.Equal("cluster/tus.png", done.Headers.GetValues("EdgeRouter-Object-Key").Single());
         Assert.Equal(png, await cluster.Clients[0].GetByteArrayAsync("/cluster/tus.png"));
         using var after = await cluster.Clients[0].SendAsync(new HttpRequestMessage(HttpMethod.Head, path));
         Assert.Equal("cluster/tus.png", after.Headers.GetValues("EdgeRouter-Object-Key").Single());
-    }
-
-    private static HttpRequestMessage Patch(string path, long offset, byte[] chunk)
-    {
-        var content = new ByteArrayContent(chunk);
-        content.Headers.ContentType = new MediaTypeHeaderValue("application/offset+octet-stream");
-        return new HttpRequestMessage(HttpMethod.Patch, path) { Content = content, Headers = { { "Upload-Offset", offset.ToString(System.Globalization.CultureInfo.InvariantCulture) } } };
     }
 }

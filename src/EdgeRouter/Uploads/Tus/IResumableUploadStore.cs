@@ -43,7 +43,7 @@ internal static class ResumableUploadSql
     private const string Columns = "id, length, metadata, token, created_ms, expires_ms, object_key, object_url";
 
     public static Task<int> CreateAsync(DbConnection connection, ResumableUpload upload)
-        => ExecuteAsync(
+        => CatalogRows.ExecuteAsync(
             connection,
             $"INSERT INTO resumable_uploads ({Columns}) VALUES (@id, @length, @metadata, @token, @created, @expires, NULL, NULL)",
             ("id", upload.Id),
@@ -76,13 +76,13 @@ internal static class ResumableUploadSql
     }
 
     public static Task<int> TouchAsync(DbConnection connection, string id, DateTimeOffset expiresAt)
-        => ExecuteAsync(connection, "UPDATE resumable_uploads SET expires_ms = @expires WHERE id = @id", ("id", id), ("expires", expiresAt.ToUnixTimeMilliseconds()));
+        => CatalogRows.ExecuteAsync(connection, "UPDATE resumable_uploads SET expires_ms = @expires WHERE id = @id", ("id", id), ("expires", expiresAt.ToUnixTimeMilliseconds()));
 
     public static Task<int> CompleteAsync(DbConnection connection, string id, string objectKey, string objectUrl)
-        => ExecuteAsync(connection, "UPDATE resumable_uploads SET object_key = @key, object_url = @url WHERE id = @id", ("id", id), ("key", objectKey), ("url", objectUrl));
+        => CatalogRows.ExecuteAsync(connection, "UPDATE resumable_uploads SET object_key = @key, object_url = @url WHERE id = @id", ("id", id), ("key", objectKey), ("url", objectUrl));
 
     public static async Task<bool> DeleteAsync(DbConnection connection, string id)
-        => await ExecuteAsync(connection, "DELETE FROM resumable_uploads WHERE id = @id", ("id", id)) == 1;
+        => await CatalogRows.ExecuteAsync(connection, "DELETE FROM resumable_uploads WHERE id = @id", ("id", id)) == 1;
 
     public static async Task<IReadOnlyList<string>> ExpiredAsync(DbConnection connection, DateTimeOffset before, int limit)
     {
@@ -91,17 +91,5 @@ internal static class ResumableUploadSql
         CatalogRows.Add(command, "before", before.ToUnixTimeMilliseconds());
         CatalogRows.Add(command, "limit", limit);
         return await CatalogRows.StringsAsync(command, CancellationToken.None);
-    }
-
-    private static async Task<int> ExecuteAsync(DbConnection connection, string sql, params (string Name, object? Value)[] parameters)
-    {
-        await using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        foreach (var (name, value) in parameters)
-        {
-            CatalogRows.Add(command, name, value);
-        }
-
-        return await command.ExecuteNonQueryAsync(CancellationToken.None);
     }
 }

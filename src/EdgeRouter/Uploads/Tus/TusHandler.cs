@@ -102,9 +102,9 @@ internal sealed partial class TusHandler(
             return Problem(context, StatusCodes.Status400BadRequest, keyError);
         }
 
-        if (token is not null && !await tokenUses.TryUseUploadTokenAsync(token.Id, token.Uses, token.ExpiresAt, context.RequestAborted))
+        if (token is not null && await tokenUses.UseAsync(token, context.RequestAborted) is { } replayed)
         {
-            return Problem(context, StatusCodes.Status401Unauthorized, token.Uses == 1 ? "This upload token was already used." : $"This upload token was already used {token.Uses} times.");
+            return Problem(context, StatusCodes.Status401Unauthorized, replayed);
         }
 
         var now = timeProvider.GetUtcNow();

@@ -212,7 +212,7 @@ public sealed class TusProtocolTests : IDisposable
         return request;
     }
 
-    private static HttpRequestMessage Patch(Uri location, long offset, byte[] chunk, byte[]? checksumOf = null)
+    internal static HttpRequestMessage Patch(Uri location, long offset, byte[] chunk, byte[]? checksumOf = null)
     {
         var request = new HttpRequestMessage(HttpMethod.Patch, location) { Content = Chunk(chunk), Headers = { { "Upload-Offset", offset.ToString(System.Globalization.CultureInfo.InvariantCulture) } } };
         if (checksumOf is not null)
