@@ -173,6 +173,13 @@ internal sealed partial class EdgeRouterOptionsValidator : IValidateOptions<Edge
             errors.Add($"{S}:Catalog:DeleteGrace: must not be negative (was {options.Catalog.DeleteGrace}).");
         }
 
+        // An instance killed between a commit and its announcement leaves the others holding the old record until
+        // their cache lets it go; the bytes it names must outlast that, or they serve a redirect or a read that fails.
+        if (!string.IsNullOrWhiteSpace(options.Catalog.Redis) && options.Catalog.DeleteGrace < options.Catalog.CacheTtl)
+        {
+            errors.Add($"{S}:Catalog:DeleteGrace: must be at least Catalog:CacheTtl ({options.Catalog.CacheTtl}) when several instances share the catalog (Catalog:Redis is set), was {options.Catalog.DeleteGrace}: an instance that crashes before announcing a change leaves the others holding the old record for up to CacheTtl, and the bytes it names must still be there.");
+        }
+
         if (options.Catalog.JanitorInterval <= TimeSpan.Zero)
         {
             errors.Add($"{S}:Catalog:JanitorInterval: must be positive (was {options.Catalog.JanitorInterval}).");

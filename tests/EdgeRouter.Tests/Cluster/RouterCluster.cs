@@ -14,6 +14,16 @@ public sealed class RouterCluster : IAsyncDisposable
 {
     public const string ApiKey = "cluster-test-key-0f3c9b";
 
+    /// <summary>
+    /// Settings for a test whose reads must go on from memory while the database is down: lookups kept a minute,
+    /// and the grace with them (the router requires it), instead of the seconds that let other tests see files settle.
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, string> LongCache = new Dictionary<string, string>
+    {
+        ["EdgeRouter__Catalog__CacheTtl"] = "00:01:00",
+        ["EdgeRouter__Catalog__DeleteGrace"] = "00:01:00",
+    };
+
     private readonly string _root = Directory.CreateTempSubdirectory("edgerouter-cluster-").FullName;
     private readonly List<ServerProcess> _routers = [];
 
@@ -55,10 +65,11 @@ public sealed class RouterCluster : IAsyncDisposable
                 ["EdgeRouter__Uploads__SpoolDirectory"] = Path.Combine(cluster._root, $"spool-{i}"),
                 ["EdgeRouter__Health__ProbeInterval"] = "00:00:01",
 
-                // Replaced and deleted objects go within seconds, so a test sees the files settle. The grace stays
-                // above the cache's invalidation window (1 s), as in production: a lookup another instance still
-                // holds for a replaced version must find its bytes.
+                // Replaced and deleted objects go within seconds, so a test sees the files settle. The grace is no
+                // shorter than the cache's lifetime, as the router requires with several instances: a lookup another
+                // instance still holds for a replaced version (an announcement lost to a crash) must find its bytes.
                 ["EdgeRouter__Catalog__DeleteGrace"] = "00:00:02",
+                ["EdgeRouter__Catalog__CacheTtl"] = "00:00:02",
                 ["EdgeRouter__Catalog__JanitorInterval"] = "00:00:01",
                 ["Logging__LogLevel__Default"] = "Warning",
             };

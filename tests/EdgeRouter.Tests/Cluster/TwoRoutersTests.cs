@@ -313,7 +313,7 @@ public sealed class TwoRoutersTests(PostgresFixture postgres, RedisFixture redis
     [Fact]
     public async Task WithPostgresKilled_UploadsAre503ProblemsLeavingNothing_AndCachedReadsGoOn()
     {
-        await using var cluster = await RouterCluster.StartAsync(postgres, redis, OneLocalStorage);
+        await using var cluster = await RouterCluster.StartAsync(postgres, redis, OneLocalStorage, settings: RouterCluster.LongCache);
         var (a, b) = (cluster.Clients[0], cluster.Clients[1]);
         await a.PutAsync("/api/v1/objects/pg/kept.png", TestFiles.Raw(TestFiles.Png(), "image/png"));
         Assert.Equal(HttpStatusCode.OK, (await b.GetAsync("/pg/kept.png")).StatusCode);
@@ -341,7 +341,7 @@ public sealed class TwoRoutersTests(PostgresFixture postgres, RedisFixture redis
     public async Task WithPostgresStoppedMidOverwrite_TheUploadIs503_ThePreviousVersionIsServedWhole_AndItsBytesAreRemovedLater()
     {
         // Uploads may take 10 s here, so what the failed one wrote is the janitor's 30 s after it began.
-        await using var cluster = await RouterCluster.StartAsync(postgres, redis, OneLocalStorage, instances: 1, new Dictionary<string, string> { ["EdgeRouter__Uploads__MaxUploadDuration"] = "00:00:10" });
+        await using var cluster = await RouterCluster.StartAsync(postgres, redis, OneLocalStorage, instances: 1, new Dictionary<string, string>(RouterCluster.LongCache) { ["EdgeRouter__Uploads__MaxUploadDuration"] = "00:00:10" });
         var router = cluster.Clients[0];
         var first = TestFiles.Png(50_000);
         Assert.Equal(HttpStatusCode.Created, (await router.PutAsync("/api/v1/objects/pg/over.png", TestFiles.Raw(first, "image/png"))).StatusCode);

@@ -41,6 +41,7 @@ public sealed partial class DeployAssetsTests
             {
                 ["EdgeRouter__Catalog__Redis"] = $"127.0.0.1:{ServerProcess.FreePort()}",
                 ["EdgeRouter__Catalog__DeleteGrace"] = "00:00:01",
+                ["EdgeRouter__Catalog__CacheTtl"] = "00:00:01",
                 ["EdgeRouter__Catalog__JanitorInterval"] = "00:00:01",
             },
             storagesJson: $$"""
