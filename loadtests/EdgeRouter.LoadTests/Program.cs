@@ -1,5 +1,6 @@
 using System.Globalization;
 using EdgeRouter.LoadTests;
+using EdgeRouter.LoadTests.Deployment;
 
 // dotnet run --project loadtests/EdgeRouter.LoadTests -c Release -- <command> [options]
 var command = args.FirstOrDefault() ?? "help";
@@ -34,6 +35,7 @@ return command switch
         bool.Parse(options.GetValueOrDefault("sync-to-disk", "true")),
         results,
         cancel.Token),
+    "target" => await TargetCommand.RunAsync(args[1..], results, cancel.Token),
     "reads" => await ReadLoadTest.RunAsync(ReadOptions(options, args.Contains("--smoke"), args.Contains("--no-pin"), args.Contains("--telemetry")), results, cancel.Token),
     _ => Usage(),
 };
@@ -62,6 +64,8 @@ static int Usage()
 {
     Console.WriteLine("""
         usage: dotnet run --project loadtests/EdgeRouter.LoadTests -c Release -- <command> [options]
+
+        """ + "\n" + TargetOptions.Usage + "\n" + """
 
           reads [--objects 10000] [--duration 20] [--warmup 30] [--repeats 3] [--connections 64] [--threads 1]
                 [--scenarios a,b] [--no-pin] [--smoke] [--telemetry] [--postgres CONNECTION --redis HOST:PORT]

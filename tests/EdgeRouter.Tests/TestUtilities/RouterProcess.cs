@@ -14,33 +14,15 @@ public static class RouterProcess
         {
             Directory.CreateDirectory(Path.Combine(root, "config"));
             await File.WriteAllTextAsync(Path.Combine(root, "config", "storages.json"), storagesJson);
-            var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "EdgeRouter.dll"), "--urls", "http://127.0.0.1:0"])
-            {
-                WorkingDirectory = root,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-            };
+            var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "EdgeRouter.dll"), "--urls", "http://127.0.0.1:0"]) { WorkingDirectory = root };
             start.Environment.Remove("EDGEROUTER_API_KEY");
             foreach (var (key, value) in environment)
             {
                 start.Environment[key] = value;
             }
 
-            using var process = Process.Start(start)!;
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            var stderr = process.StandardError.ReadToEndAsync();
-            using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(60));
-            try
-            {
-                await process.WaitForExitAsync(cts.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                process.Kill(entireProcessTree: true);
-                throw new TimeoutException("EdgeRouter did not exit; it was expected to refuse to start.");
-            }
-
-            return new ProcessOutcome(process.ExitCode, await stdout, await stderr);
+            var (exitCode, stdout, stderr) = await Commands.RunToExitAsync(start, timeout ?? TimeSpan.FromSeconds(60), "EdgeRouter did not exit; it was expected to refuse to start.");
+            return new ProcessOutcome(exitCode, stdout, stderr);
         }
         finally
         {
