@@ -43,6 +43,9 @@ internal sealed class ObjectMover(IObjectCatalog catalog, StorageUsageTracker us
 {
     private const int MaxLocationAttempts = 8;
 
+    // Below this many copies to one storage, a HEAD each costs no more than a listing.
+    private const int MinListedCopies = 4;
+
     private static readonly MoveResult NotRun = new(MoveOutcome.Failed, "The move did not run: its page stopped first.");
 
     /// <summary>
@@ -66,6 +69,7 @@ internal sealed class ObjectMover(IObjectCatalog catalog, StorageUsageTracker us
             // 1. The key's own location on each target, claimed in one transaction; a location taken gets another, alone.
             var wanted = moves.Select(m => Intent(m.Placement.Storage!, m.Record.Key, m.Record.Key)).ToList();
             var claimed = await catalog.TryBeginUploadsAsync(wanted, cancellationToken);
+            var free = await FreeLocationsAsync(moves, wanted, claimed, cancellationToken);
 
             // 2-4. Copy and check, in parallel.
             await Parallel.ForEachAsync(
@@ -73,7 +77,7 @@ internal sealed class ObjectMover(IObjectCatalog catalog, StorageUsageTracker us
                 new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken },
                 async (i, token) =>
                 {
-                    (results[i], copies[i]) = await CopyAsync(moves[i], claimed[i] ? wanted[i] : null, token);
+                    (results[i], copies[i]) = await CopyAsync(moves[i], claimed[i] ? wanted[i] : null, free[i], token);
                     if (pace is not null)
                     {
                         await pace(results[i].Outcome == MoveOutcome.Moved ? moves[i].Record.Size : 0);
@@ -142,6 +146,75 @@ internal sealed class ObjectMover(IObjectCatalog catalog, StorageUsageTracker us
         }
     }
 
+    /// <summary>
+    /// Which claimed locations a listing of their storage shows free, for stores that would otherwise ask with a HEAD
+    /// before each write: one listing of the page's range instead of a request per object (a quarter of what an
+    /// S3-compatible copy cost). The listing runs after the claims, so no writer of the router's can come between;
+    /// a location it cannot vouch for (a listing that fails or runs long) is asked about as before.
+    /// </summary>
+    private static async Task<bool[]> FreeLocationsAsync(IReadOnlyList<Move> moves, List<UploadIntent> wanted, IReadOnlyList<bool> claimed, CancellationToken cancellationToken)
+    {
+        var free = new bool[moves.Count];
+        var groups = Enumerable.Range(0, moves.Count)
+            .Where(i => claimed[i] && moves[i].Placement.Storage!.Store.AsksBeforeCreate)
+            .GroupBy(i => moves[i].Placement.Storage!.Id, StringComparer.Ordinal);
+        foreach (var group in groups)
+        {
+            var indices = group.OrderBy(i => wanted[i].Location, StringComparer.Ordinal).ToList();
+            if (indices.Count < MinListedCopies)
+            {
+                continue;
+            }
+
+            var (first, last) = (wanted[indices[0]].Location, wanted[indices[^1]].Location);
+            var taken = new HashSet<string>(StringComparer.Ordinal);
+            var complete = true;
+            try
+            {
+                var budget = (indices.Count * 4) + 1000;
+                await foreach (var listed in moves[indices[0]].Placement.Storage!.Store.ListAsync(WholeChars(first[..CommonPrefixLength(first, last)]), WholeChars(first[..^1]), cancellationToken))
+                {
+                    if (string.CompareOrdinal(listed.Location, last) > 0)
+                    {
+                        break;
+                    }
+
+                    taken.Add(listed.Location);
+                    if (--budget == 0)
+                    {
+                        complete = false;
+                        break;
+                    }
+                }
+            }
+            catch (Exception ex) when (ex is StorageException or ArgumentException)
+            {
+                complete = false;
+            }
+
+            foreach (var i in indices)
+            {
+                free[i] = complete && !taken.Contains(wanted[i].Location);
+            }
+        }
+
+        return free;
+
+        static int CommonPrefixLength(string a, string b)
+        {
+            var n = 0;
+            while (n < a.Length && n < b.Length && a[n] == b[n])
+            {
+                n++;
+            }
+
+            return n;
+        }
+
+        // A prefix cut inside a surrogate pair is not a string a backend can take.
+        static string WholeChars(string text) => text.Length > 0 && char.IsHighSurrogate(text[^1]) ? text[..^1] : text;
+    }
+
     private UploadIntent Intent(StorageDefinition target, string key, string location)
     {
         var uploads = options.Value.Uploads;
@@ -152,7 +225,7 @@ internal sealed class ObjectMover(IObjectCatalog catalog, StorageUsageTracker us
     /// Steps 2 to 4 for one object, under <paramref name="claimed"/> (or a location claimed here). Returns
     /// <see cref="MoveOutcome.Moved"/> with the copy's intent when the copy checked out; otherwise nothing is left behind.
     /// </summary>
-    private async Task<(MoveResult Result, UploadIntent? Copy)> CopyAsync(Move move, UploadIntent? claimed, CancellationToken cancellationToken)
+    private async Task<(MoveResult Result, UploadIntent? Copy)> CopyAsync(Move move, UploadIntent? claimed, bool knownFree, CancellationToken cancellationToken)
     {
         var (record, source, sourceLocation, placement) = move;
         var target = placement.Storage!;
@@ -160,6 +233,7 @@ internal sealed class ObjectMover(IObjectCatalog catalog, StorageUsageTracker us
         {
             var intent = claimed ?? Intent(target, record.Key, ObjectKeys.NewLocation(record.Key, keys.NewId()));
             var alreadyClaimed = claimed is not null;
+            var absent = alreadyClaimed && knownFree;
             claimed = null;
             if (!alreadyClaimed && !await catalog.TryBeginUploadAsync(intent, cancellationToken))
             {
@@ -183,7 +257,7 @@ internal sealed class ObjectMover(IObjectCatalog catalog, StorageUsageTracker us
                     await using var hashing = new HashingReadStream(content.Content);
                     try
                     {
-                        await target.Store.PutAsync(intent.Location, hashing, new ObjectWriteOptions(record.ContentType, target.CacheControl, record.Size), cancellationToken);
+                        await target.Store.PutAsync(intent.Location, hashing, new ObjectWriteOptions(record.ContentType, target.CacheControl, record.Size, KnownAbsent: absent), cancellationToken);
                     }
                     catch (ObjectAlreadyExistsException)
                     {

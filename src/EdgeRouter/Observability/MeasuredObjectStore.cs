@@ -31,6 +31,8 @@ internal sealed class MeasuredObjectStore(IObjectStore inner, string storageId, 
     public IAsyncEnumerable<ListedObject> ListAsync(string prefix, string? startAfter, CancellationToken cancellationToken)
         => inner.ListAsync(prefix, startAfter, cancellationToken);
 
+    public bool AsksBeforeCreate => inner.AsksBeforeCreate;
+
     public Task ProbeAsync(CancellationToken cancellationToken)
         => metrics.TimeStorageOperationAsync(storageId, "probe", Stopwatch.GetTimestamp(), EdgeRouterMetrics.Completion(inner.ProbeAsync(cancellationToken)));
 }

@@ -41,6 +41,12 @@ public interface IObjectStore
     /// or links. A location that breaks the key rules is listed as it is, for the caller to report.
     /// </summary>
     IAsyncEnumerable<ListedObject> ListAsync(string prefix, string? startAfter, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Whether a create-only write first asks whether the key is taken (a HEAD), which
+    /// <see cref="ObjectWriteOptions.KnownAbsent"/> spares: a caller writing many new keys at once can list instead.
+    /// </summary>
+    bool AsksBeforeCreate => false;
 }
 
 /// <summary>An object as a listing sees it: its location, size, modification time and the backend's own ETag or checksum.</summary>
@@ -82,7 +88,11 @@ public static class ObjectStoreCapabilities
         };
 }
 
-public sealed record ObjectWriteOptions(string ContentType, string CacheControl, long? Length = null, bool Overwrite = false);
+/// <param name="KnownAbsent">
+/// The caller listed the storage after claiming the location and saw nothing there: a store that asks (a HEAD) before
+/// a create-only write may take that answer instead. A write that loses a race is no likelier than after its own HEAD.
+/// </param>
+public sealed record ObjectWriteOptions(string ContentType, string CacheControl, long? Length = null, bool Overwrite = false, bool KnownAbsent = false);
 
 public sealed record StoredObject(long Size);
 

@@ -1,3 +1,7 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Amazon.S3.Model;
 using EdgeRouter.Tests.Storage.Azure;
 using EdgeRouter.Tests.Storage.S3;
 using EdgeRouter.Tests.Storage.Sftp;
@@ -40,6 +44,48 @@ public sealed class MigrateAcrossApisTests(S3rverFixture s3, AzuriteFixture azur
             """);
 
         await MigrationScenario.AssertEveryUrlKeepsItsBytesAsync(router, "local", "s3");
+    }
+
+    [Fact]
+    public async Task LocalToS3Compatible_CopiesAPageAroundAForeignObjectAtOneOfItsKeys_AndLeavesItAlone()
+    {
+        // A page of copies to an S3-compatible bucket learns which keys are taken from one listing, not a HEAD each;
+        // an object another tool put at one of the keys must still be seen, and neither overwritten nor adopted.
+        using var router = JobsTestRouter.Create($$"""
+            { "id": "local", "api": "local", "root": "data/local", "read": "stream" },
+            {{s3.StorageJson(weight: 0)}}
+            """);
+        using var api = router.CreateAuthorizedClient();
+        var prefix = $"foreign-{Guid.NewGuid():N}/";
+        var objects = Enumerable.Range(0, 10).ToDictionary(i => $"{prefix}{i:D2}.png", i => TestFiles.Png(900 + i));
+        foreach (var (key, bytes) in objects)
+        {
+            Assert.Equal(HttpStatusCode.Created, (await api.PutAsync("/api/v1/objects/" + key, TestFiles.Raw(bytes, "image/png"))).StatusCode);
+        }
+
+        var foreign = TestFiles.Png(777);
+        using var direct = s3.CreateDirectClient();
+        await direct.PutObjectAsync(new PutObjectRequest { UseChunkEncoding = false, BucketName = S3rverFixture.Bucket, Key = prefix + "03.png", InputStream = new MemoryStream(foreign) });
+        using var admin = JobsTestRouter.AdminClient(router);
+
+        var job = await JobsTestRouter.RunAsync(admin, $$"""{ "kind": "migrate", "from": "local", "to": "s3", "prefix": "{{prefix}}" }""");
+
+        Assert.True((string?)job["state"] == "succeeded" && (long?)job["errors"] == 0, job.ToJsonString());
+        using var reader = router.CreateAnonymousClient();
+        foreach (var (key, bytes) in objects)
+        {
+            Assert.Equal(bytes, await reader.GetByteArrayAsync("/" + key));
+        }
+
+        using var stored = await direct.GetObjectAsync(S3rverFixture.Bucket, prefix + "03.png");
+        using var copy = new MemoryStream();
+        await stored.ResponseStream.CopyToAsync(copy);
+        Assert.Equal(foreign, copy.ToArray());
+        var listed = (await admin.GetFromJsonAsync<JsonObject>($"/admin/api/objects?prefix={prefix}"))!["items"]!.AsArray();
+        Assert.All(listed, o => Assert.Equal("s3", (string?)o!["storage"]));
+        var moved = listed.Single(o => (string?)o!["key"] == prefix + "03.png")!;
+        Assert.NotEqual(s3.BucketUrl + prefix + "03.png", (string?)moved["storageUrl"]);
+        Assert.Equal(s3.BucketUrl + prefix + "04.png", (string?)listed.Single(o => (string?)o!["key"] == prefix + "04.png")!["storageUrl"]);
     }
 
     [Fact]

@@ -11,6 +11,7 @@ internal sealed partial class LocalObjectStore : IObjectStore, IPhysicalObjectSt
     private readonly string _rootWithSeparator;
     private readonly TimeProvider _timeProvider;
     private readonly bool _syncToDisk;
+    private readonly FolderFlushes _folderFlushes = new(SyncDirectory);
 
     public LocalObjectStore(string root, TimeProvider timeProvider, bool syncToDisk = true)
     {
@@ -57,7 +58,7 @@ internal sealed partial class LocalObjectStore : IObjectStore, IPhysicalObjectSt
             if (_syncToDisk)
             {
                 // The rename is an entry in its folder, and each folder this write created is one in its parent.
-                SyncDirectory(directory);
+                await _folderFlushes.FlushAsync(directory);
                 for (var folder = directory; created is not null && folder != Path.GetDirectoryName(created);)
                 {
                     folder = Path.GetDirectoryName(folder)!;

@@ -16,12 +16,14 @@ internal sealed class S3ObjectStore(S3ClientPlan plan, IAmazonS3 client, TimePro
 {
     private const string ProbeFolder = ".edgerouter/";
 
+    public bool AsksBeforeCreate => true;
+
     public async Task<StoredObject> PutAsync(string key, Stream content, ObjectWriteOptions options, CancellationToken cancellationToken)
     {
         var objectKey = ToObjectKey(key);
         return await Call("put", key, async () =>
         {
-            if (!options.Overwrite && await StatAsync(key, cancellationToken) is not null)
+            if (!options.Overwrite && !options.KnownAbsent && await StatAsync(key, cancellationToken) is not null)
             {
                 throw new ObjectAlreadyExistsException(key);
             }
