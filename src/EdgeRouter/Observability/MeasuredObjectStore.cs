@@ -33,6 +33,8 @@ internal sealed class MeasuredObjectStore(IObjectStore inner, string storageId, 
 
     public bool AsksBeforeCreate => inner.AsksBeforeCreate;
 
+    public Task FlushAsync(IReadOnlyCollection<string> keys, CancellationToken cancellationToken) => inner.FlushAsync(keys, cancellationToken);
+
     public Task ProbeAsync(CancellationToken cancellationToken)
         => metrics.TimeStorageOperationAsync(storageId, "probe", Stopwatch.GetTimestamp(), EdgeRouterMetrics.Completion(inner.ProbeAsync(cancellationToken)));
 }

@@ -47,6 +47,12 @@ public interface IObjectStore
     /// <see cref="ObjectWriteOptions.KnownAbsent"/> spares: a caller writing many new keys at once can list instead.
     /// </summary>
     bool AsksBeforeCreate => false;
+
+    /// <summary>
+    /// Makes the writes made with <see cref="ObjectWriteOptions.DeferFlush"/> durable, together; a store whose writes are
+    /// durable when they return (every remote service) has nothing to do.
+    /// </summary>
+    Task FlushAsync(IReadOnlyCollection<string> keys, CancellationToken cancellationToken) => Task.CompletedTask;
 }
 
 /// <summary>An object as a listing sees it: its location, size, modification time and the backend's own ETag or checksum.</summary>
@@ -66,7 +72,10 @@ public interface IPhysicalObjectStore
     string GetPhysicalPath(string key);
 }
 
-/// <summary>A store that wraps another (to measure it, say) and passes every call through.</summary>
+/// <summary>
+/// A store that wraps another (to measure it, say) and passes every call through, the members with a default body
+/// too: a <see cref="IObjectStore.FlushAsync"/> not passed on would leave deferred writes unflushed.
+/// </summary>
 public interface IObjectStoreDecorator
 {
     IObjectStore Inner { get; }
@@ -92,7 +101,11 @@ public static class ObjectStoreCapabilities
 /// The caller listed the storage after claiming the location and saw nothing there: a store that asks (a HEAD) before
 /// a create-only write may take that answer instead. A write that loses a race is no likelier than after its own HEAD.
 /// </param>
-public sealed record ObjectWriteOptions(string ContentType, string CacheControl, long? Length = null, bool Overwrite = false, bool KnownAbsent = false);
+/// <param name="DeferFlush">
+/// The caller makes the write durable later, with others, through <see cref="IObjectStore.FlushAsync"/>, before
+/// anything names it (a page of copies): their flushes then share the disk's work instead of waiting on it one by one.
+/// </param>
+public sealed record ObjectWriteOptions(string ContentType, string CacheControl, long? Length = null, bool Overwrite = false, bool KnownAbsent = false, bool DeferFlush = false);
 
 public sealed record StoredObject(long Size);
 

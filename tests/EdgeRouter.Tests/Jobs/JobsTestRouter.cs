@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -16,7 +17,7 @@ internal static class JobsTestRouter
     /// <summary><see cref="AdminKey"/> as <c>Admin:KeyHashes</c> takes it.</summary>
     public static string AdminKeyHash { get; } = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(AdminKey)));
 
-    public static RouterFactory Create(string storages, IDictionary<string, string?>? settings = null)
+    public static RouterFactory Create(string storages, IDictionary<string, string?>? settings = null, Action<IServiceCollection>? configureServices = null)
     {
         var all = new Dictionary<string, string?>
         {
@@ -29,7 +30,7 @@ internal static class JobsTestRouter
             all[key] = value;
         }
 
-        return new RouterFactory($$"""{ "storages": [ {{storages}} ] }""", settings: all);
+        return new RouterFactory($$"""{ "storages": [ {{storages}} ] }""", configureServices, all);
     }
 
     public static HttpClient AdminClient(RouterFactory router)

@@ -2,10 +2,12 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Amazon.S3.Model;
+using EdgeRouter.Storage;
 using EdgeRouter.Tests.Storage.Azure;
 using EdgeRouter.Tests.Storage.S3;
 using EdgeRouter.Tests.Storage.Sftp;
 using EdgeRouter.Tests.TestUtilities;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace EdgeRouter.Tests.Jobs;
 
@@ -21,6 +23,49 @@ public sealed class MigrateJobTests
             """);
 
         await MigrationScenario.AssertEveryUrlKeepsItsBytesAsync(router, "old", "new");
+    }
+
+    [Fact]
+    public async Task CopiesWhoseFlushFails_AreFailedMoves_RemovedAndNeverSwitchedTo()
+    {
+        // A page's copies are made durable together after they are written; a flush that fails must leave every
+        // record where it was, and nothing of the copies.
+        using var router = JobsTestRouter.Create(
+            """
+            { "id": "old", "api": "local", "root": "data/old", "read": "stream" },
+            { "id": "new", "api": "flaky", "root": "data/new", "read": "stream", "weight": 0 }
+            """,
+            configureServices: FlakyStorageProvider.Register);
+        using var api = router.CreateAuthorizedClient();
+        var objects = Enumerable.Range(0, 6).ToDictionary(i => $"flush/{i}.png", i => TestFiles.Png(700 + i));
+        foreach (var (key, bytes) in objects)
+        {
+            Assert.Equal(HttpStatusCode.Created, (await api.PutAsync("/api/v1/objects/" + key, TestFiles.Raw(bytes, "image/png"))).StatusCode);
+        }
+
+        var store = router.Services.GetRequiredService<IStorageRegistry>().Current.ById["new"].Store.As<FlakyStorageProvider.FlakyStore>()!;
+        store.FlushFails = true;
+        using var admin = JobsTestRouter.AdminClient(router);
+
+        var failed = await JobsTestRouter.RunAsync(admin, """{ "kind": "migrate", "from": "old", "to": "new" }""");
+
+        Assert.Equal(6, (long?)failed["errors"]);
+        Assert.Equal(0, JobsTestRouter.Count(failed, "moved"));
+        Assert.Contains("could not flush its writes", failed.ToJsonString(), StringComparison.Ordinal);
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(router.Root, "data", "new"), "*", SearchOption.AllDirectories));
+        var listed = (await admin.GetFromJsonAsync<JsonObject>("/admin/api/objects?prefix=flush/"))!["items"]!.AsArray();
+        Assert.All(listed, o => Assert.Equal("old", (string?)o!["storage"]));
+        using var reader = router.CreateAnonymousClient();
+        foreach (var (key, bytes) in objects)
+        {
+            Assert.Equal(bytes, await reader.GetByteArrayAsync("/" + key));
+        }
+
+        store.FlushFails = false;
+        var moved = await JobsTestRouter.RunAsync(admin, """{ "kind": "migrate", "from": "old", "to": "new" }""");
+
+        Assert.Equal(6, JobsTestRouter.Count(moved, "moved"));
+        Assert.Equal(6, Directory.EnumerateFiles(Path.Combine(router.Root, "data", "new"), "*", SearchOption.AllDirectories).Count());
     }
 }
 

@@ -146,6 +146,12 @@ public sealed class FlakyStorageProvider : IStorageProvider
 
         public IAsyncEnumerable<ListedObject> ListAsync(string prefix, string? startAfter, CancellationToken cancellationToken)
             => Down ? throw new StorageException("backend unreachable") : inner.ListAsync(prefix, startAfter, cancellationToken);
+
+        /// <summary>When set, flushes of deferred writes fail, as a disk that reports a write error.</summary>
+        public bool FlushFails { get; set; }
+
+        public Task FlushAsync(IReadOnlyCollection<string> keys, CancellationToken cancellationToken)
+            => FlushFails ? throw new StorageException("Local storage could not flush its writes: Input/output error") : inner.FlushAsync(keys, cancellationToken);
     }
 }
 

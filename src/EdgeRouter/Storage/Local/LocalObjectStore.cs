@@ -40,7 +40,7 @@ internal sealed partial class LocalObjectStore : IObjectStore, IPhysicalObjectSt
             {
                 await content.CopyToAsync(file, CopyBufferSize, cancellationToken);
                 size = file.Position;
-                if (_syncToDisk)
+                if (_syncToDisk && !options.DeferFlush)
                 {
                     file.Flush(flushToDisk: true);
                 }
@@ -58,7 +58,11 @@ internal sealed partial class LocalObjectStore : IObjectStore, IPhysicalObjectSt
             if (_syncToDisk)
             {
                 // The rename is an entry in its folder, and each folder this write created is one in its parent.
-                await _folderFlushes.FlushAsync(directory);
+                if (!options.DeferFlush)
+                {
+                    await _folderFlushes.FlushAsync(directory);
+                }
+
                 for (var folder = directory; created is not null && folder != Path.GetDirectoryName(created);)
                 {
                     folder = Path.GetDirectoryName(folder)!;
@@ -227,25 +231,63 @@ internal sealed partial class LocalObjectStore : IObjectStore, IPhysicalObjectSt
         return topmost;
     }
 
+    /// <summary>
+    /// The deferred flushes of a batch of writes: every file at once (the disk and the journal then take them together),
+    /// then each of their folders once, for the renames.
+    /// </summary>
+    public async Task FlushAsync(IReadOnlyCollection<string> keys, CancellationToken cancellationToken)
+    {
+        if (!_syncToDisk || keys.Count == 0)
+        {
+            return;
+        }
+
+        var paths = keys.Select(GetPhysicalPath).ToList();
+        try
+        {
+            await Parallel.ForEachAsync(paths, new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = cancellationToken }, (path, _) =>
+            {
+                if (OperatingSystem.IsWindows())
+                {
+                    using var file = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0);
+                    file.Flush(flushToDisk: true);
+                }
+                else
+                {
+                    Sync(path, 0, "file");
+                }
+
+                return ValueTask.CompletedTask;
+            });
+            await Task.WhenAll(paths.Select(Path.GetDirectoryName).Distinct(StringComparer.Ordinal).Select(folder => _folderFlushes.FlushAsync(folder!)));
+        }
+        catch (IOException ex)
+        {
+            throw new StorageException($"Local storage could not flush its writes: {ex.Message}", ex);
+        }
+    }
+
     /// <summary>fsync of a folder, so the entries just made in it (a rename, a new folder) survive a power loss.</summary>
-    private static void SyncDirectory(string directory)
+    private static void SyncDirectory(string directory) => Sync(directory, Native.ReadOnlyDirectory, "folder");
+
+    private static void Sync(string path, int flags, string what)
     {
         if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS() && !OperatingSystem.IsFreeBSD())
         {
             return; // Windows has no folder handles to flush; NTFS journals its metadata.
         }
 
-        var fd = Native.Open(directory, Native.ReadOnlyDirectory);
+        var fd = Native.Open(path, flags);
         if (fd < 0)
         {
-            throw new IOException($"Could not open folder '{directory}' to flush it (errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}).");
+            throw new IOException($"Could not open {what} '{path}' to flush it (errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}).");
         }
 
         try
         {
             if (Native.Fsync(fd) != 0)
             {
-                throw new IOException($"Could not flush folder '{directory}' (errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}).");
+                throw new IOException($"Could not flush {what} '{path}' (errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}).");
             }
         }
         finally
