@@ -11,6 +11,7 @@ namespace EdgeRouter.Storage.Local;
 internal sealed class FolderFlushes(Action<string> flush)
 {
     private readonly ConcurrentDictionary<string, Folder> _folders = new(StringComparer.Ordinal);
+    private readonly Action<string> _flush = flush;
 
     /// <summary>Completes once a flush of <paramref name="directory"/> that began after this call has ended.</summary>
     public Task FlushAsync(string directory) => _folders.GetOrAdd(directory, d => new Folder(this, d)).FlushAsync();
@@ -59,7 +60,7 @@ internal sealed class FolderFlushes(Action<string> flush)
 
                 try
                 {
-                    owner.Flush(directory);
+                    owner._flush(directory);
                     waiting.SetResult();
                 }
                 catch (Exception ex)
@@ -69,6 +70,4 @@ internal sealed class FolderFlushes(Action<string> flush)
             }
         }
     }
-
-    private void Flush(string directory) => flush(directory);
 }

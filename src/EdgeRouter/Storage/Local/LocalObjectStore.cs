@@ -247,47 +247,38 @@ internal sealed partial class LocalObjectStore : IObjectStore, IPhysicalObjectSt
         {
             await Parallel.ForEachAsync(paths, new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = cancellationToken }, (path, _) =>
             {
-                if (OperatingSystem.IsWindows())
-                {
-                    using var file = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0);
-                    file.Flush(flushToDisk: true);
-                }
-                else
-                {
-                    Sync(path, 0, "file");
-                }
-
+                // As a write flushes its file when it is not deferred; FileStream flushes to disk only when it may write.
+                using var file = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0);
+                file.Flush(flushToDisk: true);
                 return ValueTask.CompletedTask;
             });
             await Task.WhenAll(paths.Select(Path.GetDirectoryName).Distinct(StringComparer.Ordinal).Select(folder => _folderFlushes.FlushAsync(folder!)));
         }
-        catch (IOException ex)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             throw new StorageException($"Local storage could not flush its writes: {ex.Message}", ex);
         }
     }
 
     /// <summary>fsync of a folder, so the entries just made in it (a rename, a new folder) survive a power loss.</summary>
-    private static void SyncDirectory(string directory) => Sync(directory, Native.ReadOnlyDirectory, "folder");
-
-    private static void Sync(string path, int flags, string what)
+    private static void SyncDirectory(string directory)
     {
         if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS() && !OperatingSystem.IsFreeBSD())
         {
             return; // Windows has no folder handles to flush; NTFS journals its metadata.
         }
 
-        var fd = Native.Open(path, flags);
+        var fd = Native.Open(directory, Native.ReadOnlyDirectory);
         if (fd < 0)
         {
-            throw new IOException($"Could not open {what} '{path}' to flush it (errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}).");
+            throw new IOException($"Could not open folder '{directory}' to flush it (errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}).");
         }
 
         try
         {
             if (Native.Fsync(fd) != 0)
             {
-                throw new IOException($"Could not flush {what} '{path}' (errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}).");
+                throw new IOException($"Could not flush folder '{directory}' (errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}).");
             }
         }
         finally
