@@ -90,10 +90,7 @@ internal static class DurabilityBenchmark
     /// <summary>Wall-clock milliseconds per upload of <paramref name="count"/> uploads by <paramref name="clients"/> clients at once.</summary>
     private static async Task<double> MeasureAsync(HttpClient http, string router, int size, int count, int clients, CancellationToken cancellationToken)
     {
-        var body = new byte[size];
-        Random.Shared.NextBytes(body);
-        byte[] png = [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A];
-        png.CopyTo(body, 0);
+        var body = RandomPng.Create(size);
         var next = 0;
         var watch = Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, clients).Select(async _ =>

@@ -46,8 +46,7 @@ internal static class MigrationBenchmark
             var source = Path.Combine(work, "source");
             for (var i = 0; i < objects; i++)
             {
-                var bytes = RandomNumberGenerator.GetBytes(size);
-                new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A }.CopyTo(bytes, 0);
+                var bytes = RandomPng.Create(size);
                 var path = Path.Combine(source, "bench", (i / 500).ToString("D3", CultureInfo.InvariantCulture), $"{i:D6}.png");
                 Directory.CreateDirectory(Path.GetDirectoryName(path)!);
                 await File.WriteAllBytesAsync(path, bytes, cancellationToken);

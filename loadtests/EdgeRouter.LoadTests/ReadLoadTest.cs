@@ -310,9 +310,7 @@ internal static class ReadLoadTest
         {
             // Send uploads to the set's storage only, through the router's hot reload of storages.json.
             await WriteStoragesAsync(work, ports, files, set.Storage);
-            var body = new byte[set.SizeBytes];
-            Random.Shared.NextBytes(body);
-            new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A }.CopyTo(body, 0);
+            var body = RandomPng.Create(set.SizeBytes);
             await WaitForPlacementAsync(http, body, set.Storage, cancellationToken);
 
             var count = Math.Max(10, (int)(objects * set.ShareOfObjects));

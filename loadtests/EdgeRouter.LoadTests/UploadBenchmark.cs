@@ -126,14 +126,13 @@ internal static class UploadBenchmark
     {
         var block = new byte[1 << 20];
         Random.Shared.NextBytes(block);
-        byte[] png = [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A];
         await using var file = File.Create(path);
         for (long written = 0; written < size; written += block.Length)
         {
             var count = (int)Math.Min(block.Length, size - written);
             if (written == 0)
             {
-                png.CopyTo(block, 0);
+                RandomPng.Signature.CopyTo(block);
             }
 
             await file.WriteAsync(block.AsMemory(0, count));

@@ -82,9 +82,7 @@ public static class TargetKeys
         {
             await Parallel.ForEachAsync(Enumerable.Range(0, seed.Count), new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (i, token) =>
         {
-            var body = new byte[seed.Size];
-            Random.Shared.NextBytes(body);
-            new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A }.CopyTo(body, 0);
+            var body = RandomPng.Create(seed.Size);
             var name = string.Create(CultureInfo.InvariantCulture, $"{prefix}{i:D6}.png");
             using var content = new ByteArrayContent(body) { Headers = { ContentType = new MediaTypeHeaderValue("image/png") } };
             using var response = await http.PutAsync(new Uri(Base(url), "api/v1/objects/" + name), content, token);
