@@ -36,7 +36,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
 fi
 
-# npm servers (s3rver), pinned by tests/servers/package-lock.json.
+# npm servers (s3rver, fauxqs, azurite), pinned by tests/servers/package-lock.json.
 stamp=tests/servers/node_modules/.installed-from-lock
 if ! cmp -s tests/servers/package-lock.json "$stamp" 2>/dev/null; then
   echo "test-deps: installing npm test servers"

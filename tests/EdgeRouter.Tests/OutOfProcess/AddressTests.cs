@@ -35,7 +35,7 @@ public sealed partial class AddressTests : IDisposable
     public async Task KestrelEndpoints_WithACertificate_ServeAnHttpsOrigin()
     {
         var folder = Folder();
-        using var certificate = SelfSigned();
+        using var certificate = TestCertificates.SelfSigned();
         var pfx = Path.Combine(folder, "origin.pfx");
         await File.WriteAllBytesAsync(pfx, certificate.Export(X509ContentType.Pfx, "secret"));
         var port = ServerProcess.FreePort();
@@ -113,17 +113,6 @@ public sealed partial class AddressTests : IDisposable
         var router = new ServerProcess("router", command[0], command[1..], port, folder, environment);
         await router.StartAsync(TimeSpan.FromSeconds(60));
         return router;
-    }
-
-    private static X509Certificate2 SelfSigned()
-    {
-        using var key = RSA.Create(2048);
-        var request = new CertificateRequest("CN=localhost", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-        var names = new SubjectAlternativeNameBuilder();
-        names.AddIpAddress(IPAddress.Loopback);
-        names.AddDnsName("localhost");
-        request.CertificateExtensions.Add(names.Build());
-        return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
     }
 
     [GeneratedRegex(@"^ENV\s+(?<pairs>.+)$", RegexOptions.Multiline)]

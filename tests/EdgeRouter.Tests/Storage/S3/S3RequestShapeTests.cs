@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using EdgeRouter.Storage;
+using EdgeRouter.Tests.TestUtilities;
 using WireMock.RequestBuilders;
 using WireMock.ResponseBuilders;
 using WireMock.Server;
@@ -18,12 +19,10 @@ public abstract class S3RequestShapeTests : IDisposable
     private const string CertificatePassword = "test";
     protected static readonly byte[] Body = RandomNumberGenerator.GetBytes(1500);
 
-    /// <summary>A throwaway self-signed certificate, so the fake provider answers over TLS as the real one does.</summary>
+    /// <summary>A throwaway certificate, so the fake provider answers over TLS as the real one does.</summary>
     private static readonly Lazy<string> Certificate = new(() =>
     {
-        using var rsa = RSA.Create(2048);
-        var request = new CertificateRequest("CN=provider.test", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+        using var certificate = TestCertificates.SelfSigned();
         var path = Path.Combine(Path.GetTempPath(), $"edgerouter-wiremock-{Environment.ProcessId}.pfx");
         File.WriteAllBytes(path, certificate.Export(X509ContentType.Pfx, CertificatePassword));
         return path;
