@@ -32,7 +32,8 @@ public readonly record struct Move(ObjectRecord Record, StorageDefinition Source
 /// anything but each record's bytes:
 /// 1. claim a location on the target (the key itself when free, else one beside it), as an upload does;
 /// 2. stream the object from the source to it, never buffered whole, hashing what is read;
-/// 3. check that what was read is the record's bytes (size and SHA-256), and 4. read the copy back and check it too;
+/// 3. check that what was read is the record's bytes (size and SHA-256), and 4. that the copy is too: the target's
+///    own digest of what it stored matches the bytes sent (an S3 ETag), or else the copy is read back and hashed;
 /// 5. switch the record to the copy in one transaction if and only if it still names the version copied (an upload,
 ///    overwrite or delete of the key meanwhile wins, and the copy is removed); the old location is queued for
 ///    deletion after the delete grace, so a redirect or a cached record that still names it keeps resolving.
@@ -279,12 +280,13 @@ internal sealed class ObjectMover(IObjectCatalog catalog, StorageUsageTracker us
 
                 string readSha;
                 long readLength;
+                StoredObject stored;
                 await using (content)
                 {
                     await using var hashing = new HashingReadStream(content.Content);
                     try
                     {
-                        await target.Store.PutAsync(intent.Location, hashing, new ObjectWriteOptions(record.ContentType, target.CacheControl, record.Size, KnownAbsent: absent, DeferFlush: true), cancellationToken);
+                        stored = await target.Store.PutAsync(intent.Location, hashing, new ObjectWriteOptions(record.ContentType, target.CacheControl, record.Size, KnownAbsent: absent, DeferFlush: true, VerifyStored: true), cancellationToken);
                     }
                     catch (ObjectAlreadyExistsException)
                     {
@@ -305,7 +307,13 @@ internal sealed class ObjectMover(IObjectCatalog catalog, StorageUsageTracker us
                     return (new MoveResult(MoveOutcome.Failed, $"'{sourceLocation}' on storage '{source.Id}' holds {readLength} bytes with SHA-256 {readSha}, not the record's {record.Size} bytes with {record.Sha256}; left where it is."), null);
                 }
 
-                // 4. The copy must read back as the record's bytes.
+                // 4. The copy must be the record's bytes: vouched for by the target's own digest of what it stored
+                // (the bytes just hashed), or else read back and hashed.
+                if (stored.Verified && stored.Size == readLength)
+                {
+                    return (new MoveResult(MoveOutcome.Moved), intent);
+                }
+
                 var (copySha, copyLength) = await HashingReadStream.HashObjectAsync(target.Store, intent.Location, cancellationToken) is { } copy ? copy : (null, 0);
                 if (copyLength != record.Size || !string.Equals(copySha, expectedSha, StringComparison.OrdinalIgnoreCase))
                 {

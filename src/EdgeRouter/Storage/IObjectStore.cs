@@ -105,9 +105,19 @@ public static class ObjectStoreCapabilities
 /// The caller makes the write durable later, with others, through <see cref="IObjectStore.FlushAsync"/>, before
 /// anything names it (a page of copies): their flushes then share the disk's work instead of waiting on it one by one.
 /// </param>
-public sealed record ObjectWriteOptions(string ContentType, string CacheControl, long? Length = null, bool Overwrite = false, bool KnownAbsent = false, bool DeferFlush = false);
+/// <param name="VerifyStored">
+/// The caller must know that the storage holds exactly the bytes it read from the content (a migration's copy): a
+/// store whose backend reports a digest of what it stored compares it with the bytes it sent, and says whether they
+/// matched in <see cref="StoredObject.Verified"/>; the caller reads back only what was not verified.
+/// </param>
+public sealed record ObjectWriteOptions(string ContentType, string CacheControl, long? Length = null, bool Overwrite = false, bool KnownAbsent = false, bool DeferFlush = false, bool VerifyStored = false);
 
-public sealed record StoredObject(long Size);
+/// <param name="Verified">
+/// Asked for with <see cref="ObjectWriteOptions.VerifyStored"/>: the backend's own digest of what it stored (an S3
+/// ETag, the MD5 of a PUT's or of each part's bytes) equals that of the bytes read from the content. False when the
+/// backend gives no such digest or one that cannot be compared (SSE-KMS ETags, say): not a failure, only unknown.
+/// </param>
+public sealed record StoredObject(long Size, bool Verified = false);
 
 public sealed record ObjectStat(long Size, DateTimeOffset? LastModified);
 

@@ -33,6 +33,16 @@ internal static class JobsTestRouter
         return new RouterFactory($$"""{ "storages": [ {{storages}} ] }""", configureServices, all);
     }
 
+    /// <summary>Asserts that the router serves each key's bytes, as an anonymous reader sees them.</summary>
+    public static async Task AssertServedAsync(RouterFactory router, IReadOnlyDictionary<string, byte[]> objects)
+    {
+        using var reader = router.CreateAnonymousClient();
+        foreach (var (key, bytes) in objects)
+        {
+            Assert.Equal(bytes, await reader.GetByteArrayAsync("/" + key));
+        }
+    }
+
     public static HttpClient AdminClient(RouterFactory router)
     {
         var client = router.CreateAnonymousClient();

@@ -55,17 +55,68 @@ public sealed class MigrateJobTests
         Assert.Empty(Directory.EnumerateFiles(Path.Combine(router.Root, "data", "new"), "*", SearchOption.AllDirectories));
         var listed = (await admin.GetFromJsonAsync<JsonObject>("/admin/api/objects?prefix=flush/"))!["items"]!.AsArray();
         Assert.All(listed, o => Assert.Equal("old", (string?)o!["storage"]));
-        using var reader = router.CreateAnonymousClient();
-        foreach (var (key, bytes) in objects)
-        {
-            Assert.Equal(bytes, await reader.GetByteArrayAsync("/" + key));
-        }
+        await JobsTestRouter.AssertServedAsync(router, objects);
 
         store.FlushFails = false;
         var moved = await JobsTestRouter.RunAsync(admin, """{ "kind": "migrate", "from": "old", "to": "new" }""");
 
         Assert.Equal(6, JobsTestRouter.Count(moved, "moved"));
         Assert.Equal(6, Directory.EnumerateFiles(Path.Combine(router.Root, "data", "new"), "*", SearchOption.AllDirectories).Count());
+    }
+}
+
+/// <summary>Step 4 of a move: the copy is the record's bytes, vouched for by the target or read back.</summary>
+public sealed class MigrateCopyCheckTests
+{
+    [Fact]
+    public async Task ACopyThatDoesNotReadBackAsTheRecordsBytes_IsAFailedMove_RemovedAndNeverSwitchedTo()
+    {
+        var (router, store, objects) = await RouterWithFlakyTargetAsync();
+        using var _ = router;
+        store.CorruptsWrites = true;
+        using var admin = JobsTestRouter.AdminClient(router);
+
+        var failed = await JobsTestRouter.RunAsync(admin, """{ "kind": "migrate", "from": "old", "to": "new" }""");
+
+        Assert.Equal(objects.Count, (long?)failed["errors"]);
+        Assert.Equal(0, JobsTestRouter.Count(failed, "moved"));
+        Assert.Contains("read back as", failed.ToJsonString(), StringComparison.Ordinal);
+        Assert.Equal(objects.Count, store.Reads);
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(router.Root, "data", "new"), "*", SearchOption.AllDirectories));
+        await JobsTestRouter.AssertServedAsync(router, objects);
+    }
+
+    [Fact]
+    public async Task ACopyTheTargetVouchesFor_IsNotReadBack()
+    {
+        var (router, store, objects) = await RouterWithFlakyTargetAsync();
+        using var _ = router;
+        store.VouchesForWrites = true;
+        using var admin = JobsTestRouter.AdminClient(router);
+
+        var moved = await JobsTestRouter.RunAsync(admin, """{ "kind": "migrate", "from": "old", "to": "new" }""");
+
+        Assert.Equal(objects.Count, JobsTestRouter.Count(moved, "moved"));
+        Assert.Equal(0, store.Reads);
+        await JobsTestRouter.AssertServedAsync(router, objects);
+    }
+
+    private static async Task<(RouterFactory Router, FlakyStorageProvider.FlakyStore Store, Dictionary<string, byte[]> Objects)> RouterWithFlakyTargetAsync()
+    {
+        var router = JobsTestRouter.Create(
+            """
+            { "id": "old", "api": "local", "root": "data/old", "read": "stream" },
+            { "id": "new", "api": "flaky", "root": "data/new", "read": "stream", "weight": 0 }
+            """,
+            configureServices: FlakyStorageProvider.Register);
+        using var api = router.CreateAuthorizedClient();
+        var objects = Enumerable.Range(0, 5).ToDictionary(i => $"check/{i}.png", i => TestFiles.Png(900 + i));
+        foreach (var (key, bytes) in objects)
+        {
+            Assert.Equal(HttpStatusCode.Created, (await api.PutAsync("/api/v1/objects/" + key, TestFiles.Raw(bytes, "image/png"))).StatusCode);
+        }
+
+        return (router, router.Services.GetRequiredService<IStorageRegistry>().Current.ById["new"].Store.As<FlakyStorageProvider.FlakyStore>()!, objects);
     }
 }
 
@@ -116,11 +167,7 @@ public sealed class MigrateAcrossApisTests(S3rverFixture s3, AzuriteFixture azur
         var job = await JobsTestRouter.RunAsync(admin, $$"""{ "kind": "migrate", "from": "local", "to": "s3", "prefix": "{{prefix}}" }""");
 
         Assert.True((string?)job["state"] == "succeeded" && (long?)job["errors"] == 0, job.ToJsonString());
-        using var reader = router.CreateAnonymousClient();
-        foreach (var (key, bytes) in objects)
-        {
-            Assert.Equal(bytes, await reader.GetByteArrayAsync("/" + key));
-        }
+        await JobsTestRouter.AssertServedAsync(router, objects);
 
         using var stored = await direct.GetObjectAsync(S3rverFixture.Bucket, prefix + "03.png");
         using var copy = new MemoryStream();

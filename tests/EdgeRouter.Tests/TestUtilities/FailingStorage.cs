@@ -108,8 +108,26 @@ public sealed class FlakyStorageProvider : IStorageProvider
         /// <summary>When set, each read's body gives this many bytes, then waits for the task before the rest: a slow backend.</summary>
         public (int After, Task Resume)? PauseReads { get; set; }
 
-        public Task<StoredObject> PutAsync(string key, Stream content, ObjectWriteOptions options, CancellationToken cancellationToken)
-            => inner.PutAsync(key, content, options, cancellationToken);
+        /// <summary>When set, each write stores its bytes with the last one flipped, as a backend that damages what it keeps.</summary>
+        public bool CorruptsWrites { get; set; }
+
+        /// <summary>When set, each write asked to be verified says it was, as a backend with its own digest does.</summary>
+        public bool VouchesForWrites { get; set; }
+
+        public async Task<StoredObject> PutAsync(string key, Stream content, ObjectWriteOptions options, CancellationToken cancellationToken)
+        {
+            if (CorruptsWrites)
+            {
+                var bytes = new MemoryStream();
+                await content.CopyToAsync(bytes, cancellationToken);
+                bytes.GetBuffer()[bytes.Length - 1] ^= 0xFF;
+                bytes.Position = 0;
+                content = bytes;
+            }
+
+            var stored = await inner.PutAsync(key, content, options, cancellationToken);
+            return VouchesForWrites ? stored with { Verified = options.VerifyStored } : stored;
+        }
 
         public async Task<ObjectContent?> OpenReadAsync(string key, ByteRange? range, CancellationToken cancellationToken)
         {

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Net;
+using System.Security.Cryptography;
 using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
@@ -46,13 +47,13 @@ internal sealed class S3ObjectStore(S3ClientPlan plan, IAmazonS3 client, TimePro
                     };
                     put.Headers.CacheControl = options.CacheControl;
                     put.IfNoneMatch = CreateOnly(options);
-                    await CreateOnlyAsync(key, () => client.PutObjectAsync(put, cancellationToken));
-                    return new StoredObject(read);
+                    var response = await CreateOnlyAsync(key, () => client.PutObjectAsync(put, cancellationToken));
+                    return new StoredObject(read, options.VerifyStored && IsMd5Of(response.ETag, first.AsSpan(0, read)));
                 }
 
-                var size = await CreateOnlyAsync(key, () => PutMultipartAsync(objectKey, content, first, options, cancellationToken));
+                var (size, verified) = await CreateOnlyAsync(key, () => PutMultipartAsync(objectKey, content, first, options, cancellationToken));
                 first = null;
-                return new StoredObject(size);
+                return new StoredObject(size, verified);
             }
             finally
             {
@@ -194,8 +195,11 @@ internal sealed class S3ObjectStore(S3ClientPlan plan, IAmazonS3 client, TimePro
     private string ToObjectKey(string key)
         => ObjectKeys.Validate(key) is { } error ? throw new ArgumentException(error, nameof(key)) : plan.Prefix + key;
 
-    /// <summary>Uploads <paramref name="first"/> (a full part, which this method now owns) and the rest of the body as parts.</summary>
-    private async Task<long> PutMultipartAsync(string objectKey, Stream content, byte[] first, ObjectWriteOptions options, CancellationToken cancellationToken)
+    /// <summary>
+    /// Uploads <paramref name="first"/> (a full part, which this method now owns) and the rest of the body as parts;
+    /// returns the size, and whether every part's ETag was the MD5 of its bytes (when <see cref="ObjectWriteOptions.VerifyStored"/>).
+    /// </summary>
+    private async Task<(long Size, bool Verified)> PutMultipartAsync(string objectKey, Stream content, byte[] first, ObjectWriteOptions options, CancellationToken cancellationToken)
     {
         var initiate = new InitiateMultipartUploadRequest
         {
@@ -209,7 +213,8 @@ internal sealed class S3ObjectStore(S3ClientPlan plan, IAmazonS3 client, TimePro
 
         var partSize = (int)plan.PartSizeBytes;
         var parts = new List<PartETag>();
-        Task<PartETag>? inFlight = null;
+        var verified = options.VerifyStored;
+        Task<(PartETag Part, bool Verified)>? inFlight = null;
         byte[]? current = first;
         var currentLength = partSize;
         long total = 0;
@@ -220,7 +225,7 @@ internal sealed class S3ObjectStore(S3ClientPlan plan, IAmazonS3 client, TimePro
                 // Upload this part while reading the next from the client.
                 var buffer = current;
                 var length = currentLength;
-                inFlight = UploadPartAsync(objectKey, uploadId, number, buffer, length, cancellationToken);
+                inFlight = UploadPartAsync(objectKey, uploadId, number, buffer, length, options.VerifyStored, cancellationToken);
                 total += length;
 
                 byte[]? next = null;
@@ -236,7 +241,9 @@ internal sealed class S3ObjectStore(S3ClientPlan plan, IAmazonS3 client, TimePro
                     }
                 }
 
-                parts.Add(await inFlight);
+                var (part, partVerified) = await inFlight;
+                parts.Add(part);
+                verified &= partVerified;
                 inFlight = null;
                 ArrayPool<byte>.Shared.Return(buffer);
                 current = next;
@@ -246,7 +253,7 @@ internal sealed class S3ObjectStore(S3ClientPlan plan, IAmazonS3 client, TimePro
             await client.CompleteMultipartUploadAsync(
                 new CompleteMultipartUploadRequest { BucketName = plan.Bucket, Key = objectKey, UploadId = uploadId, PartETags = parts, IfNoneMatch = CreateOnly(options) },
                 cancellationToken);
-            return total;
+            return (total, verified);
         }
         catch
         {
@@ -255,7 +262,7 @@ internal sealed class S3ObjectStore(S3ClientPlan plan, IAmazonS3 client, TimePro
         }
     }
 
-    private async Task<PartETag> UploadPartAsync(string objectKey, string uploadId, int number, byte[] buffer, int length, CancellationToken cancellationToken)
+    private async Task<(PartETag Part, bool Verified)> UploadPartAsync(string objectKey, string uploadId, int number, byte[] buffer, int length, bool verify, CancellationToken cancellationToken)
     {
         var response = await client.UploadPartAsync(
             new UploadPartRequest
@@ -269,7 +276,21 @@ internal sealed class S3ObjectStore(S3ClientPlan plan, IAmazonS3 client, TimePro
                 UseChunkEncoding = plan.ChunkedEncoding,
             },
             cancellationToken);
-        return new PartETag(number, response.ETag);
+        return (new PartETag(number, response.ETag), verify && IsMd5Of(response.ETag, buffer.AsSpan(0, length)));
+    }
+
+    /// <summary>
+    /// Whether <paramref name="etag"/> is the MD5 of <paramref name="bytes"/>: what S3 and the S3-compatible services
+    /// compute over what they stored for a PUT or a part (unless encrypted with KMS or a customer key, whose ETags
+    /// are something else and then simply do not match). An integrity check, not a security one.
+    /// </summary>
+    private static bool IsMd5Of(string? etag, ReadOnlySpan<byte> bytes)
+    {
+#pragma warning disable CA5351 // The backend's checksum is MD5; nothing here relies on it against an attacker.
+        Span<byte> md5 = stackalloc byte[16];
+        MD5.HashData(bytes, md5);
+#pragma warning restore CA5351
+        return etag is not null && Convert.ToHexStringLower(md5).Equals(etag.Trim('"'), StringComparison.OrdinalIgnoreCase);
     }
 
     private async Task AbortQuietlyAsync(string objectKey, string uploadId, Task? inFlight)

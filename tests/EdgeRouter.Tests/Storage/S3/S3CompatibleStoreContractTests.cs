@@ -39,6 +39,18 @@ public sealed class S3CompatibleStoreContractTests(S3rverFixture s3) : ObjectSto
         Assert.Equal(300, metadata.ContentLength);
     }
 
+    [Theory]
+    [InlineData(300)]
+    [InlineData((5 * 1024 * 1024) + 1000)]
+    public async Task AWriteThatMustBeVerified_IsVouchedForByTheServersETags_InOnePartOrMany(int size)
+    {
+        var bytes = System.Security.Cryptography.RandomNumberGenerator.GetBytes(size);
+
+        var stored = await Store.PutAsync(NewKey(), new NonSeekableStream(bytes), Png with { VerifyStored = true }, CancellationToken.None);
+
+        Assert.Equal(new StoredObject(size, Verified: true), stored);
+    }
+
     [Fact]
     public async Task AWrongAccessKey_IsRefusedByTheServer_AsAStorageFailure()
     {

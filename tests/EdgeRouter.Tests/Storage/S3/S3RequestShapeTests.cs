@@ -131,6 +131,27 @@ public sealed class S3CompatibleRequestShapeTests : S3RequestShapeTests
         }
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task AWriteThatMustBeVerified_IsVerified_OnlyWhenTheETagIsTheMd5OfTheBytesSent(bool matching)
+    {
+#pragma warning disable CA5351 // S3's ETag of a PUT is the MD5 of its bytes.
+        var md5 = Convert.ToHexStringLower(MD5.HashData(matching ? Body : [.. Body.Reverse()]));
+#pragma warning restore CA5351
+        Server.Given(Request.Create().UsingPut()).AtPriority(-1).RespondWith(Response.Create().WithStatusCode(200).WithHeader("ETag", $"\"{md5}\""));
+        var store = S3TestStores.Create("s3compatible", $$"""
+            { "id": "m", "api": "s3compatible", "read": "stream", "endpoint": "https://minio.example.com:{{Port}}", "pathStyle": true,
+              "bucket": "media", "accessKey": "AKIDEXAMPLE", "secretKey": "s3cr3t" }
+            """, routeAllConnectionsToPort: Port);
+
+        var verified = await store.PutAsync("v.png", new MemoryStream(Body), new ObjectWriteOptions("image/png", "public, max-age=60", Body.Length, Overwrite: true, VerifyStored: true), CancellationToken.None);
+        var unasked = await store.PutAsync("u.png", new MemoryStream(Body), new ObjectWriteOptions("image/png", "public, max-age=60", Body.Length, Overwrite: true), CancellationToken.None);
+
+        Assert.Equal(new StoredObject(Body.Length, Verified: matching), verified);
+        Assert.Equal(new StoredObject(Body.Length, Verified: false), unasked);
+    }
+
     [Fact]
     public async Task S3Compatible_PrivateBucket_SendsNoAcl()
     {
