@@ -11,17 +11,19 @@ namespace EdgeRouter.LoadTests;
 
 /// <summary>
 /// Migration throughput: the router's <c>migrate</c> job against <c>rclone copy</c> (Debian's rclone) between the same
-/// two storages, in one run: a Local folder to an S3 bucket (s3rver), and a Local folder to another Local folder.
-/// Each runs as shipped: rclone with its defaults (4 transfers, 8 checkers), the router with Jobs:Parallelism 8. The router's figure is the
-/// job alone (the objects are imported, untimed, by a fresh router before each run); it reads each object, hashes it,
-/// writes it, reads the copy back and hashes it again, and commits the switch; rclone checks size and, where both ends
-/// have one, MD5.
+/// two storages, in one run: a Local folder to an S3 bucket (s3rver), a bucket on one S3 server to a bucket on another
+/// (two s3rver processes), and a Local folder to another Local folder. Each runs as shipped: rclone with its defaults
+/// (4 transfers, 8 checkers), the router with Jobs:Parallelism 8. The router's figure is the job alone (the objects are
+/// imported, untimed, by a fresh router before each run); it reads each object, hashes it, writes it, checks the copy
+/// (the S3 ETag against the MD5 of what it sent, or else by reading it back), and commits the switch; rclone checks
+/// size and, where both ends have one, MD5. Each tool's copy is counted afterwards: a run that copied fewer objects fails.
 /// </summary>
 internal static class MigrationBenchmark
 {
     private const string ApiKey = "loadtest-key";
     private const string AdminKey = "loadtest-admin-key";
     private const string Bucket = "migration-bench";
+    private const string SourceBucket = "migration-source";
 
     public static async Task<int> RunAsync(int objects, int size, int repeats, bool syncToDisk, string resultsRoot, CancellationToken cancellationToken)
     {
@@ -42,6 +44,12 @@ internal static class MigrationBenchmark
                 new Dictionary<string, string> { ["NODE_OPTIONS"] = "--openssl-legacy-provider" });
             await Processes.WaitForPortAsync(s3Port, s3, "s3rver");
             var endpoint = $"http://127.0.0.1:{s3Port}";
+            var sourceS3Port = Processes.FreePort();
+            var sourceS3 = processes.Start("s3rver-source", Path.Combine(Processes.RepositoryRoot, "tests/servers/node_modules/.bin/s3rver"),
+                ["-d", Path.Combine(work, "s3-source"), "-a", "127.0.0.1", "-p", sourceS3Port.ToString(CultureInfo.InvariantCulture), "--silent", "--configure-bucket", SourceBucket],
+                new Dictionary<string, string> { ["NODE_OPTIONS"] = "--openssl-legacy-provider" });
+            await Processes.WaitForPortAsync(sourceS3Port, sourceS3, "s3rver (source)");
+            var sourceEndpoint = $"http://127.0.0.1:{sourceS3Port}";
 
             var source = Path.Combine(work, "source");
             for (var i = 0; i < objects; i++)
@@ -52,13 +60,17 @@ internal static class MigrationBenchmark
                 await File.WriteAllBytesAsync(path, bytes, cancellationToken);
             }
 
+            // The source bucket holds the same objects as the source folder, put there (untimed) by rclone.
+            var s3Source = new Remotes(endpoint, sourceEndpoint);
+            Rclone(source, $"src:{SourceBucket}", s3Source);
             var rows = new List<(string Pair, int Run, double Rclone, double Router)>();
             for (var run = 1; run <= repeats; run++)
             {
-                foreach (var pair in new[] { "local → s3", "local → local" })
+                foreach (var pair in new[] { "local → s3", "s3 → s3", "local → local" })
                 {
                     var toS3 = pair.EndsWith("s3", StringComparison.Ordinal);
-                    var target = $"run{run}-{(toS3 ? "s3" : "local")}";
+                    var fromS3 = pair.StartsWith("s3", StringComparison.Ordinal);
+                    var target = $"run{run}-{(fromS3 ? "s3s3" : toS3 ? "s3" : "local")}";
 
                     // rclone first in odd runs, the router first in even ones, so drift (a warming disk cache) hits both.
                     double rclone = 0, router = 0;
@@ -66,11 +78,16 @@ internal static class MigrationBenchmark
                     {
                         if (tool == "rclone")
                         {
-                            rclone = Rclone(source, toS3 ? $"dest:{Bucket}/{target}-rclone" : Path.Combine(work, target + "-rclone"), endpoint);
+                            // From the bucket's folder, not its root: s3rver answers a delimited listing of a bucket's
+                            // root with nothing, and rclone copy lists folder by folder.
+                            var destination = toS3 ? $"dest:{Bucket}/{target}-rclone/bench" : Path.Combine(work, target + "-rclone", "bench");
+                            rclone = Rclone(fromS3 ? $"src:{SourceBucket}/bench" : Path.Combine(source, "bench"), destination, s3Source);
+                            RequireCount(destination, objects, s3Source);
                         }
                         else
                         {
-                            router = await RouterAsync(processes, work, source, toS3 ? S3Entry(endpoint, target + "-router/") : LocalEntry(Path.Combine(work, target + "-router")), run, syncToDisk, cancellationToken);
+                            var sourceEntry = fromS3 ? SourceS3Entry(sourceEndpoint) : $$"""{ "id": "source", "api": "local", "root": "{{source}}", "read": "stream" }""";
+                            router = await RouterAsync(processes, work, sourceEntry, toS3 ? S3Entry(endpoint, target + "-router/") : LocalEntry(Path.Combine(work, target + "-router")), objects, run, syncToDisk, cancellationToken);
                         }
                     }
 
@@ -108,48 +125,72 @@ internal static class MigrationBenchmark
           "prefix": "{{prefix}}", "accessKey": "S3RVER", "secretKey": "S3RVER", "probe": "list" }
         """;
 
+    private static string SourceS3Entry(string endpoint) => $$"""
+        { "id": "source", "api": "s3compatible", "read": "stream", "endpoint": "{{endpoint}}", "pathStyle": true, "bucket": "{{SourceBucket}}",
+          "accessKey": "S3RVER", "secretKey": "S3RVER", "probe": "list" }
+        """;
+
     private static string LocalEntry(string root) => $$"""{ "id": "target", "api": "local", "root": "{{root}}", "read": "stream", "weight": 0 }""";
 
-    /// <summary>Seconds <c>rclone copy</c> takes, with the S3 remote given in the environment (no config file).</summary>
-    private static double Rclone(string source, string destination, string endpoint)
-    {
-        var start = new ProcessStartInfo("rclone", ["copy", source, destination, "--transfers", "4", "--checkers", "8", "--s3-no-check-bucket"])
-        {
-            RedirectStandardError = true,
-            Environment =
-            {
-                ["RCLONE_CONFIG_DEST_TYPE"] = "s3",
-                ["RCLONE_CONFIG_DEST_PROVIDER"] = "Other",
-                ["RCLONE_CONFIG_DEST_ENDPOINT"] = endpoint,
-                ["RCLONE_CONFIG_DEST_ACCESS_KEY_ID"] = "S3RVER",
-                ["RCLONE_CONFIG_DEST_SECRET_ACCESS_KEY"] = "S3RVER",
-                ["RCLONE_CONFIG_DEST_FORCE_PATH_STYLE"] = "true",
-                ["RCLONE_CONFIG"] = "/dev/null",
-            },
-        };
-        // rclone's AWS SDK refuses a CA bundle (AWS_CA_BUNDLE, set on some machines) with its own HTTP transport;
-        // the endpoint here is plain HTTP anyway.
-        start.Environment.Remove("AWS_CA_BUNDLE");
-        var watch = Stopwatch.StartNew();
-        using var process = Process.Start(start)!;
-        var errors = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"rclone copy failed ({process.ExitCode}): {errors}");
-        }
+    /// <summary>The two S3 servers as rclone remotes: <c>dest:</c> (the target) and <c>src:</c> (the source bucket's).</summary>
+    private sealed record Remotes(string Destination, string Source);
 
+    /// <summary>Seconds <c>rclone copy</c> takes, with the S3 remotes given in the environment (no config file).</summary>
+    private static double Rclone(string source, string destination, Remotes remotes)
+    {
+        var watch = Stopwatch.StartNew();
+        RunRclone(remotes, "copy", source, destination, "--transfers", "4", "--checkers", "8", "--s3-no-check-bucket");
         return watch.Elapsed.TotalSeconds;
     }
 
+    /// <summary>Fails the run unless <paramref name="destination"/> holds <paramref name="objects"/> objects: a time is only a rate if the copy happened.</summary>
+    private static void RequireCount(string destination, int objects, Remotes remotes)
+    {
+        var size = JsonNode.Parse(RunRclone(remotes, "size", "--json", destination))!;
+        if ((long?)size["count"] != objects)
+        {
+            throw new InvalidOperationException($"rclone copy left {size["count"]} objects at {destination}, not {objects}.");
+        }
+    }
+
+    private static string RunRclone(Remotes remotes, params string[] arguments)
+    {
+        var start = new ProcessStartInfo("rclone", arguments) { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var (name, endpoint) in new[] { ("DEST", remotes.Destination), ("SRC", remotes.Source) })
+        {
+            start.Environment[$"RCLONE_CONFIG_{name}_TYPE"] = "s3";
+            start.Environment[$"RCLONE_CONFIG_{name}_PROVIDER"] = "Other";
+            start.Environment[$"RCLONE_CONFIG_{name}_ENDPOINT"] = endpoint;
+            start.Environment[$"RCLONE_CONFIG_{name}_ACCESS_KEY_ID"] = "S3RVER";
+            start.Environment[$"RCLONE_CONFIG_{name}_SECRET_ACCESS_KEY"] = "S3RVER";
+            start.Environment[$"RCLONE_CONFIG_{name}_FORCE_PATH_STYLE"] = "true";
+        }
+
+        start.Environment["RCLONE_CONFIG"] = "/dev/null";
+
+        // rclone's AWS SDK refuses a CA bundle (AWS_CA_BUNDLE, set on some machines) with its own HTTP transport;
+        // the endpoints here are plain HTTP anyway.
+        start.Environment.Remove("AWS_CA_BUNDLE");
+        using var process = Process.Start(start)!;
+        var errors = process.StandardError.ReadToEndAsync();
+        var output = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"rclone {arguments[0]} failed ({process.ExitCode}): {errors.Result}");
+        }
+
+        return output;
+    }
+
     /// <summary>Seconds the router's migrate job takes (from queued to succeeded), after an untimed import of the source.</summary>
-    private static async Task<double> RouterAsync(Processes processes, string work, string source, string targetEntry, int run, bool syncToDisk, CancellationToken cancellationToken)
+    private static async Task<double> RouterAsync(Processes processes, string work, string sourceEntry, string targetEntry, int objects, int run, bool syncToDisk, CancellationToken cancellationToken)
     {
         var root = Path.Combine(work, $"router-{run}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(Path.Combine(root, "config"));
         await File.WriteAllTextAsync(
             Path.Combine(root, "config", "storages.json"),
-            $$"""{ "storages": [ { "id": "source", "api": "local", "root": "{{source}}", "read": "stream" }, {{targetEntry}} ] }""",
+            $$"""{ "storages": [ {{sourceEntry}}, {{targetEntry}} ] }""",
             cancellationToken);
         var port = Processes.FreePort();
         var router = processes.Start($"router-{run}", "dotnet", [Path.Combine(Processes.RepositoryRoot, "src/EdgeRouter/bin/Release/net10.0/EdgeRouter.dll"), "--urls", $"http://127.0.0.1:{port}"],
@@ -169,14 +210,19 @@ internal static class MigrationBenchmark
         admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
         await RunJobAsync(admin, """{ "kind": "import", "storage": "source" }""", cancellationToken);
         var watch = Stopwatch.StartNew();
-        await RunJobAsync(admin, """{ "kind": "migrate", "from": "source", "to": "target" }""", cancellationToken);
+        var job = await RunJobAsync(admin, """{ "kind": "migrate", "from": "source", "to": "target" }""", cancellationToken);
         var seconds = watch.Elapsed.TotalSeconds;
+        if ((long?)job["report"]?["moved"] != objects)
+        {
+            throw new InvalidOperationException($"The migrate job moved {job["report"]?["moved"]} objects, not {objects}: {job.ToJsonString()}");
+        }
+
         router.Kill(entireProcessTree: true);
         await router.WaitForExitAsync(cancellationToken);
         return seconds;
     }
 
-    private static async Task RunJobAsync(HttpClient admin, string spec, CancellationToken cancellationToken)
+    private static async Task<JsonObject> RunJobAsync(HttpClient admin, string spec, CancellationToken cancellationToken)
     {
         using var created = await admin.PostAsync("jobs", new StringContent(spec, Encoding.UTF8, "application/json"), cancellationToken);
         var id = (string)(await created.Content.ReadFromJsonAsync<JsonObject>(cancellationToken))!["id"]!;
@@ -186,7 +232,7 @@ internal static class MigrationBenchmark
             switch ((string?)job["state"])
             {
                 case "succeeded" when (long?)job["errors"] is 0:
-                    return;
+                    return job;
                 case "succeeded" or "failed" or "cancelled":
                     throw new InvalidOperationException($"The job did not succeed cleanly: {job.ToJsonString()}");
             }

@@ -85,7 +85,8 @@ static int Usage()
 
           migrate [--objects 2000] [--size 64KiB] [--repeats 2] [--sync-to-disk true]
               The router's migrate job against rclone copy (Debian's rclone), in one run, between the same two storages:
-              a Local folder to an S3 bucket (s3rver), and a Local folder to another; each with its defaults.
+              a Local folder to an S3 bucket (s3rver), a bucket on one s3rver to a bucket on another, and a Local
+              folder to another; each with its defaults. Each tool's copy is counted after it: a short one fails the run.
               Prints objects per second and their ratio; writes loadtests/results/<time>/migrate-vs-rclone.md.
               --sync-to-disk false: the router without fsync (Uploads:SyncToDisk), as rclone copies, to see its share.
 

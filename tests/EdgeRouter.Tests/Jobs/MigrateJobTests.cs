@@ -52,7 +52,7 @@ public sealed class MigrateJobTests
         Assert.Equal(6, (long?)failed["errors"]);
         Assert.Equal(0, JobsTestRouter.Count(failed, "moved"));
         Assert.Contains("could not flush its writes", failed.ToJsonString(), StringComparison.Ordinal);
-        Assert.Empty(Directory.EnumerateFiles(Path.Combine(router.Root, "data", "new"), "*", SearchOption.AllDirectories));
+        Assert.Empty(router.FilesUnder("data/new"));
         var listed = (await admin.GetFromJsonAsync<JsonObject>("/admin/api/objects?prefix=flush/"))!["items"]!.AsArray();
         Assert.All(listed, o => Assert.Equal("old", (string?)o!["storage"]));
         await JobsTestRouter.AssertServedAsync(router, objects);
@@ -61,7 +61,7 @@ public sealed class MigrateJobTests
         var moved = await JobsTestRouter.RunAsync(admin, """{ "kind": "migrate", "from": "old", "to": "new" }""");
 
         Assert.Equal(6, JobsTestRouter.Count(moved, "moved"));
-        Assert.Equal(6, Directory.EnumerateFiles(Path.Combine(router.Root, "data", "new"), "*", SearchOption.AllDirectories).Count());
+        Assert.Equal(6, router.FilesUnder("data/new").Count);
     }
 }
 
@@ -82,7 +82,7 @@ public sealed class MigrateCopyCheckTests
         Assert.Equal(0, JobsTestRouter.Count(failed, "moved"));
         Assert.Contains("read back as", failed.ToJsonString(), StringComparison.Ordinal);
         Assert.Equal(objects.Count, store.Reads);
-        Assert.Empty(Directory.EnumerateFiles(Path.Combine(router.Root, "data", "new"), "*", SearchOption.AllDirectories));
+        Assert.Empty(router.FilesUnder("data/new"));
         await JobsTestRouter.AssertServedAsync(router, objects);
     }
 

@@ -57,15 +57,15 @@ public sealed class RouterFactory : WebApplicationFactory<Program>
     /// Every file under a folder of <see cref="Root"/>, relative to it, except a health probe's own file, which the
     /// background monitor writes and removes at any moment and which no request under test made.
     /// </summary>
-    public IReadOnlyList<string> FilesUnder(string folder)
-    {
-        var path = Path.Combine(Root, folder);
-        return Directory.Exists(path)
+    public IReadOnlyList<string> FilesUnder(string folder) => StoredFiles(Path.Combine(Root, folder));
+
+    /// <summary>Every file under <paramref name="path"/>, relative to it, but a health probe's (see <see cref="FilesUnder"/>).</summary>
+    public static IReadOnlyList<string> StoredFiles(string path)
+        => Directory.Exists(path)
             ? Directory.GetFiles(path, "*", SearchOption.AllDirectories)
                 .Where(f => !Path.GetFileName(f).StartsWith(".er-probe-", StringComparison.Ordinal))
                 .Select(f => Path.GetRelativePath(path, f)).Order().ToList()
             : [];
-    }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
