@@ -38,18 +38,8 @@ internal static class MigrationBenchmark
         await using var processes = new Processes();
         try
         {
-            var s3Port = Processes.FreePort();
-            var s3 = processes.Start("s3rver", Path.Combine(Processes.RepositoryRoot, "tests/servers/node_modules/.bin/s3rver"),
-                ["-d", Path.Combine(work, "s3"), "-a", "127.0.0.1", "-p", s3Port.ToString(CultureInfo.InvariantCulture), "--silent", "--configure-bucket", Bucket],
-                new Dictionary<string, string> { ["NODE_OPTIONS"] = "--openssl-legacy-provider" });
-            await Processes.WaitForPortAsync(s3Port, s3, "s3rver");
-            var endpoint = $"http://127.0.0.1:{s3Port}";
-            var sourceS3Port = Processes.FreePort();
-            var sourceS3 = processes.Start("s3rver-source", Path.Combine(Processes.RepositoryRoot, "tests/servers/node_modules/.bin/s3rver"),
-                ["-d", Path.Combine(work, "s3-source"), "-a", "127.0.0.1", "-p", sourceS3Port.ToString(CultureInfo.InvariantCulture), "--silent", "--configure-bucket", SourceBucket],
-                new Dictionary<string, string> { ["NODE_OPTIONS"] = "--openssl-legacy-provider" });
-            await Processes.WaitForPortAsync(sourceS3Port, sourceS3, "s3rver (source)");
-            var sourceEndpoint = $"http://127.0.0.1:{sourceS3Port}";
+            var endpoint = await StartS3rverAsync(processes, "s3rver", Path.Combine(work, "s3"), Bucket);
+            var sourceEndpoint = await StartS3rverAsync(processes, "s3rver-source", Path.Combine(work, "s3-source"), SourceBucket);
 
             var source = Path.Combine(work, "source");
             for (var i = 0; i < objects; i++)
@@ -124,6 +114,17 @@ internal static class MigrationBenchmark
         { "id": "target", "api": "s3compatible", "read": "stream", "weight": 0, "endpoint": "{{endpoint}}", "pathStyle": true, "bucket": "{{Bucket}}",
           "prefix": "{{prefix}}", "accessKey": "S3RVER", "secretKey": "S3RVER", "probe": "list" }
         """;
+
+    /// <summary>Starts an s3rver keeping its objects in <paramref name="folder"/> with <paramref name="bucket"/>; returns its endpoint.</summary>
+    private static async Task<string> StartS3rverAsync(Processes processes, string name, string folder, string bucket)
+    {
+        var port = Processes.FreePort();
+        var server = processes.Start(name, Path.Combine(Processes.RepositoryRoot, "tests/servers/node_modules/.bin/s3rver"),
+            ["-d", folder, "-a", "127.0.0.1", "-p", port.ToString(CultureInfo.InvariantCulture), "--silent", "--configure-bucket", bucket],
+            new Dictionary<string, string> { ["NODE_OPTIONS"] = "--openssl-legacy-provider" });
+        await Processes.WaitForPortAsync(port, server, name);
+        return $"http://127.0.0.1:{port}";
+    }
 
     private static string SourceS3Entry(string endpoint) => $$"""
         { "id": "source", "api": "s3compatible", "read": "stream", "endpoint": "{{endpoint}}", "pathStyle": true, "bucket": "{{SourceBucket}}",
