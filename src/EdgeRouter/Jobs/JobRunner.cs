@@ -10,7 +10,8 @@ namespace EdgeRouter.Jobs;
 /// Runs the jobs this instance claims, one at a time: a queued job, or one whose instance died (its lease ran out),
 /// from its checkpoint. While a job runs, its progress is saved and its lease renewed every second (or third of the lease time, if shorter);
 /// a save that finds the job cancelled stops it, one that finds it taken over by another instance stops it silently.
-/// On shutdown a running job is left as it is: its lease runs out and it resumes here or elsewhere.
+/// On shutdown a running job is left as it is: its lease runs out and it resumes here or elsewhere. An idle runner
+/// looks for jobs every <see cref="JobOptions.PollInterval"/>, and at once when one is queued through this instance.
 /// </summary>
 internal sealed partial class JobRunner(
     IJobStore store,
@@ -22,8 +23,13 @@ internal sealed partial class JobRunner(
     private readonly JobOptions _options = options.Value.Jobs;
     private readonly Dictionary<string, IJob> _kinds = kinds.ToDictionary(k => k.Kind, StringComparer.Ordinal);
 
+    private TaskCompletionSource _queued = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     /// <summary>This instance, as it signs its leases.</summary>
     public string Owner { get; } = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}";
+
+    /// <summary>A job was just queued here: an idle runner looks at once instead of at its next poll.</summary>
+    public void JobQueued() => Volatile.Read(ref _queued).TrySetResult();
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -34,6 +40,14 @@ internal sealed partial class JobRunner(
 
         while (!stoppingToken.IsCancellationRequested)
         {
+            // A wake-up that came before this look is answered by it; one that comes after ends the wait below.
+            var queued = Volatile.Read(ref _queued);
+            if (queued.Task.IsCompleted)
+            {
+                Interlocked.CompareExchange(ref _queued, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), queued);
+                queued = Volatile.Read(ref _queued);
+            }
+
             JobRecord? job = null;
             try
             {
@@ -51,14 +65,10 @@ internal sealed partial class JobRunner(
                 continue;
             }
 
-            try
-            {
-                await Task.Delay(_options.PollInterval, timeProvider, stoppingToken);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
+            using var idle = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+            var poll = Task.Delay(_options.PollInterval, timeProvider, idle.Token);
+            await Task.WhenAny(poll, queued.Task);
+            await idle.CancelAsync();
         }
     }
 

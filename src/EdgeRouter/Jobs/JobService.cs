@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 namespace EdgeRouter.Jobs;
 
 /// <summary>Takes jobs from the admin API: checks each spec against its kind, queues it, and reports and cancels jobs.</summary>
-internal sealed class JobService(IJobStore store, IEnumerable<IJob> kinds, TimeProvider timeProvider)
+internal sealed class JobService(IJobStore store, IEnumerable<IJob> kinds, JobRunner runner, TimeProvider timeProvider)
 {
     private readonly Dictionary<string, IJob> _kinds = kinds.ToDictionary(k => k.Kind, StringComparer.Ordinal);
 
@@ -25,6 +25,7 @@ internal sealed class JobService(IJobStore store, IEnumerable<IJob> kinds, TimeP
         var now = timeProvider.GetUtcNow();
         var job = new JobRecord($"{now:yyyyMMdd-HHmmss}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4))}", name, spec.ToJsonString(), JobStates.Queued, now);
         await store.CreateJobAsync(job, cancellationToken);
+        runner.JobQueued();
         return (job, []);
     }
 
