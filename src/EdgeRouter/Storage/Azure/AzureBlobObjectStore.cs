@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Net;
+using System.Security.Cryptography;
 using Azure;
 using Azure.Storage;
 using Azure.Storage.Blobs;
@@ -17,18 +19,21 @@ internal sealed class AzureBlobObjectStore(string storageId, BlobContainerClient
     public async Task<StoredObject> PutAsync(string key, Stream content, ObjectWriteOptions options, CancellationToken cancellationToken)
     {
         var blob = BlobOf(key);
-        var counting = new CountingReadStream(content);
+        var upload = new BlobUploadOptions
+        {
+            HttpHeaders = new BlobHttpHeaders { ContentType = options.ContentType, CacheControl = options.CacheControl },
+            Conditions = options.Overwrite ? null : new BlobRequestConditions { IfNoneMatch = ETag.All },
+            TransferOptions = transfer,
+        };
         try
         {
-            await blob.UploadAsync(
-                counting,
-                new BlobUploadOptions
-                {
-                    HttpHeaders = new BlobHttpHeaders { ContentType = options.ContentType, CacheControl = options.CacheControl },
-                    Conditions = options.Overwrite ? null : new BlobRequestConditions { IfNoneMatch = ETag.All },
-                    TransferOptions = transfer,
-                },
-                cancellationToken);
+            if (options.VerifyStored && options.Length is { } length && length < (transfer.InitialTransferSize ?? 0))
+            {
+                return await PutWholeAsync(blob, key, content, length, upload, cancellationToken);
+            }
+
+            var counting = new CountingReadStream(content);
+            await blob.UploadAsync(counting, upload, cancellationToken);
             return new StoredObject(counting.Count);
         }
         catch (RequestFailedException ex) when (ex.Status == (int)HttpStatusCode.Conflict && !options.Overwrite)
@@ -38,6 +43,33 @@ internal sealed class AzureBlobObjectStore(string storageId, BlobContainerClient
         catch (Exception ex) when (IsBackendFailure(ex))
         {
             throw Failure("write", key, ex);
+        }
+    }
+
+    /// <summary>
+    /// A small write that must be verified: read whole and put in one request (a stream of unknown length goes up as
+    /// blocks), whose answer carries the MD5 the service computed of what it stored, compared with that of the bytes.
+    /// </summary>
+    private static async Task<StoredObject> PutWholeAsync(BlobClient blob, string key, Stream content, long length, BlobUploadOptions upload, CancellationToken cancellationToken)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent((int)length + 1);
+        try
+        {
+            var read = await content.ReadAtLeastAsync(buffer.AsMemory(0, (int)length + 1), (int)length + 1, throwOnEndOfStream: false, cancellationToken);
+            if (read > length)
+            {
+                throw new IOException($"The content for '{key}' is longer than the {length} bytes stated.");
+            }
+
+            var stored = await blob.UploadAsync(new MemoryStream(buffer, 0, read, writable: false), upload, cancellationToken);
+#pragma warning disable CA5351 // Azure's Content-MD5 is an integrity check, not a security one.
+            var md5 = MD5.HashData(buffer.AsSpan(0, read));
+#pragma warning restore CA5351
+            return new StoredObject(read, stored.Value.ContentHash is { } hash && hash.AsSpan().SequenceEqual(md5));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 
