@@ -33,7 +33,8 @@ public readonly record struct Move(ObjectRecord Record, StorageDefinition Source
 /// 1. claim a location on the target (the key itself when free, else one beside it), as an upload does;
 /// 2. stream the object from the source to it, never buffered whole, hashing what is read;
 /// 3. check that what was read is the record's bytes (size and SHA-256), and 4. that the copy is too: the target's
-///    own digest of what it stored matches the bytes sent (an S3 ETag), or else the copy is read back and hashed;
+///    own digest of what it stored matches the bytes sent (an S3 ETag, Azure's Content-MD5), or else the copy is
+///    read back and hashed;
 /// 5. switch the record to the copy in one transaction if and only if it still names the version copied (an upload,
 ///    overwrite or delete of the key meanwhile wins, and the copy is removed); the old location is queued for
 ///    deletion after the delete grace, so a redirect or a cached record that still names it keeps resolving.

@@ -114,9 +114,9 @@ public sealed record ObjectWriteOptions(string ContentType, string CacheControl,
 
 /// <param name="Verified">
 /// Asked for with <see cref="ObjectWriteOptions.VerifyStored"/>: the backend's own digest of what it stored (an S3
-/// ETag, the MD5 of a PUT's or of each part's bytes; Azure's Content-MD5 of a blob put whole) equals that of the
-/// bytes read from the content. False when the
-/// backend gives no such digest or one that cannot be compared (SSE-KMS ETags, say): not a failure, only unknown.
+/// ETag, the MD5 of a PUT's or of each part's bytes; Azure's Content-MD5 of a blob put in one request) equals that of
+/// the bytes read from the content. False when the backend gives no such digest or one that cannot be compared
+/// (SSE-KMS ETags, a blob put as blocks): not a failure, only unknown.
 /// </param>
 public sealed record StoredObject(long Size, bool Verified = false);
 
