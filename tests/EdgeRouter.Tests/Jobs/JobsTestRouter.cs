@@ -5,6 +5,7 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
+using EdgeRouter.Storage;
 using EdgeRouter.Tests.TestUtilities;
 
 namespace EdgeRouter.Tests.Jobs;
@@ -31,6 +32,33 @@ internal static class JobsTestRouter
         }
 
         return new RouterFactory($$"""{ "storages": [ {{storages}} ] }""", configureServices, all);
+    }
+
+    /// <summary>
+    /// A router whose storage <c>old</c> (Local) holds <paramref name="count"/> uploaded PNGs under <paramref name="prefix"/>
+    /// and whose storage <c>new</c> is a <see cref="FlakyStorageProvider.FlakyStore"/> (weight 0), the migration target.
+    /// </summary>
+    public static async Task<(RouterFactory Router, FlakyStorageProvider.FlakyStore Target, Dictionary<string, byte[]> Objects)> CreateWithFlakyTargetAsync(string prefix, int count, int size)
+    {
+        var router = Create(
+            """
+            { "id": "old", "api": "local", "root": "data/old", "read": "stream" },
+            { "id": "new", "api": "flaky", "root": "data/new", "read": "stream", "weight": 0 }
+            """,
+            configureServices: FlakyStorageProvider.Register);
+        var objects = Enumerable.Range(0, count).ToDictionary(i => $"{prefix}{i}.png", i => TestFiles.Png(size + i));
+        await UploadAsync(router, objects);
+        return (router, router.Services.GetRequiredService<IStorageRegistry>().Current.ById["new"].Store.As<FlakyStorageProvider.FlakyStore>()!, objects);
+    }
+
+    /// <summary>Uploads each key's bytes as a PNG through the upload API, asserting each is created.</summary>
+    public static async Task UploadAsync(RouterFactory router, IReadOnlyDictionary<string, byte[]> objects)
+    {
+        using var api = router.CreateAuthorizedClient();
+        foreach (var (key, bytes) in objects)
+        {
+            Assert.Equal(HttpStatusCode.Created, (await api.PutAsync("/api/v1/objects/" + key, TestFiles.Raw(bytes, "image/png"))).StatusCode);
+        }
     }
 
     /// <summary>Asserts that the router serves each key's bytes, as an anonymous reader sees them.</summary>

@@ -1,13 +1,10 @@
-using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Amazon.S3.Model;
-using EdgeRouter.Storage;
 using EdgeRouter.Tests.Storage.Azure;
 using EdgeRouter.Tests.Storage.S3;
 using EdgeRouter.Tests.Storage.Sftp;
 using EdgeRouter.Tests.TestUtilities;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace EdgeRouter.Tests.Jobs;
 
@@ -30,20 +27,8 @@ public sealed class MigrateJobTests
     {
         // A page's copies are made durable together after they are written; a flush that fails must leave every
         // record where it was, and nothing of the copies.
-        using var router = JobsTestRouter.Create(
-            """
-            { "id": "old", "api": "local", "root": "data/old", "read": "stream" },
-            { "id": "new", "api": "flaky", "root": "data/new", "read": "stream", "weight": 0 }
-            """,
-            configureServices: FlakyStorageProvider.Register);
-        using var api = router.CreateAuthorizedClient();
-        var objects = Enumerable.Range(0, 6).ToDictionary(i => $"flush/{i}.png", i => TestFiles.Png(700 + i));
-        foreach (var (key, bytes) in objects)
-        {
-            Assert.Equal(HttpStatusCode.Created, (await api.PutAsync("/api/v1/objects/" + key, TestFiles.Raw(bytes, "image/png"))).StatusCode);
-        }
-
-        var store = router.Services.GetRequiredService<IStorageRegistry>().Current.ById["new"].Store.As<FlakyStorageProvider.FlakyStore>()!;
+        var (router, store, objects) = await JobsTestRouter.CreateWithFlakyTargetAsync("flush/", 6, 700);
+        using var _ = router;
         store.FlushFails = true;
         using var admin = JobsTestRouter.AdminClient(router);
 
@@ -71,7 +56,7 @@ public sealed class MigrateCopyCheckTests
     [Fact]
     public async Task ACopyThatDoesNotReadBackAsTheRecordsBytes_IsAFailedMove_RemovedAndNeverSwitchedTo()
     {
-        var (router, store, objects) = await RouterWithFlakyTargetAsync();
+        var (router, store, objects) = await JobsTestRouter.CreateWithFlakyTargetAsync("check/", 5, 900);
         using var _ = router;
         store.CorruptsWrites = true;
         using var admin = JobsTestRouter.AdminClient(router);
@@ -89,7 +74,7 @@ public sealed class MigrateCopyCheckTests
     [Fact]
     public async Task ACopyTheTargetVouchesFor_IsNotReadBack()
     {
-        var (router, store, objects) = await RouterWithFlakyTargetAsync();
+        var (router, store, objects) = await JobsTestRouter.CreateWithFlakyTargetAsync("check/", 5, 900);
         using var _ = router;
         store.VouchesForWrites = true;
         using var admin = JobsTestRouter.AdminClient(router);
@@ -99,24 +84,6 @@ public sealed class MigrateCopyCheckTests
         Assert.Equal(objects.Count, JobsTestRouter.Count(moved, "moved"));
         Assert.Equal(0, store.Reads);
         await JobsTestRouter.AssertServedAsync(router, objects);
-    }
-
-    private static async Task<(RouterFactory Router, FlakyStorageProvider.FlakyStore Store, Dictionary<string, byte[]> Objects)> RouterWithFlakyTargetAsync()
-    {
-        var router = JobsTestRouter.Create(
-            """
-            { "id": "old", "api": "local", "root": "data/old", "read": "stream" },
-            { "id": "new", "api": "flaky", "root": "data/new", "read": "stream", "weight": 0 }
-            """,
-            configureServices: FlakyStorageProvider.Register);
-        using var api = router.CreateAuthorizedClient();
-        var objects = Enumerable.Range(0, 5).ToDictionary(i => $"check/{i}.png", i => TestFiles.Png(900 + i));
-        foreach (var (key, bytes) in objects)
-        {
-            Assert.Equal(HttpStatusCode.Created, (await api.PutAsync("/api/v1/objects/" + key, TestFiles.Raw(bytes, "image/png"))).StatusCode);
-        }
-
-        return (router, router.Services.GetRequiredService<IStorageRegistry>().Current.ById["new"].Store.As<FlakyStorageProvider.FlakyStore>()!, objects);
     }
 }
 
@@ -151,13 +118,9 @@ public sealed class MigrateAcrossApisTests(S3rverFixture s3, AzuriteFixture azur
             { "id": "local", "api": "local", "root": "data/local", "read": "stream" },
             {{s3.StorageJson(weight: 0)}}
             """);
-        using var api = router.CreateAuthorizedClient();
         var prefix = $"foreign-{Guid.NewGuid():N}/";
         var objects = Enumerable.Range(0, 10).ToDictionary(i => $"{prefix}{i:D2}.png", i => TestFiles.Png(900 + i));
-        foreach (var (key, bytes) in objects)
-        {
-            Assert.Equal(HttpStatusCode.Created, (await api.PutAsync("/api/v1/objects/" + key, TestFiles.Raw(bytes, "image/png"))).StatusCode);
-        }
+        await JobsTestRouter.UploadAsync(router, objects);
 
         var foreign = TestFiles.Png(777);
         using var direct = s3.CreateDirectClient();

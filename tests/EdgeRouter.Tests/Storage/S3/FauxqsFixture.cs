@@ -54,18 +54,13 @@ public sealed class FauxqsFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await File.WriteAllTextAsync(_init, $$"""{ "buckets": ["{{Bucket}}"] }""");
-        var main = Path.Combine(Repository.Root, "tests", "servers", "node_modules", "fauxqs", "dist", "cli.js");
-        _server = new ServerProcess("fauxqs", "node", [main], Port, environment: new Dictionary<string, string>
+        var bin = Path.Combine(Repository.Root, "tests", "servers", "node_modules", ".bin", "fauxqs");
+        _server = new ServerProcess("fauxqs", bin, [], Port, environment: new Dictionary<string, string>
         {
             ["FAUXQS_PORT"] = Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["FAUXQS_INIT"] = _init,
             ["FAUXQS_LOGGER"] = "false",
         });
-        if (!File.Exists(main))
-        {
-            throw new InvalidOperationException($"fauxqs: '{main}' does not exist. Run scripts/test-deps.sh (scripts/test.sh does) to install the test servers.");
-        }
-
         await _server.StartAsync();
         await StartFrontAsync();
     }
